@@ -1,0 +1,137 @@
+#include "engine/wire/frame.hpp"
+
+#include "engine/wire/endian.hpp"
+
+namespace replicast::wire {
+
+namespace {
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kVlanTag = 4;
+constexpr std::size_t kIpv4MinHeader = 20;
+constexpr std::size_t kUdpHeader = 8;
+constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr std::uint16_t kEtherTypeVlan = 0x8100;
+constexpr std::uint8_t kIpProtoUdp = 17;
+constexpr std::uint16_t kIpFlagDf = 0x4000;
+constexpr std::uint16_t kIpFlagMf = 0x2000;
+constexpr std::uint16_t kIpFragOffsetMask = 0x1fff;
+
+std::uint32_t sum_words(std::span<const std::uint8_t> bytes, std::uint32_t sum) noexcept {
+    std::size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) {
+        sum += load_be<std::uint16_t>(bytes.data() + i);
+    }
+    if (i < bytes.size()) {
+        sum += static_cast<std::uint32_t>(bytes[i]) << 8;  // odd byte, padded with zero
+    }
+    return sum;
+}
+
+std::uint16_t fold(std::uint32_t sum) noexcept {
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+}  // namespace
+
+std::string_view describe(FrameError e) noexcept {
+    switch (e) {
+    case FrameError::ok: return "ok";
+    case FrameError::truncated: return "frame truncated inside a header";
+    case FrameError::not_ipv4: return "not IPv4";
+    case FrameError::bad_ipv4_header: return "bad IPv4 header length or total length";
+    case FrameError::fragment: return "IPv4 fragment";
+    case FrameError::not_udp: return "not UDP";
+    case FrameError::bad_udp_length: return "UDP length disagrees with the IPv4 total length";
+    }
+    return "unknown frame error";
+}
+
+std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t sum) noexcept {
+    return fold(sum_words(bytes, sum));
+}
+
+std::array<std::uint8_t, 6> multicast_mac(std::uint32_t group) noexcept {
+    return {0x01, 0x00, 0x5e, static_cast<std::uint8_t>((group >> 16) & 0x7f),
+            static_cast<std::uint8_t>(group >> 8), static_cast<std::uint8_t>(group)};
+}
+
+FrameError parse_ethernet_frame(std::span<const std::uint8_t> frame, FrameInfo& out) noexcept {
+    if (frame.size() < kEthernetHeader) {
+        return FrameError::truncated;
+    }
+    for (std::size_t i = 0; i < 6; ++i) {
+        out.dst_mac[i] = frame[i];
+        out.src_mac[i] = frame[6 + i];
+    }
+    std::size_t off = 12;
+    std::uint16_t ether_type = load_be<std::uint16_t>(frame.data() + off);
+    out.has_vlan = false;
+    if (ether_type == kEtherTypeVlan) {
+        if (frame.size() < kEthernetHeader + kVlanTag) {
+            return FrameError::truncated;
+        }
+        const std::uint16_t tci = load_be<std::uint16_t>(frame.data() + 14);
+        out.has_vlan = true;
+        out.vlan_id = tci & 0x0fff;
+        out.vlan_pcp = static_cast<std::uint8_t>(tci >> 13);
+        off += kVlanTag;
+        ether_type = load_be<std::uint16_t>(frame.data() + off);
+    }
+    if (ether_type != kEtherTypeIpv4) {
+        return FrameError::not_ipv4;
+    }
+    return parse_ipv4_udp(frame.subspan(off + 2), out);
+}
+
+FrameError parse_ipv4_udp(std::span<const std::uint8_t> ip, FrameInfo& out) noexcept {
+    if (ip.size() < kIpv4MinHeader) {
+        return FrameError::truncated;
+    }
+    const std::uint8_t* p = ip.data();
+    if ((p[0] >> 4) != 4) {
+        return FrameError::not_ipv4;
+    }
+    const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
+    const std::size_t total = load_be<std::uint16_t>(p + 2);
+    // Ethernet pads short frames, so the IP packet may be shorter than what follows it.
+    if (ihl < kIpv4MinHeader || total < ihl || total > ip.size()) {
+        return FrameError::bad_ipv4_header;
+    }
+    const std::uint16_t frag = load_be<std::uint16_t>(p + 6);
+    if ((frag & kIpFlagMf) != 0 || (frag & kIpFragOffsetMask) != 0) {
+        return FrameError::fragment;
+    }
+    if (p[9] != kIpProtoUdp) {
+        return FrameError::not_udp;
+    }
+    out.dscp = static_cast<std::uint8_t>(p[1] >> 2);
+    out.ttl = p[8];
+    out.dont_fragment = (frag & kIpFlagDf) != 0;
+    out.ipv4_checksum_ok = internet_checksum(ip.first(ihl)) == 0;
+    out.src_ip = load_be<std::uint32_t>(p + 12);
+    out.dst_ip = load_be<std::uint32_t>(p + 16);
+
+    const std::span<const std::uint8_t> udp = ip.subspan(ihl, total - ihl);
+    if (udp.size() < kUdpHeader) {
+        return FrameError::truncated;
+    }
+    const std::size_t udp_len = load_be<std::uint16_t>(udp.data() + 4);
+    if (udp_len != udp.size()) {
+        return FrameError::bad_udp_length;
+    }
+    out.src_port = load_be<std::uint16_t>(udp.data());
+    out.dst_port = load_be<std::uint16_t>(udp.data() + 2);
+    out.udp_checksum_present = load_be<std::uint16_t>(udp.data() + 6) != 0;
+    // RFC 768 pseudo-header: source, destination, zero + protocol, UDP length.
+    std::uint32_t pseudo = (out.src_ip >> 16) + (out.src_ip & 0xffff) + (out.dst_ip >> 16) +
+                           (out.dst_ip & 0xffff) + kIpProtoUdp + static_cast<std::uint32_t>(udp_len);
+    out.udp_checksum_ok = out.udp_checksum_present && internet_checksum(udp, pseudo) == 0;
+    out.udp_payload = udp.subspan(kUdpHeader);
+    return FrameError::ok;
+}
+
+}  // namespace replicast::wire

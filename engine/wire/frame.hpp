@@ -1,0 +1,60 @@
+// Ethernet / 802.1Q / IPv4 / UDP framing of data-plane packets (PROTOCOL.md 1),
+// parsed and checked for captures and tests: the sender builds frames with
+// DPDK, and everything that reads them back (`replicast decode`, the capture
+// tests) must confirm what the spec demands of them: the multicast MAC, DF,
+// TTL, DSCP, and correct IPv4 and UDP checksums. Views point into the frame.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace replicast::wire {
+
+enum class FrameError : std::uint8_t {
+    ok = 0,
+    truncated,         // ends inside the Ethernet, VLAN, IPv4 or UDP header
+    not_ipv4,          // EtherType (after an optional 802.1Q tag) is not IPv4, or IP version != 4
+    bad_ipv4_header,   // IHL < 5, or total length shorter than the header / longer than the frame
+    fragment,          // more-fragments set or fragment offset != 0: we never send fragments
+    not_udp,           // IP protocol != 17
+    bad_udp_length,    // UDP length disagrees with the IP total length
+};
+
+[[nodiscard]] std::string_view describe(FrameError e) noexcept;
+
+struct FrameInfo {
+    std::array<std::uint8_t, 6> dst_mac{};
+    std::array<std::uint8_t, 6> src_mac{};
+    bool has_vlan = false;
+    std::uint16_t vlan_id = 0;
+    std::uint8_t vlan_pcp = 0;
+    std::uint32_t src_ip = 0;  // host order
+    std::uint32_t dst_ip = 0;
+    std::uint8_t ttl = 0;
+    std::uint8_t dscp = 0;
+    bool dont_fragment = false;
+    bool ipv4_checksum_ok = false;
+    bool udp_checksum_present = false;  // a zero UDP checksum means "none" in IPv4
+    bool udp_checksum_ok = false;
+    std::uint16_t src_port = 0;
+    std::uint16_t dst_port = 0;
+    std::span<const std::uint8_t> udp_payload;
+};
+
+/// Parses an Ethernet II frame (optionally 802.1Q tagged) carrying IPv4/UDP.
+[[nodiscard]] FrameError parse_ethernet_frame(std::span<const std::uint8_t> frame, FrameInfo& out) noexcept;
+
+/// Parses a bare IPv4 packet carrying UDP (captures with a raw-IP link type).
+/// Leaves the MAC and VLAN fields of `out` alone.
+[[nodiscard]] FrameError parse_ipv4_udp(std::span<const std::uint8_t> packet, FrameInfo& out) noexcept;
+
+/// The multicast MAC for an IPv4 group (RFC 1112 6.4): 01:00:5e + low 23 bits of the group.
+[[nodiscard]] std::array<std::uint8_t, 6> multicast_mac(std::uint32_t group_host_order) noexcept;
+
+/// RFC 1071 ones'-complement checksum of `bytes`, with an initial partial `sum`.
+[[nodiscard]] std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t sum = 0) noexcept;
+
+}  // namespace replicast::wire

@@ -1,0 +1,90 @@
+#include "engine/wire/packet.hpp"
+
+#include "engine/wire/endian.hpp"
+
+namespace replicast::wire {
+
+namespace {
+
+constexpr std::uint8_t kPositionMask = flags::kFic | flags::kMic | flags::kLic;
+constexpr std::uint8_t kControlMask = flags::kKeyChange | flags::kHeartbeat;
+constexpr std::uint8_t kKnownMask = kPositionMask | kControlMask;
+
+}  // namespace
+
+WireError classify_flags(std::uint8_t f, PacketKind& kind, ChainPosition& position) noexcept {
+    if ((f & ~kKnownMask) != 0) {
+        return WireError::bad_flags;
+    }
+    switch (f & kControlMask) {
+    case 0:
+        break;
+    case flags::kHeartbeat:
+        kind = PacketKind::heartbeat;
+        position = ChainPosition::only;
+        return (f & kPositionMask) == flags::kOic ? WireError::ok : WireError::bad_flags;
+    case flags::kKeyChange:
+        kind = PacketKind::key_change;
+        position = ChainPosition::only;
+        return (f & kPositionMask) == flags::kOic ? WireError::ok : WireError::bad_flags;
+    default:  // both control flags
+        return WireError::bad_flags;
+    }
+    kind = PacketKind::data;
+    switch (f) {
+    case flags::kFic: position = ChainPosition::first; return WireError::ok;
+    case flags::kMic: position = ChainPosition::middle; return WireError::ok;
+    case flags::kLic: position = ChainPosition::last; return WireError::ok;
+    case flags::kOic: position = ChainPosition::only; return WireError::ok;
+    default: return WireError::bad_flags;  // MIC with FIC or LIC, or no position at all
+    }
+}
+
+WireError parse_packet(std::span<const std::uint8_t> d, PacketView& out) noexcept {
+    // Order follows the spec: size, magic, version, then the fields that depend on it.
+    if (d.size() < kHeaderSize) {
+        return WireError::shorter_than_header;
+    }
+    const std::uint8_t* p = d.data();
+    if (load_be<std::uint16_t>(p + offsetof(WireHeaderLayout, magic)) != kMagic) {
+        return WireError::bad_magic;
+    }
+    if (p[offsetof(WireHeaderLayout, version)] != kVersion) {
+        return WireError::bad_version;
+    }
+    PacketHeader& h = out.header;
+    h.flags = p[offsetof(WireHeaderLayout, flags)];
+    if (const WireError e = classify_flags(h.flags, out.kind, out.position); e != WireError::ok) {
+        return e;
+    }
+    const std::uint8_t alg = p[offsetof(WireHeaderLayout, comp_alg)];
+    if (alg > static_cast<std::uint8_t>(CompAlg::deflate)) {
+        return WireError::bad_comp_alg;
+    }
+    h.comp_alg = static_cast<CompAlg>(alg);
+    h.stream_id = load_be<std::uint32_t>(p + offsetof(WireHeaderLayout, stream_id));
+    h.packet_seq = load_be<std::uint64_t>(p + offsetof(WireHeaderLayout, packet_seq));
+    h.key_epoch = load_be<std::uint32_t>(p + offsetof(WireHeaderLayout, key_epoch));
+    h.payload_len = load_be<std::uint16_t>(p + offsetof(WireHeaderLayout, payload_len));
+    if (d.size() != datagram_size(h.payload_len, h.sealed())) {
+        return WireError::length_mismatch;
+    }
+    out.header_bytes = d.first(kHeaderSize);
+    out.payload = d.subspan(kHeaderSize, h.payload_len);
+    out.tag = h.sealed() ? d.subspan(kHeaderSize + h.payload_len, kTagSize) : std::span<const std::uint8_t>{};
+    return WireError::ok;
+}
+
+void encode_header(const PacketHeader& h, std::uint8_t* out) noexcept {
+    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, magic), kMagic);
+    out[offsetof(WireHeaderLayout, version)] = kVersion;
+    out[offsetof(WireHeaderLayout, flags)] = h.flags;
+    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, stream_id), h.stream_id);
+    store_be<std::uint64_t>(out + offsetof(WireHeaderLayout, packet_seq), h.packet_seq);
+    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, key_epoch), h.key_epoch);
+    out[offsetof(WireHeaderLayout, comp_alg)] = static_cast<std::uint8_t>(h.comp_alg);
+    out[offsetof(WireHeaderLayout, reserved)] = 0;
+    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, payload_len), h.payload_len);
+}
+
+}  // namespace replicast::wire

@@ -1,0 +1,111 @@
+#include "engine/wire/update.hpp"
+
+#include <cstring>
+
+#include "engine/wire/endian.hpp"
+
+namespace replicast::wire {
+
+WireError parse_update(std::span<const std::uint8_t> bytes, UpdateView& out, std::size_t& consumed) noexcept {
+    if (bytes.size() < kUpdateHeadSize) {
+        return WireError::update_truncated;
+    }
+    const std::uint8_t* p = bytes.data();
+    const std::uint8_t op = p[0];
+    if (op != static_cast<std::uint8_t>(Op::put) && op != static_cast<std::uint8_t>(Op::del)) {
+        return WireError::bad_op;
+    }
+    const std::uint16_t key_len = load_be<std::uint16_t>(p + 3);
+    const std::uint32_t value_len = load_be<std::uint32_t>(p + 5);
+    if (key_len == 0 || key_len > kMaxKeyLen) {
+        return WireError::bad_key_len;
+    }
+    if (value_len > kMaxValueLen) {
+        return WireError::value_too_large;
+    }
+    if (op == static_cast<std::uint8_t>(Op::del) && value_len != 0) {
+        return WireError::delete_with_value;
+    }
+    // Both lengths are bounded above, so the sum cannot overflow size_t.
+    const std::size_t total = kUpdateHeadSize + key_len + std::size_t{value_len};
+    if (bytes.size() < total) {
+        return WireError::update_truncated;
+    }
+    out.op = static_cast<Op>(op);
+    out.reader_group = load_be<std::uint16_t>(p + 1);
+    out.key = bytes.subspan(kUpdateHeadSize, key_len);
+    out.value = bytes.subspan(kUpdateHeadSize + key_len, value_len);
+    consumed = total;
+    return WireError::ok;
+}
+
+WireError check_update(const UpdateView& u) noexcept {
+    if (u.op != Op::put && u.op != Op::del) {
+        return WireError::bad_op;
+    }
+    if (u.key.empty() || u.key.size() > kMaxKeyLen) {
+        return WireError::bad_key_len;
+    }
+    if (u.value.size() > kMaxValueLen) {
+        return WireError::value_too_large;
+    }
+    if (u.op == Op::del && !u.value.empty()) {
+        return WireError::delete_with_value;
+    }
+    return WireError::ok;
+}
+
+WireError encode_update(const UpdateView& u, std::span<std::uint8_t> out, std::size_t& written) noexcept {
+    if (const WireError e = check_update(u); e != WireError::ok) {
+        return e;
+    }
+    const std::size_t total = encoded_update_size(u);
+    if (out.size() < total) {
+        return WireError::buffer_too_small;
+    }
+    std::uint8_t* p = out.data();
+    p[0] = static_cast<std::uint8_t>(u.op);
+    store_be<std::uint16_t>(p + 1, u.reader_group);
+    store_be<std::uint16_t>(p + 3, static_cast<std::uint16_t>(u.key.size()));
+    store_be<std::uint32_t>(p + 5, static_cast<std::uint32_t>(u.value.size()));
+    std::memcpy(p + kUpdateHeadSize, u.key.data(), u.key.size());
+    if (!u.value.empty()) {
+        std::memcpy(p + kUpdateHeadSize + u.key.size(), u.value.data(), u.value.size());
+    }
+    written = total;
+    return WireError::ok;
+}
+
+bool UpdateReader::next(UpdateView& out) noexcept {
+    if (error_ != WireError::ok) {
+        return false;
+    }
+    if (left_ == 0) {
+        if (!rest_.empty()) {
+            error_ = WireError::trailing_bytes;
+        }
+        rest_ = {};
+        return false;
+    }
+    if (rest_.empty()) {
+        error_ = WireError::update_count_mismatch;
+        return false;
+    }
+    std::size_t used = 0;
+    if (const WireError e = parse_update(rest_, out, used); e != WireError::ok) {
+        error_ = e;
+        return false;
+    }
+    rest_ = rest_.subspan(used);
+    --left_;
+    return true;
+}
+
+WireError validate_body(std::span<const std::uint8_t> body, std::uint32_t count) noexcept {
+    UpdateReader reader(body, count);
+    for (UpdateView u; reader.next(u);) {
+    }
+    return reader.error();
+}
+
+}  // namespace replicast::wire

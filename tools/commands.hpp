@@ -1,0 +1,17 @@
+// Each subcommand of `replicast` registers itself on the CLI11 app and returns
+// the callback state it needs; main() only parses and maps errors to exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace replicast::tools {
+
+/// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;  // the command ran, and what it read was bad (decode: malformed packets)
+inline constexpr int kExitUsage = 2;     // bad arguments, unreadable input
+
+void add_version_command(CLI::App& app);
+void add_decode_command(CLI::App& app);
+
+}  // namespace replicast::tools
