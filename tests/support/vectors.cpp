@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "hex.hpp"
 #include "replicast_config.h"
 
 namespace replicast::testing {
@@ -33,6 +34,13 @@ testvectors::VectorFile load_vectors(const std::string& path) {
         throw std::runtime_error(path + ": " + std::string(status.message()));
     }
     return file;
+}
+
+std::vector<std::uint8_t> update_value(const testvectors::Update& u) {
+    if (!u.value_hex().empty()) {
+        return from_hex(u.value_hex());
+    }
+    return bytes_of(u.value());
 }
 
 }  // namespace replicast::testing

@@ -2,7 +2,9 @@
 // tests/vectors/) through protobuf's JSON parser.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vectors.pb.h"
 
@@ -13,5 +15,8 @@ std::string vectors_path();
 
 /// Throws std::runtime_error naming the file and protobuf's reason when it cannot be read.
 testvectors::VectorFile load_vectors(const std::string& path = vectors_path());
+
+/// An update's value bytes, from `value` (text) or `value_hex`.
+std::vector<std::uint8_t> update_value(const testvectors::Update& u);
 
 }  // namespace replicast::testing

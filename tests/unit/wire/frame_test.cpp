@@ -1,0 +1,109 @@
+// Ethernet/802.1Q/IPv4/UDP framing checks used on captures.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "engine/wire/frame.hpp"
+#include "hex.hpp"
+
+namespace replicast::wire {
+namespace {
+
+using testing::from_hex;
+using testing::to_hex;
+
+// A data-plane frame built independently (Python's struct module, RFC 1071 sum):
+//   eth  01005e400001 dst (multicast MAC of 239.192.0.1) | 020000000001 src | 0800
+//   ipv4 45 b8(DSCP 46) 0037 0000 4000(DF) 10(TTL 16) 11(UDP) 703c(csum) 0a000001 efc00001
+//   udp  9c40(40000) 1388(5000) 0023 3e69(csum)
+//   replicast: unsealed OIC header, stream 5 seq 1, payload "abc"
+const std::string kEth = "01005e400001" "020000000001" "0800";
+const std::string kIp = "45b80037000040001011703c0a000001efc00001";
+const std::string kUdp = "9c40138800233e69";
+const std::string kPayload = "524301050000000500000000000000010000000000000003616263";
+
+TEST(Frame, ParsesAGoldenMulticastFrame) {
+    const auto frame = from_hex(kEth + kIp + kUdp + kPayload);
+    FrameInfo f;
+    ASSERT_EQ(parse_ethernet_frame(frame, f), FrameError::ok);
+    EXPECT_FALSE(f.has_vlan);
+    EXPECT_EQ(f.src_ip, 0x0a000001u);
+    EXPECT_EQ(f.dst_ip, 0xefc00001u);
+    EXPECT_EQ(f.ttl, 16);
+    EXPECT_EQ(f.dscp, 46);
+    EXPECT_TRUE(f.dont_fragment);
+    EXPECT_TRUE(f.ipv4_checksum_ok);
+    EXPECT_TRUE(f.udp_checksum_present);
+    EXPECT_TRUE(f.udp_checksum_ok);
+    EXPECT_EQ(f.src_port, 40000);
+    EXPECT_EQ(f.dst_port, 5000);
+    EXPECT_EQ(f.dst_mac, multicast_mac(f.dst_ip));
+    EXPECT_EQ(to_hex(f.udp_payload), kPayload);
+}
+
+TEST(Frame, VlanTagIsUnderstood) {
+    // 8100 | PCP 5, VID 42 = a02a
+    const auto frame = from_hex("01005e400001" "020000000001" "8100" "a02a" "0800" + kIp + kUdp + kPayload);
+    FrameInfo f;
+    ASSERT_EQ(parse_ethernet_frame(frame, f), FrameError::ok);
+    EXPECT_TRUE(f.has_vlan);
+    EXPECT_EQ(f.vlan_id, 42);
+    EXPECT_EQ(f.vlan_pcp, 5);
+    EXPECT_TRUE(f.udp_checksum_ok);
+}
+
+TEST(Frame, ChecksumFaultsAreReportedNotHidden) {
+    auto frame = from_hex(kEth + kIp + kUdp + kPayload);
+    frame.back() ^= 1;  // payload bit: UDP checksum no longer matches
+    FrameInfo f;
+    ASSERT_EQ(parse_ethernet_frame(frame, f), FrameError::ok);
+    EXPECT_TRUE(f.ipv4_checksum_ok);
+    EXPECT_FALSE(f.udp_checksum_ok);
+
+    frame = from_hex(kEth + kIp + kUdp + kPayload);
+    frame[14 + 8] = 15;  // TTL changed without fixing the header checksum
+    ASSERT_EQ(parse_ethernet_frame(frame, f), FrameError::ok);
+    EXPECT_FALSE(f.ipv4_checksum_ok);
+}
+
+TEST(Frame, EthernetPaddingAfterTheIpPacketIsIgnored) {
+    const auto frame = from_hex(kEth + kIp + kUdp + kPayload + "000000000000");
+    FrameInfo f;
+    ASSERT_EQ(parse_ethernet_frame(frame, f), FrameError::ok);
+    EXPECT_EQ(to_hex(f.udp_payload), kPayload);
+}
+
+TEST(Frame, RejectsWhatIsNotOurs) {
+    FrameInfo f;
+    EXPECT_EQ(parse_ethernet_frame(from_hex("01005e400001020000000001"), f), FrameError::truncated);
+    EXPECT_EQ(parse_ethernet_frame(from_hex("01005e400001020000000001" "0806" + kIp), f), FrameError::not_ipv4);
+    // protocol 2 (IGMP)
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "45b80037000040001002703c0a000001efc00001" + kUdp + kPayload), f),
+              FrameError::not_udp);
+    // more-fragments flag
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "45b80037000020001011703c0a000001efc00001" + kUdp + kPayload), f),
+              FrameError::fragment);
+    // IHL 4
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "44b80037000040001011703c0a000001efc00001" + kUdp + kPayload), f),
+              FrameError::bad_ipv4_header);
+    // total length past the frame
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "45b800ff000040001011703c0a000001efc00001" + kUdp + kPayload), f),
+              FrameError::bad_ipv4_header);
+    // UDP length one short of the IP payload
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + kIp + "9c40138800223e69" + kPayload), f), FrameError::bad_udp_length);
+}
+
+TEST(Frame, MulticastMacKeepsTheLow23Bits) {
+    EXPECT_EQ(to_hex(multicast_mac(0xefc00001)), "01005e400001");  // 239.192.0.1
+    EXPECT_EQ(to_hex(multicast_mac(0xefffffff)), "01005e7fffff");  // 239.255.255.255
+    EXPECT_EQ(to_hex(multicast_mac(0xe0800001)), "01005e000001");  // 224.128.0.1: bit 23 dropped
+}
+
+TEST(Checksum, Rfc1071Example) {
+    // RFC 1071 section 3 sample words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is its complement.
+    EXPECT_EQ(internet_checksum(from_hex("0001f203f4f5f6f7")), 0x220d);
+    EXPECT_EQ(internet_checksum(from_hex("01")), 0xfeff);  // odd length pads with zero
+}
+
+}  // namespace
+}  // namespace replicast::wire
