@@ -1,0 +1,123 @@
+#include "engine/chain/reassembler.hpp"
+
+#include "engine/wire/update.hpp"
+
+namespace replicast::chain {
+
+std::string_view describe(DropReason r) noexcept {
+    switch (r) {
+    case DropReason::sequence_break: return "packet_seq gap inside a chain";
+    case DropReason::restarted: return "new chain started before the last one ended";
+    case DropReason::header_changed: return "key_epoch or comp_alg changed inside a chain";
+    case DropReason::too_large: return "chain larger than the configured bound";
+    case DropReason::bad_record: return "malformed chain record head";
+    case DropReason::inflate_failed: return "DEFLATE data corrupt or not exactly body_len";
+    case DropReason::body_len_mismatch: return "body is not exactly body_len bytes";
+    case DropReason::bad_body: return "body does not parse to exactly update_count updates";
+    case DropReason::count_: break;
+    }
+    return "unknown drop reason";
+}
+
+std::uint64_t ReassemblerCounters::dropped_total() const noexcept {
+    std::uint64_t n = 0;
+    for (std::uint64_t d : dropped) {
+        n += d;
+    }
+    return n;
+}
+
+Reassembler::Reassembler(const ReassemblerConfig& config) : config_(config) {}
+
+Reassembler::Event Reassembler::drop(DropReason reason) noexcept {
+    gathering_ = false;
+    last_drop_ = reason;
+    ++counters_.dropped[static_cast<std::size_t>(reason)];
+    return Event::dropped;
+}
+
+bool Reassembler::append(std::span<const std::uint8_t> payload) {
+    if (record_.size() + payload.size() > config_.max_record_bytes) {
+        return false;
+    }
+    record_.insert(record_.end(), payload.begin(), payload.end());
+    return true;
+}
+
+Reassembler::Event Reassembler::on_data(const wire::PacketHeader& h, wire::ChainPosition position,
+                                        std::span<const std::uint8_t> payload) {
+    ++counters_.packets;
+    const bool starts = position == wire::ChainPosition::first || position == wire::ChainPosition::only;
+    if (starts) {
+        Event event = Event::none;
+        if (gathering_) {
+            event = drop(h.packet_seq == last_seq_ + 1 ? DropReason::restarted : DropReason::sequence_break);
+        }
+        gathering_ = true;
+        first_seq_ = last_seq_ = h.packet_seq;
+        key_epoch_ = h.key_epoch;
+        comp_alg_ = h.comp_alg;
+        record_.clear();
+        if (!append(payload)) {
+            return drop(DropReason::too_large);
+        }
+        if (position == wire::ChainPosition::only) {
+            const Event done = complete();
+            return done == Event::chain ? done : Event::dropped;
+        }
+        return event;
+    }
+    if (!gathering_) {
+        ++counters_.discarded_packets;
+        return Event::none;
+    }
+    if (h.packet_seq != last_seq_ + 1) {
+        ++counters_.discarded_packets;
+        return drop(DropReason::sequence_break);
+    }
+    if (h.key_epoch != key_epoch_ || h.comp_alg != comp_alg_) {
+        return drop(DropReason::header_changed);
+    }
+    if (!append(payload)) {
+        return drop(DropReason::too_large);
+    }
+    last_seq_ = h.packet_seq;
+    return position == wire::ChainPosition::last ? complete() : Event::none;
+}
+
+Reassembler::Event Reassembler::on_control(std::uint64_t seq) noexcept {
+    (void)seq;  // the control packet itself passed the replay window; here it only ends a chain
+    return gathering_ ? drop(DropReason::sequence_break) : Event::none;
+}
+
+Reassembler::Event Reassembler::complete() {
+    gathering_ = false;
+    wire::ChainRecordView rec;
+    if (wire::parse_chain_record(record_, rec) != wire::WireError::ok) {
+        return drop(DropReason::bad_record);
+    }
+    if (rec.head.body_len > config_.max_body_bytes) {
+        return drop(DropReason::too_large);
+    }
+    std::span<const std::uint8_t> body;
+    if (comp_alg_ == wire::CompAlg::none) {
+        if (rec.body.size() != rec.head.body_len) {
+            return drop(DropReason::body_len_mismatch);
+        }
+        body = rec.body;
+    } else {
+        body_.resize(rec.head.body_len);
+        if (!inflater_.decompress_exact(rec.body, body_)) {
+            return drop(DropReason::inflate_failed);
+        }
+        body = body_;
+    }
+    if (wire::validate_body(body, rec.head.update_count) != wire::WireError::ok) {
+        return drop(DropReason::bad_body);
+    }
+    chain_ = {.head = rec.head, .body = body, .key_epoch = key_epoch_, .first_seq = first_seq_, .last_seq = last_seq_};
+    ++counters_.chains;
+    return Event::chain;
+}
+
+}  // namespace replicast::chain

@@ -1,0 +1,39 @@
+// Replay protection (PROTOCOL.md 1.2): per stream, the highest packet_seq
+// accepted and a bitmap of the kWindow sequence numbers below it. A duplicate,
+// or a packet older than the window, is refused before any time is spent
+// decrypting it. check() looks, commit() records: commit only after the packet
+// opened, so a forged packet cannot burn a sequence number of a real one.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace replicast::chain {
+
+class ReplayWindow {
+public:
+    static constexpr std::uint64_t kWindow = 1024;  // sequence numbers remembered below the highest
+
+    enum class Verdict : std::uint8_t { fresh, duplicate, too_old };
+
+    [[nodiscard]] Verdict check(std::uint64_t seq) const noexcept;
+
+    /// Records `seq` as accepted. `seq` must have been checked fresh.
+    void commit(std::uint64_t seq) noexcept;
+
+    [[nodiscard]] std::uint64_t highest() const noexcept { return highest_; }
+
+    /// Forgets everything (a new stream incarnation).
+    void reset() noexcept;
+
+private:
+    static constexpr std::uint64_t kWords = kWindow / 64;
+    [[nodiscard]] bool test_bit(std::uint64_t seq) const noexcept;
+    void set_bit(std::uint64_t seq) noexcept;
+    void clear_bit(std::uint64_t seq) noexcept;
+
+    std::uint64_t highest_ = 0;  // 0 = nothing accepted yet (packet_seq starts at 1)
+    std::array<std::uint64_t, kWords> bits_{};
+};
+
+}  // namespace replicast::chain

@@ -1,0 +1,213 @@
+// The receiving rules of PROTOCOL.md 1.3, one rule per test, and the replay window.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "engine/chain/builder.hpp"
+#include "engine/chain/reassembler.hpp"
+#include "engine/chain/replay_window.hpp"
+#include "engine/chain/segment.hpp"
+#include "hex.hpp"
+
+namespace replicast::chain {
+namespace {
+
+using Event = Reassembler::Event;
+
+struct Pkt {
+    wire::PacketHeader header;
+    wire::ChainPosition position;
+    std::vector<std::uint8_t> payload;
+};
+
+// A chain of `updates` puts of 40-byte values from `first_lsn`, cut into `max_payload` slices from `seq`.
+std::vector<Pkt> chain_packets(std::uint64_t first_lsn, int updates, std::uint64_t seq, std::size_t max_payload,
+                               bool compress = false, std::uint32_t epoch = 1) {
+    ChainBuilder b({.compress = compress, .level = 1});
+    b.begin(first_lsn);
+    const auto key = testing::bytes_of("key");
+    const std::vector<std::uint8_t> value(40, 'v');
+    for (int i = 0; i < updates; ++i) {
+        EXPECT_EQ(b.add({.op = wire::Op::put, .key = key, .value = value}), wire::WireError::ok);
+    }
+    const BuiltChain c = b.finish();
+    std::vector<Pkt> out;
+    for (std::size_t i = 0; i < segment_count(c.record.size(), max_payload); ++i) {
+        const Segment s = segment(c.record, max_payload, i);
+        out.push_back({.header = {.flags = wire::position_flags(s.position), .stream_id = 1, .packet_seq = seq + i,
+                                  .key_epoch = epoch, .comp_alg = c.comp_alg,
+                                  .payload_len = static_cast<std::uint16_t>(s.payload.size())},
+                       .position = s.position,
+                       .payload = {s.payload.begin(), s.payload.end()}});
+    }
+    return out;
+}
+
+Event feed(Reassembler& r, const Pkt& p) { return r.on_data(p.header, p.position, p.payload); }
+
+std::size_t dropped(const Reassembler& r, DropReason why) {
+    return r.counters().dropped[static_cast<std::size_t>(why)];
+}
+
+TEST(Reassembler, CompleteChainComesOutParsed) {
+    Reassembler r;
+    const auto pkts = chain_packets(100, 10, 1, 64);
+    ASSERT_GT(pkts.size(), 3u);
+    for (std::size_t i = 0; i + 1 < pkts.size(); ++i) {
+        EXPECT_EQ(feed(r, pkts[i]), Event::none);
+    }
+    ASSERT_EQ(feed(r, pkts.back()), Event::chain);
+    EXPECT_EQ(r.chain().head.first_lsn, 100u);
+    EXPECT_EQ(r.chain().head.update_count, 10u);
+    EXPECT_EQ(r.chain().first_seq, 1u);
+    EXPECT_EQ(r.chain().last_seq, pkts.size());
+    EXPECT_EQ(wire::validate_body(r.chain().body, 10), wire::WireError::ok);
+    EXPECT_EQ(r.counters().chains, 1u);
+    EXPECT_EQ(r.counters().dropped_total(), 0u);
+}
+
+TEST(Reassembler, CompressedChainIsInflated) {
+    Reassembler r;
+    const auto pkts = chain_packets(7, 50, 10, 200, /*compress=*/true);
+    ASSERT_EQ(pkts.front().header.comp_alg, wire::CompAlg::deflate);
+    Event last = Event::none;
+    for (const auto& p : pkts) last = feed(r, p);
+    ASSERT_EQ(last, Event::chain);
+    EXPECT_EQ(r.chain().head.update_count, 50u);
+    EXPECT_EQ(r.chain().body.size(), r.chain().head.body_len);
+}
+
+TEST(Reassembler, SequenceGapDropsTheChainAndWaitsForTheNextStart) {
+    Reassembler r;
+    const auto a = chain_packets(1, 10, 1, 64);
+    const auto b = chain_packets(11, 10, 1 + a.size(), 64);
+    EXPECT_EQ(feed(r, a[0]), Event::none);
+    EXPECT_EQ(feed(r, a[2]), Event::dropped);  // a[1] lost
+    EXPECT_EQ(r.last_drop(), DropReason::sequence_break);
+    for (std::size_t i = 3; i < a.size(); ++i) {
+        EXPECT_EQ(feed(r, a[i]), Event::none) << "discarded while waiting";
+    }
+    Event last = Event::none;
+    for (const auto& p : b) last = feed(r, p);
+    ASSERT_EQ(last, Event::chain) << "resynchronised at the next FIC";
+    EXPECT_EQ(r.chain().head.first_lsn, 11u);
+    EXPECT_EQ(r.counters().dropped_total(), 1u);
+    EXPECT_EQ(r.counters().discarded_packets, a.size() - 2);
+}
+
+TEST(Reassembler, JoinsAStreamAtAnyStartPacket) {
+    Reassembler r;
+    const auto a = chain_packets(1, 10, 1, 64);
+    for (std::size_t i = 1; i < a.size(); ++i) EXPECT_EQ(feed(r, a[i]), Event::none);
+    const auto oic = chain_packets(11, 1, 1 + a.size(), 1432);
+    ASSERT_EQ(oic.size(), 1u);
+    EXPECT_EQ(feed(r, oic[0]), Event::chain);
+    EXPECT_EQ(r.counters().dropped_total(), 0u);
+}
+
+TEST(Reassembler, NewStartBeforeTheEndDropsTheOldChain) {
+    Reassembler r;
+    const auto a = chain_packets(1, 10, 1, 64);
+    const auto oic = chain_packets(11, 1, 1 + a.size(), 1432);
+    EXPECT_EQ(feed(r, a[0]), Event::none);
+    EXPECT_EQ(feed(r, oic[0]), Event::chain) << "the OIC itself is whole";
+    EXPECT_EQ(dropped(r, DropReason::sequence_break), 1u);  // seq jumped past the rest of a
+    auto fic = chain_packets(20, 10, 100, 64);
+    EXPECT_EQ(feed(r, fic[0]), Event::none);
+    auto again = chain_packets(30, 10, 101, 64);  // a FIC right after a FIC: seq is consecutive
+    EXPECT_EQ(feed(r, again[0]), Event::dropped);
+    EXPECT_EQ(r.last_drop(), DropReason::restarted);
+}
+
+TEST(Reassembler, ControlPacketInsideAChainBreaksIt) {
+    Reassembler r;
+    const auto a = chain_packets(1, 10, 1, 64);
+    EXPECT_EQ(feed(r, a[0]), Event::none);
+    EXPECT_EQ(r.on_control(2), Event::dropped);
+    EXPECT_EQ(r.last_drop(), DropReason::sequence_break);
+    EXPECT_EQ(r.on_control(3), Event::none) << "nothing in progress: nothing to drop";
+}
+
+TEST(Reassembler, EpochOrAlgorithmChangeInsideAChainDropsIt) {
+    Reassembler r;
+    auto a = chain_packets(1, 10, 1, 64);
+    a[1].header.key_epoch = 2;
+    EXPECT_EQ(feed(r, a[0]), Event::none);
+    EXPECT_EQ(feed(r, a[1]), Event::dropped);
+    EXPECT_EQ(r.last_drop(), DropReason::header_changed);
+    auto b = chain_packets(1, 10, 50, 64);
+    b[1].header.comp_alg = wire::CompAlg::deflate;
+    EXPECT_EQ(feed(r, b[0]), Event::none);
+    EXPECT_EQ(feed(r, b[1]), Event::dropped);
+    EXPECT_EQ(r.last_drop(), DropReason::header_changed);
+}
+
+TEST(Reassembler, MemoryIsBounded) {
+    Reassembler r({.max_record_bytes = 200, .max_body_bytes = wire::kMaxBodyLen});
+    const auto a = chain_packets(1, 10, 1, 64);  // ~600 bytes
+    Event last = Event::none;
+    for (const auto& p : a) {
+        last = feed(r, p);
+        if (last == Event::dropped) break;
+    }
+    EXPECT_EQ(last, Event::dropped);
+    EXPECT_EQ(r.last_drop(), DropReason::too_large);
+
+    Reassembler small_body({.max_record_bytes = 1 << 20, .max_body_bytes = 100});
+    const auto b = chain_packets(1, 10, 1, 1432);
+    EXPECT_EQ(feed(small_body, b[0]), Event::dropped);
+    EXPECT_EQ(small_body.last_drop(), DropReason::too_large);
+}
+
+TEST(Reassembler, MalformedRecordsAreDroppedWholeForTheirReason) {
+    auto one = [](std::vector<std::uint8_t> payload, wire::CompAlg alg = wire::CompAlg::none) {
+        Reassembler r;
+        const Pkt p{.header = {.flags = wire::flags::kOic, .stream_id = 1, .packet_seq = 1, .key_epoch = 1,
+                               .comp_alg = alg, .payload_len = static_cast<std::uint16_t>(payload.size())},
+                    .position = wire::ChainPosition::only,
+                    .payload = std::move(payload)};
+        EXPECT_EQ(feed(r, p), Event::dropped);
+        EXPECT_EQ(r.counters().chains, 0u);
+        return r.last_drop();
+    };
+    using testing::from_hex;
+    const std::string put_k = "0100000001000000006b";  // put "k" = "" (10 bytes)
+    EXPECT_EQ(one(from_hex("00000000000000010000")), DropReason::bad_record);
+    EXPECT_EQ(one(from_hex("0000000000000001" "00000000" "0000000a" + put_k)), DropReason::bad_record);
+    EXPECT_EQ(one(from_hex("0000000000000001" "00000001" "0000000b" + put_k)), DropReason::body_len_mismatch);
+    EXPECT_EQ(one(from_hex("0000000000000001" "00000002" "0000000a" + put_k)), DropReason::bad_body);
+    EXPECT_EQ(one(from_hex("0000000000000001" "00000001" "0000000a" "00112233"), wire::CompAlg::deflate),
+              DropReason::inflate_failed);
+}
+
+TEST(ReplayWindow, RefusesDuplicatesAndTheTooOld) {
+    ReplayWindow w;
+    using V = ReplayWindow::Verdict;
+    EXPECT_EQ(w.check(0), V::too_old);
+    EXPECT_EQ(w.check(1), V::fresh);
+    w.commit(1);
+    EXPECT_EQ(w.check(1), V::duplicate);
+    w.commit(5);
+    EXPECT_EQ(w.check(3), V::fresh) << "late but inside the window";
+    w.commit(3);
+    EXPECT_EQ(w.check(3), V::duplicate);
+    EXPECT_EQ(w.check(5), V::duplicate);
+    w.commit(5 + ReplayWindow::kWindow);
+    EXPECT_EQ(w.check(5), V::too_old);
+    EXPECT_EQ(w.check(6), V::fresh) << "6 is inside the window and was never seen";
+    EXPECT_EQ(w.check(5 + ReplayWindow::kWindow), V::duplicate);
+    w.commit(100000);
+    EXPECT_EQ(w.check(100000 - ReplayWindow::kWindow + 1), V::fresh) << "a jump clears the bitmap";
+    EXPECT_EQ(w.check(100000 - ReplayWindow::kWindow), V::too_old);
+}
+
+TEST(ReplayWindow, SlidingReusesSlotsCorrectly) {
+    ReplayWindow w;
+    for (std::uint64_t s = 1; s <= 5000; s += 2) w.commit(s);  // odd only
+    for (std::uint64_t s = 5000 - ReplayWindow::kWindow + 2; s < 5000; ++s) {
+        EXPECT_EQ(w.check(s), s % 2 ? ReplayWindow::Verdict::duplicate : ReplayWindow::Verdict::fresh) << s;
+    }
+}
+
+}  // namespace
+}  // namespace replicast::chain
