@@ -8,7 +8,7 @@
 #include "engine/chain/segment.hpp"
 #include "engine/wire/chain_record.hpp"
 #include "hex.hpp"
-#include "test_data.hpp"
+#include "update_data.hpp"
 
 namespace replicast::chain {
 namespace {

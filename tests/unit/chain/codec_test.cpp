@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/chain/codec.hpp"
-#include "test_data.hpp"
+#include "update_data.hpp"
 
 namespace replicast::chain {
 namespace {

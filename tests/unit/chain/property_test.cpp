@@ -13,7 +13,7 @@
 #include "engine/chain/reassembler.hpp"
 #include "engine/chain/replay_window.hpp"
 #include "engine/chain/segment.hpp"
-#include "test_data.hpp"
+#include "update_data.hpp"
 
 namespace replicast::chain {
 namespace {
