@@ -2,6 +2,9 @@
 
 #include "engine/wire/endian.hpp"
 
+#include <bit>
+#include <cstring>
+
 namespace replicast::wire {
 
 namespace {
@@ -17,15 +20,32 @@ constexpr std::uint16_t kIpFlagDf = 0x4000;
 constexpr std::uint16_t kIpFlagMf = 0x2000;
 constexpr std::uint16_t kIpFragOffsetMask = 0x1fff;
 
+// RFC 1071 sum of big-endian 16-bit words, 8 bytes per step. The ones'
+// complement sum is byte-order independent (RFC 1071 2(B)), so words are summed
+// in native order and swapped once at the end; 32-bit halves go into a 64-bit
+// accumulator, which cannot overflow for any datagram.
 std::uint32_t sum_words(std::span<const std::uint8_t> bytes, std::uint32_t sum) noexcept {
-    std::size_t i = 0;
-    for (; i + 1 < bytes.size(); i += 2) {
-        sum += load_be<std::uint16_t>(bytes.data() + i);
+    const std::uint8_t* p = bytes.data();
+    std::size_t n = bytes.size();
+    std::uint64_t acc = 0;
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        acc += (v & 0xffffffffu) + (v >> 32);
     }
-    if (i < bytes.size()) {
-        sum += static_cast<std::uint32_t>(bytes[i]) << 8;  // odd byte, padded with zero
+    std::uint8_t tail[8] = {};
+    std::memcpy(tail, p, n);  // zero-padded, which is also RFC 1071's rule for an odd byte
+    std::uint64_t v;
+    std::memcpy(&v, tail, 8);
+    acc += (v & 0xffffffffu) + (v >> 32);
+    while (acc >> 16) {
+        acc = (acc & 0xffff) + (acc >> 16);
     }
-    return sum;
+    std::uint16_t native = static_cast<std::uint16_t>(acc);
+    if constexpr (std::endian::native == std::endian::little) {
+        native = __builtin_bswap16(native);
+    }
+    return sum + native;
 }
 
 std::uint16_t fold(std::uint32_t sum) noexcept {
@@ -48,6 +68,10 @@ std::string_view describe(FrameError e) noexcept {
     case FrameError::bad_udp_length: return "UDP length disagrees with the IPv4 total length";
     }
     return "unknown frame error";
+}
+
+std::uint32_t checksum_partial(std::span<const std::uint8_t> bytes, std::uint32_t sum) noexcept {
+    return sum_words(bytes, sum);
 }
 
 std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t sum) noexcept {

@@ -54,7 +54,12 @@ struct FrameInfo {
 /// The multicast MAC for an IPv4 group (RFC 1112 6.4): 01:00:5e + low 23 bits of the group.
 [[nodiscard]] std::array<std::uint8_t, 6> multicast_mac(std::uint32_t group_host_order) noexcept;
 
-/// RFC 1071 ones'-complement checksum of `bytes`, with an initial partial `sum`.
+/// RFC 1071 ones'-complement checksum of `bytes`, with an initial partial `sum`
+/// (of big-endian 16-bit words, e.g. a pseudo-header).
 [[nodiscard]] std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t sum = 0) noexcept;
+
+/// The partial sum (not folded, not complemented) of `bytes` added to `sum`:
+/// for checksums built in pieces.
+[[nodiscard]] std::uint32_t checksum_partial(std::span<const std::uint8_t> bytes, std::uint32_t sum = 0) noexcept;
 
 }  // namespace replicast::wire

@@ -105,5 +105,23 @@ TEST(Checksum, Rfc1071Example) {
     EXPECT_EQ(internet_checksum(from_hex("01")), 0xfeff);  // odd length pads with zero
 }
 
+// The fast sum (8 bytes a step) against the RFC's 16-bit loop, every length and alignment.
+TEST(Checksum, FastSumMatchesTheTextbookLoop) {
+    std::vector<std::uint8_t> buf(2100);
+    std::uint32_t x = 12345;
+    for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+    for (std::size_t off = 0; off < 8; ++off) {
+        for (std::size_t len = 0; len < 2000; len += (len < 64 ? 1 : 37)) {
+            std::uint32_t naive = 0x1234;
+            for (std::size_t i = 0; i < len; i += 2) {
+                naive += static_cast<std::uint32_t>(buf[off + i]) << 8 | (i + 1 < len ? buf[off + i + 1] : 0);
+            }
+            while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
+            const auto expected = static_cast<std::uint16_t>(~naive & 0xffff);
+            ASSERT_EQ(internet_checksum(std::span(buf).subspan(off, len), 0x1234), expected) << "len " << len << " off " << off;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace replicast::wire

@@ -1,0 +1,48 @@
+// EAL bring-up from a profile. The EAL can be initialised once per process, so
+// this is a scope object owned by main() (the server, `replicast bench tx`):
+// its constructor builds the EAL argument list, runs rte_eal_init and throws
+// with DPDK's reason; its destructor runs rte_eal_cleanup.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/tx/profile.hpp"
+
+namespace replicast::tx {
+
+class EalError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct EalOverrides {
+    bool force_no_huge = false;  // the operator's --no-huge: ignore hugepages even when reserved
+};
+
+/// The argument list rte_eal_init gets for `profile` (argv[0] included), with
+/// the memory mode resolved. Pure apart from reading /proc/meminfo for "auto".
+std::vector<std::string> eal_arguments(const PmdProfile& profile, const EalOverrides& overrides);
+
+/// Free hugepage memory in MiB, from /proc/meminfo (0 when none or unreadable).
+std::size_t free_hugepage_mb();
+
+class Eal {
+public:
+    /// Throws EalError naming the profile and DPDK's reason (no hugepages, an
+    /// unknown vdev, too few lcores for the workers...).
+    Eal(const PmdProfile& profile, const EalOverrides& overrides);
+    ~Eal();
+    Eal(const Eal&) = delete;
+    Eal& operator=(const Eal&) = delete;
+
+    [[nodiscard]] const std::vector<std::string>& arguments() const noexcept { return args_; }
+    [[nodiscard]] bool hugepages() const noexcept { return hugepages_; }
+
+private:
+    std::vector<std::string> args_;
+    bool hugepages_ = false;
+};
+
+}  // namespace replicast::tx

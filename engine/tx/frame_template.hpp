@@ -1,0 +1,59 @@
+// The Ethernet / 802.1Q / IPv4 / UDP headers of one stream's frames, worked out
+// once when the stream starts (PROTOCOL.md section 1: multicast MAC, DF, TTL,
+// DSCP), then stamped into every frame with only the lengths and checksums
+// left to fill. No DPDK here: the tx worker copies `bytes()` into mbuf data,
+// and tests check the result with engine/wire's frame parser.
+//
+// Checksums: the IPv4 header sum of the constant fields is kept, so a frame's
+// header checksum costs a few additions; the UDP checksum is either left to
+// the NIC (the pseudo-header sum is written, as offload requires) or computed
+// in software over the sealed datagram.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace replicast::tx {
+
+struct FrameAddressing {
+    std::array<std::uint8_t, 6> source_mac{};
+    std::uint32_t source_ip = 0;  // host order
+    std::uint32_t group = 0;      // multicast destination, host order
+    std::uint16_t source_port = 0;
+    std::uint16_t group_port = 0;
+    std::uint16_t vlan_id = 0;  // 0 = untagged
+    std::uint8_t vlan_pcp = 0;
+    std::uint8_t ttl = 16;
+    std::uint8_t dscp = 0;
+};
+
+class FrameTemplate {
+public:
+    static constexpr std::size_t kMaxHeaderSize = 14 + 4 + 20 + 8;
+
+    explicit FrameTemplate(const FrameAddressing& a) noexcept;
+
+    /// Bytes before the UDP payload: 42, or 46 with a VLAN tag.
+    [[nodiscard]] std::size_t header_size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t l2_size() const noexcept { return size_ - 28; }
+
+    /// Writes the headers for a UDP payload of `udp_payload_len` bytes at `frame`
+    /// (header_size() bytes), with the IPv4 checksum and a zero UDP checksum.
+    void write(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept;
+
+    /// Software UDP checksum over the payload already in place after the headers.
+    void finish_udp_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept;
+
+    /// For UDP checksum offload: the pseudo-header sum the NIC expects in the field.
+    void write_udp_pseudo_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept;
+
+private:
+    std::array<std::uint8_t, kMaxHeaderSize> bytes_{};
+    std::size_t size_ = 0;
+    std::uint32_t ip_sum_ = 0;      // partial sum of the IPv4 header with length and checksum 0
+    std::uint32_t pseudo_sum_ = 0;  // source + group + protocol: the pseudo-header without length
+};
+
+}  // namespace replicast::tx
