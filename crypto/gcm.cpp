@@ -1,0 +1,183 @@
+#include "crypto/gcm.hpp"
+
+#include <intel-ipsec-mb.h>
+#include <openssl/crypto.h>
+
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "engine/wire/endian.hpp"
+
+namespace replicast::crypto {
+
+namespace {
+
+std::string_view name_of(IMB_ARCH arch, const IMB_MGR* mgr) noexcept {
+    switch (arch) {
+    case IMB_ARCH_AVX512: return (mgr->features & IMB_FEATURE_VAES) ? "AVX-512 with VAES" : "AVX-512";
+    case IMB_ARCH_AVX2: return "AVX2";
+    case IMB_ARCH_AVX: return "AVX";
+    case IMB_ARCH_SSE: return "SSE";
+    case IMB_ARCH_NOAESNI: return "no AES-NI";
+    default: return "unknown";
+    }
+}
+
+void make_iv(std::uint8_t* iv, std::uint32_t stream_id, std::uint64_t seq) noexcept {
+    wire::store_be<std::uint32_t>(iv, stream_id);
+    wire::store_be<std::uint64_t>(iv + 4, seq);
+}
+
+// Per-op view the burst loop needs, whether sealing or opening.
+inline const GcmKey* key_of(const SealOp& o) noexcept { return o.key; }
+inline const GcmKey* key_of(const OpenOp& o) noexcept { return o.key; }
+
+}  // namespace
+
+void GcmKey::Deleter::operator()(gcm_key_data* p) const noexcept {
+    OPENSSL_cleanse(p, sizeof *p);
+    ::operator delete(p, std::align_val_t{alignof(gcm_key_data)});
+}
+
+GcmKey::GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key)
+    : data_(static_cast<gcm_key_data*>(::operator new(sizeof(gcm_key_data), std::align_val_t{alignof(gcm_key_data)}))) {
+    IMB_AES256_GCM_PRE(engine.manager(), key.data(), data_.get());
+}
+
+GcmKey::~GcmKey() = default;
+
+GcmEngine::GcmEngine() {
+    mgr_ = alloc_mb_mgr(0);
+    if (mgr_ == nullptr) {
+        throw std::runtime_error("ipsec-mb: cannot allocate a multi-buffer manager");
+    }
+    IMB_ARCH arch = IMB_ARCH_NONE;
+    init_mb_mgr_auto(mgr_, &arch);
+    if (const int err = imb_get_errno(mgr_); err != 0 || arch == IMB_ARCH_NONE) {
+        free_mb_mgr(mgr_);
+        throw std::runtime_error(std::string("ipsec-mb: cannot initialise: ") + imb_get_strerror(err));
+    }
+    arch_name_ = name_of(arch, mgr_);
+}
+
+GcmEngine::~GcmEngine() { free_mb_mgr(mgr_); }
+
+template <typename Op>
+std::size_t GcmEngine::run_burst(std::span<Op> ops) noexcept {
+    // IVs and, when opening, computed tags live here for the burst's duration.
+    std::array<std::array<std::uint8_t, kIvSize>, IMB_MAX_BURST_SIZE> ivs;
+    std::array<std::array<std::uint8_t, kTagSize>, IMB_MAX_BURST_SIZE> tags;
+    std::array<IMB_JOB*, IMB_MAX_BURST_SIZE> jobs;
+    std::size_t done = 0;
+    while (done < ops.size()) {
+        const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(ops.size() - done, IMB_MAX_BURST_SIZE));
+        // Every burst is flushed to completion below, so the queue is empty here
+        // and ipsec-mb hands out all the jobs asked for.
+        const std::uint32_t n = IMB_GET_NEXT_BURST(mgr_, want, jobs.data());
+        if (n == 0) {
+            ++errors_;
+            return done;
+        }
+        for (std::uint32_t i = 0; i < n; ++i) {
+            Op& op = ops[done + i];
+            IMB_JOB* job = jobs[i];
+            make_iv(ivs[i].data(), op.stream_id, op.packet_seq);
+            job->cipher_mode = IMB_CIPHER_GCM;
+            job->hash_alg = IMB_AUTH_AES_GMAC;
+            job->key_len_in_bytes = IMB_KEY_256_BYTES;
+            job->enc_keys = key_of(op)->data();
+            job->dec_keys = key_of(op)->data();
+            job->src = op.src;
+            job->dst = op.dst;
+            job->cipher_start_src_offset_in_bytes = 0;
+            job->msg_len_to_cipher_in_bytes = op.len;
+            job->hash_start_src_offset_in_bytes = 0;
+            job->msg_len_to_hash_in_bytes = op.len;
+            job->iv = ivs[i].data();
+            job->iv_len_in_bytes = kIvSize;
+            job->u.GCM.aad = op.aad;
+            job->u.GCM.aad_len_in_bytes = op.aad_len;
+            job->auth_tag_output_len_in_bytes = kTagSize;
+            if constexpr (std::is_same_v<Op, SealOp>) {
+                job->cipher_direction = IMB_DIR_ENCRYPT;
+                job->chain_order = IMB_ORDER_CIPHER_HASH;
+                job->auth_tag_output = op.tag_out;
+            } else {
+                job->cipher_direction = IMB_DIR_DECRYPT;
+                job->chain_order = IMB_ORDER_HASH_CIPHER;
+                job->auth_tag_output = tags[i].data();
+            }
+            job->user_data = &op;
+            job->user_data2 = reinterpret_cast<void*>(static_cast<std::uintptr_t>(i));
+        }
+#ifdef NDEBUG
+        std::uint32_t completed = IMB_SUBMIT_BURST_NOCHECK(mgr_, n, jobs.data());
+#else
+        std::uint32_t completed = IMB_SUBMIT_BURST(mgr_, n, jobs.data());
+#endif
+        if (completed < n) {
+            completed += IMB_FLUSH_BURST(mgr_, n - completed, jobs.data() + completed);
+        }
+        for (std::uint32_t i = 0; i < completed; ++i) {
+            IMB_JOB* job = jobs[i];
+            Op& op = *static_cast<Op*>(job->user_data);
+            const bool good = job->status == IMB_STATUS_COMPLETED;
+            if (!good) ++errors_;
+            if constexpr (std::is_same_v<Op, OpenOp>) {
+                const auto slot = reinterpret_cast<std::uintptr_t>(job->user_data2);
+                op.ok = good && CRYPTO_memcmp(tags[slot].data(), op.tag_in, kTagSize) == 0;
+            } else if (!good) {
+                return done + i;
+            }
+        }
+        if (completed < n) {
+            ++errors_;
+            return done;
+        }
+        done += n;
+    }
+    return done;
+}
+
+std::size_t GcmEngine::seal_burst(std::span<SealOp> ops) noexcept { return run_burst(ops); }
+
+std::size_t GcmEngine::open_burst(std::span<OpenOp> ops) noexcept {
+    for (OpenOp& op : ops) op.ok = false;
+    run_burst(ops);
+    std::size_t good = 0;
+    for (const OpenOp& op : ops) good += op.ok ? 1 : 0;
+    return good;
+}
+
+std::string_view selected_arch_name() {
+    GcmEngine engine;
+    return engine.arch_name();
+}
+
+std::size_t seal_packet(GcmEngine& engine, const GcmKey& key, wire::PacketHeader h,
+                        std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) noexcept {
+    const std::size_t size = wire::datagram_size(plaintext.size(), true);
+    if (plaintext.size() > wire::kMaxPayload || out.size() < size || h.key_epoch == 0) {
+        return 0;
+    }
+    h.payload_len = static_cast<std::uint16_t>(plaintext.size());
+    wire::encode_header(h, out.data());
+    SealOp op{.key = &key, .stream_id = h.stream_id, .packet_seq = h.packet_seq, .aad = out.data(),
+              .src = plaintext.data(), .dst = out.data() + wire::kHeaderSize,
+              .len = static_cast<std::uint32_t>(plaintext.size()),
+              .tag_out = out.data() + wire::kHeaderSize + plaintext.size()};
+    return engine.seal_burst(std::span(&op, 1)) == 1 ? size : 0;
+}
+
+bool open_packet(GcmEngine& engine, const GcmKey& key, const wire::PacketView& p, std::span<std::uint8_t> out) noexcept {
+    if (!p.header.sealed() || out.size() < p.payload.size() || p.tag.size() != kTagSize) {
+        return false;
+    }
+    OpenOp op{.key = &key, .stream_id = p.header.stream_id, .packet_seq = p.header.packet_seq,
+              .aad = p.header_bytes.data(), .src = p.payload.data(), .dst = out.data(),
+              .len = static_cast<std::uint32_t>(p.payload.size()), .tag_in = p.tag.data(), .ok = false};
+    return engine.open_burst(std::span(&op, 1)) == 1;
+}
+
+}  // namespace replicast::crypto
