@@ -13,6 +13,7 @@
 #include "tools/commands.hpp"
 #include "tools/decode_output.hpp"
 #include "tools/decode_report.hpp"
+#include "tools/key_log_opener.hpp"
 #include "tools/pcap_source.hpp"
 
 namespace replicast::tools {
@@ -117,7 +118,14 @@ void add_decode_command(CLI::App& app) {
     cmd->add_option("--port", opts->port, "only UDP datagrams to this destination port (pcap input)")
         ->check(CLI::Range(1, 65535));
     cmd->callback([opts] {
-        std::unique_ptr<PayloadOpener> opener;  // KEYLOG-INTEGRATION: crypto's key log opener goes here
+        std::unique_ptr<KeyLogOpener> opener;
+        if (!opts->key_log.empty()) {
+            try {
+                opener = std::make_unique<KeyLogOpener>(opts->key_log);
+            } catch (const std::runtime_error& e) {
+                throw CLI::RuntimeError(std::string("replicast decode: ") + e.what(), kExitUsage);
+            }
+        }
         auto output = make_decode_output(opts->json);
         const int rc = opts->hex ? run_hex(*opts, opener.get(), *output) : run_pcap(*opts, opener.get(), *output);
         if (rc != kExitOk) {

@@ -1,7 +1,7 @@
 // `replicast version`: what this binary is and what it runs on, for bug reports.
 #include <grpcpp/grpcpp.h>
 #include <google/protobuf/stubs/common.h>
-#include <intel-ipsec-mb.h>
+#include <intel-ipsec-mb.h>  // imb_get_version_str
 #include <lmdb.h>
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <string>
 
+#include "crypto/gcm.hpp"
 #include "replicast_config.h"
 #include "tools/commands.hpp"
 #include "tools/version_bpf.hpp"
@@ -26,26 +27,6 @@ void row(const char* name, const std::string& built, const std::string& runtime)
     } else {
         std::printf("  %-12s %s (running %s)\n", name, built.c_str(), runtime.c_str());
     }
-}
-
-std::string ipsec_mb_arch() {
-    IMB_MGR* mgr = alloc_mb_mgr(0);
-    if (mgr == nullptr) {
-        return "unavailable (alloc_mb_mgr failed)";
-    }
-    IMB_ARCH arch = IMB_ARCH_NONE;
-    init_mb_mgr_auto(mgr, &arch);
-    std::string name;
-    switch (arch) {
-    case IMB_ARCH_AVX512: name = (mgr->features & IMB_FEATURE_VAES) ? "AVX-512 with VAES" : "AVX-512"; break;
-    case IMB_ARCH_AVX2: name = "AVX2"; break;
-    case IMB_ARCH_AVX: name = "AVX"; break;
-    case IMB_ARCH_SSE: name = "SSE"; break;
-    case IMB_ARCH_NOAESNI: name = "no AES-NI (slow)"; break;
-    default: name = "none"; break;
-    }
-    free_mb_mgr(mgr);
-    return name;
 }
 
 void print_version() {
@@ -66,7 +47,8 @@ void print_version() {
     row("libxdp", BUILT_WITH_LIBXDP, "");
     row("libpcap", BUILT_WITH_LIBPCAP, pcap_lib_version());
     row("zlib", BUILT_WITH_ZLIB, zlibVersion());
-    std::printf("ipsec-mb architecture selected here: %s\n", ipsec_mb_arch().c_str());
+    const std::string_view arch = crypto::selected_arch_name();
+    std::printf("ipsec-mb architecture selected here: %.*s\n", static_cast<int>(arch.size()), arch.data());
 }
 
 }  // namespace
