@@ -1,0 +1,41 @@
+// What the control core posts to a tx worker, over an SP/SC rte_ring of
+// pointers, and gets back on a second ring once the worker is done with it, so
+// that the control core reuses the memory: the worker never allocates or frees.
+// (The conductor/worker split of STYLE practice 2.)
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "engine/wire/packet.hpp"
+
+namespace replicast::crypto {
+class GcmKey;
+}
+
+namespace replicast::tx {
+
+struct TxMessage {
+    enum class Kind : std::uint8_t {
+        chain,       // send `record` as one chain on `stream`
+        key_change,  // announce `next_epoch` for 2 s, then seal with `next_key`
+    };
+    Kind kind = Kind::chain;
+    std::uint32_t stream = 0;  // index into the worker's stream table
+
+    // chain
+    std::span<const std::uint8_t> record;  // chain record as carried (owned by the poster)
+    wire::CompAlg comp_alg = wire::CompAlg::none;
+    std::uint64_t first_lsn = 0;
+    std::uint32_t update_count = 0;
+
+    // key_change
+    std::uint32_t next_epoch = 0;
+    const crypto::GcmKey* next_key = nullptr;
+
+    // filled in by the worker before the message goes back
+    std::uint64_t first_seq = 0;  // chain: its packets' packet_seq range; key_change: first_seq announced
+    std::uint64_t last_seq = 0;
+};
+
+}  // namespace replicast::tx

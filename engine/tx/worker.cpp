@@ -1,0 +1,319 @@
+#include "engine/tx/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <ctime>
+#include <cstring>
+
+#include "engine/chain/segment.hpp"
+#include "engine/wire/control.hpp"
+
+namespace replicast::tx {
+
+namespace {
+
+constexpr std::uint64_t kOncePerSecondNs = 1'000'000'000;
+
+std::uint64_t realtime_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);  // vDSO: no system call
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+TxWorker::TxWorker(TxWorkerConfig config) : config_(std::move(config)), tsc_hz_(rte_get_tsc_hz()) {
+    streams_.reserve(config_.streams.size());
+    for (const TxStreamConfig& c : config_.streams) {
+        streams_.push_back(Stream{.config = c,
+                                  .frame = FrameTemplate(c.addressing),
+                                  .pacer = pace::Pacer(c.pace, tsc_hz_),
+                                  .seq = c.next_seq,
+                                  .epoch = c.key_epoch,
+                                  .key = c.key,
+                                  .last_lsn = c.last_lsn});
+    }
+}
+
+std::uint64_t TxWorker::ns_to_tsc(std::uint64_t ns) const noexcept { return pace::ns_to_ticks(ns, tsc_hz_); }
+
+void TxWorker::finish_message(TxMessage* m) noexcept {
+    // The outbox holds every message that can be in flight (see server sizing),
+    // so this never spins in practice; it is bounded by the control core draining it.
+    while (rte_ring_sp_enqueue(config_.outbox, m) != 0) {
+        rte_pause();
+    }
+}
+
+void TxWorker::take_messages() noexcept {
+    if (queued_count_ == 0) {
+        queued_head_ = 0;
+        queued_count_ = rte_ring_sc_dequeue_burst(config_.inbox, reinterpret_cast<void**>(queued_.data()), kBurst, nullptr);
+    }
+    while (current_ == nullptr && queued_count_ > 0) {
+        TxMessage* m = queued_[queued_head_++];
+        --queued_count_;
+        Stream& s = streams_[m->stream];
+        if (m->kind == TxMessage::Kind::chain) {
+            current_ = m;
+            segments_ = chain::segment_count(m->record.size(), s.config.max_payload);
+            next_segment_ = 0;
+            m->first_seq = s.seq;
+            continue;
+        }
+        // Key change: pick first_seq beyond every packet the announcement window
+        // can carry at the rate cap, so that it is fixed in the first announcement.
+        if (s.pending_key != nullptr) {
+            finish_message(s.pending_key);  // superseded before it took effect
+        }
+        const std::uint64_t now = rte_rdtsc();
+        const std::uint64_t window_s = s.config.key_announce_ns / 1'000'000'000u + 1;
+        const std::uint64_t reserve = s.config.pace.rate_bps != 0
+                                          ? s.config.pace.rate_bps / 8 / 84 * window_s + 1  // 84: smallest frame on the wire
+                                          : std::uint64_t{1} << 32;
+        m->first_seq = s.seq + reserve;
+        s.pending_key = m;
+        s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
+        s.next_announce_tsc = now;
+    }
+}
+
+void TxWorker::flush_pending() noexcept {
+    const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, pending_.data(),
+                                                static_cast<std::uint16_t>(pending_count_));
+    if (sent < pending_count_) {
+        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        std::memmove(pending_.data(), pending_.data() + sent, (pending_count_ - sent) * sizeof(rte_mbuf*));
+    }
+    pending_count_ -= sent;
+}
+
+void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
+    Stream& s = streams_[current_->stream];
+    const bool sealed = s.epoch != 0;
+    const std::size_t header = s.frame.header_size();
+
+    // 1. Which packets are due: pacing decides, a burst at most.
+    unsigned n = 0;
+    while (n < kBurst && next_segment_ + n < segments_) {
+        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n);
+        const auto wire_bytes = static_cast<std::uint32_t>(pace::on_wire_bytes(static_cast<std::uint32_t>(header + wire::datagram_size(seg.payload.size(), sealed))));
+        if (s.pacer.next_deadline(now, wire_bytes) > now) {
+            break;
+        }
+        const bool last = next_segment_ + n + 1 == segments_;
+        s.pacer.on_sent(now, wire_bytes, last, current_->record.size());
+        ++n;
+    }
+    if (n == 0) {
+        counters_.pacing_waits.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+
+    // 2. Frames: headers once, then seal the chain's slices straight into mbuf data.
+    std::array<rte_mbuf*, kBurst> mbufs;
+    if (rte_pktmbuf_alloc_bulk(config_.pool, mbufs.data(), n) != 0) {
+        counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+        return;  // paced but not sent: they go next turn, a little later than planned
+    }
+    std::array<crypto::SealOp, kBurst> ops;
+    std::uint64_t bytes = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + i);
+        const auto payload_len = static_cast<std::uint16_t>(seg.payload.size());
+        const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(payload_len, sealed));
+        auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
+        s.frame.write(data, udp_len);
+        std::uint8_t* hdr = data + header;
+        wire::encode_header({.flags = wire::position_flags(seg.position), .stream_id = s.config.stream_id,
+                             .packet_seq = s.seq + i, .key_epoch = s.epoch, .comp_alg = current_->comp_alg,
+                             .payload_len = payload_len},
+                            hdr);
+        if (sealed) {
+            ops[i] = {.key = s.key, .stream_id = s.config.stream_id, .packet_seq = s.seq + i, .aad = hdr,
+                      .src = seg.payload.data(), .dst = hdr + wire::kHeaderSize, .len = payload_len,
+                      .tag_out = hdr + wire::kHeaderSize + payload_len};
+        } else {
+            std::memcpy(hdr + wire::kHeaderSize, seg.payload.data(), payload_len);
+        }
+        mbufs[i]->data_len = static_cast<std::uint16_t>(header + udp_len);
+        mbufs[i]->pkt_len = mbufs[i]->data_len;
+        bytes += mbufs[i]->data_len;
+    }
+    if (sealed && gcm_.seal_burst(std::span(ops.data(), n)) != n) {
+        // ipsec-mb refused a job: never send what was not sealed. The chain is
+        // abandoned; receivers recover its LSNs over the control plane.
+        counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
+        rte_pktmbuf_free_bulk(mbufs.data(), n);
+        s.seq += n;
+        current_->last_seq = s.seq - 1;
+        finish_message(current_);
+        current_ = nullptr;
+        return;
+    }
+    for (unsigned i = 0; i < n; ++i) {
+        auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
+        const auto udp_len = static_cast<std::uint16_t>(mbufs[i]->data_len - header);
+        if (config_.checksum_offload) {
+            mbufs[i]->l2_len = static_cast<std::uint16_t>(s.frame.l2_size()) & 0x7f;
+            mbufs[i]->l3_len = 20;
+            mbufs[i]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+            data[s.frame.l2_size() + 10] = 0;  // the NIC writes the IPv4 checksum
+            data[s.frame.l2_size() + 11] = 0;
+            s.frame.write_udp_pseudo_checksum(data, udp_len);
+        } else {
+            s.frame.finish_udp_checksum(data, udp_len);
+        }
+    }
+
+    // 3. Out; what the ring refuses waits in pending_ and goes first next turn.
+    const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, mbufs.data(), static_cast<std::uint16_t>(n));
+    if (sent < n) {
+        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        std::memcpy(pending_.data(), mbufs.data() + sent, (n - sent) * sizeof(rte_mbuf*));
+        pending_count_ = n - sent;
+    }
+    s.seq += n;
+    s.last_tx_tsc = now;
+    next_segment_ += n;
+    counters_.packets.fetch_add(n, std::memory_order_relaxed);
+    counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);
+    if (next_segment_ == segments_) {
+        current_->last_seq = s.seq - 1;
+        s.last_lsn = current_->first_lsn + current_->update_count - 1;
+        counters_.chains.fetch_add(1, std::memory_order_relaxed);
+        counters_.updates.fetch_add(current_->update_count, std::memory_order_relaxed);
+        finish_message(current_);
+        current_ = nullptr;
+    }
+}
+
+void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
+                            std::uint64_t now) noexcept {
+    const bool sealed = s.epoch != 0;
+    const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(len, sealed));
+    rte_mbuf* m = nullptr;
+    if (rte_pktmbuf_alloc_bulk(config_.pool, &m, 1) != 0) {
+        counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
+    s.frame.write(data, udp_len);
+    std::uint8_t* hdr = data + s.frame.header_size();
+    wire::encode_header({.flags = flags, .stream_id = s.config.stream_id, .packet_seq = s.seq, .key_epoch = s.epoch,
+                         .comp_alg = wire::CompAlg::none, .payload_len = len},
+                        hdr);
+    if (sealed) {
+        crypto::SealOp op{.key = s.key, .stream_id = s.config.stream_id, .packet_seq = s.seq, .aad = hdr, .src = payload,
+                          .dst = hdr + wire::kHeaderSize, .len = len, .tag_out = hdr + wire::kHeaderSize + len};
+        if (gcm_.seal_burst(std::span(&op, 1)) != 1) {
+            counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
+            rte_pktmbuf_free(m);
+            return;
+        }
+    } else {
+        std::memcpy(hdr + wire::kHeaderSize, payload, len);
+    }
+    m->data_len = static_cast<std::uint16_t>(s.frame.header_size() + udp_len);
+    m->pkt_len = m->data_len;
+    s.frame.finish_udp_checksum(data, udp_len);
+    const std::uint32_t wire_bytes = pace::on_wire_bytes(m->data_len);
+    s.pacer.on_sent(now, wire_bytes, true, len);
+    if (rte_eth_tx_burst(config_.port, config_.queue, &m, 1) != 1) {
+        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        pending_[pending_count_++] = m;
+    }
+    counters_.packets.fetch_add(1, std::memory_order_relaxed);
+    counters_.bytes.fetch_add(m->data_len, std::memory_order_relaxed);
+    ++s.seq;
+    s.last_tx_tsc = now;
+}
+
+void TxWorker::between_chains(std::uint64_t now) noexcept {
+    for (Stream& s : streams_) {
+        if (pending_count_ > 0) {
+            return;  // the port is busy: control packets wait too
+        }
+        if (s.pending_key != nullptr) {
+            if (now >= s.next_announce_tsc && now < s.switch_tsc && s.seq < s.pending_key->first_seq) {
+                std::uint8_t payload[wire::kKeyChangeSize];
+                wire::encode_key_change({.next_epoch = s.pending_key->next_epoch, .first_seq = s.pending_key->first_seq},
+                                        payload);
+                send_control(s, wire::flags::kKeyChange | wire::flags::kOic, payload, sizeof payload, now);
+                counters_.key_announcements.fetch_add(1, std::memory_order_relaxed);
+                s.next_announce_tsc = now + ns_to_tsc(s.config.key_announce_every_ns);
+            }
+            if (now >= s.switch_tsc || s.seq >= s.pending_key->first_seq) {
+                // Jump to the announced first_seq: a packet_seq gap between chains
+                // breaks no chain, and loss is judged by LSN, not by sequence.
+                if (s.seq < s.pending_key->first_seq) s.seq = s.pending_key->first_seq;
+                s.epoch = s.pending_key->next_epoch;
+                s.key = s.pending_key->next_key;
+                finish_message(s.pending_key);
+                s.pending_key = nullptr;
+                counters_.key_switches.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+        // PROTOCOL.md 1.4: after an idle interval, and at least once a second even when busy.
+        if (now - s.last_tx_tsc >= ns_to_tsc(s.config.heartbeat_interval_ns) ||
+            now - s.last_heartbeat_tsc >= ns_to_tsc(kOncePerSecondNs)) {
+            std::uint8_t payload[wire::kHeartbeatSize];
+            wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
+            send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now);
+            s.last_heartbeat_tsc = now;
+            counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+}
+
+int TxWorker::run() noexcept {
+    for (Stream& s : streams_) {
+        s.last_tx_tsc = rte_rdtsc() - ns_to_tsc(s.config.heartbeat_interval_ns);  // first heartbeat at once
+    }
+    for (;;) {
+        const std::uint64_t now = rte_rdtsc();
+        if (pending_count_ > 0) {
+            flush_pending();
+        }
+        take_messages();
+        if (current_ != nullptr) {
+            if (pending_count_ == 0) {
+                send_chain_packets(now);
+            }
+            continue;
+        }
+        between_chains(now);
+        if (stop_.load(std::memory_order_acquire) && queued_count_ == 0 && rte_ring_empty(config_.inbox) &&
+            pending_count_ == 0) {
+            break;
+        }
+    }
+    // Drained: a final heartbeat per stream tells receivers the last LSN.
+    const std::uint64_t now = rte_rdtsc();
+    for (Stream& s : streams_) {
+        if (s.pending_key != nullptr) {
+            finish_message(s.pending_key);  // never switched: the next start begins a new epoch anyway
+            s.pending_key = nullptr;
+        }
+        std::uint8_t payload[wire::kHeartbeatSize];
+        wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
+        send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now);
+        counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+    }
+    // A port that never drains (link down) must not hold the stop forever.
+    const std::uint64_t give_up = rte_rdtsc() + tsc_hz_;
+    while (pending_count_ > 0 && rte_rdtsc() < give_up) {
+        flush_pending();
+    }
+    if (pending_count_ > 0) {
+        counters_.tx_ring_full.fetch_add(pending_count_, std::memory_order_relaxed);
+        rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
+        pending_count_ = 0;
+    }
+    return 0;
+}
+
+}  // namespace replicast::tx

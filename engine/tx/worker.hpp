@@ -1,0 +1,142 @@
+// A tx worker: one per worker lcore, in the shape of DPDK's l3fwd loop.
+//
+//   for (;;) {
+//     dequeue a burst of messages (chains, key changes) from the inbox ring
+//     for the chain at the head: take the packets whose pacing deadline has
+//       come, write Ethernet/IPv4/UDP/replicast headers into fresh mbufs, seal
+//       the chain's slices straight from the chain buffer into the mbufs (one
+//       ipsec-mb burst), UDP checksum, rte_eth_tx_burst; keep what the ring
+//       refused for the next turn (counted, never dropped)
+//     between chains: key-change announcements, key switches, heartbeats
+//     hand finished messages back on the outbox ring
+//   }
+//
+// Nothing in the loop allocates, locks, makes a system call or logs; the
+// control core reads the per-worker counters. All state is owned by the
+// worker's lcore; the control core talks to it only through the rings, and
+// configures streams before launch.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "crypto/gcm.hpp"
+#include "engine/pace/pacer.hpp"
+#include "engine/tx/frame_template.hpp"
+#include "engine/tx/messages.hpp"
+
+struct rte_ring;
+struct rte_mempool;
+struct rte_mbuf;
+
+namespace replicast::tx {
+
+inline constexpr unsigned kBurst = 32;  // packets per seal burst and per rte_eth_tx_burst
+
+struct TxStreamConfig {
+    std::uint32_t stream_id = 0;
+    FrameAddressing addressing;
+    std::uint64_t next_seq = 1;       // first packet_seq this run sends (from the persisted watermark)
+    std::uint32_t key_epoch = 0;      // 0 = unsealed
+    const crypto::GcmKey* key = nullptr;
+    pace::PaceConfig pace;
+    std::uint64_t heartbeat_interval_ns = 100'000'000;  // PROTOCOL.md 1.4: 100 ms idle
+    std::uint64_t key_announce_ns = 2'000'000'000;      // 1.5: announce during the 2 s before a switch
+    std::uint64_t key_announce_every_ns = 100'000'000;  // 1.5: every 100 ms
+    std::uint32_t max_payload = 1432;
+    std::uint64_t last_lsn = 0;  // highest LSN multicast so far (for heartbeats)
+};
+
+/// Per-worker counters, written only by the worker, read by the control core.
+struct alignas(64) TxCounters {
+    std::atomic<std::uint64_t> packets{0};
+    std::atomic<std::uint64_t> bytes{0};  // frame bytes handed to the port
+    std::atomic<std::uint64_t> chains{0};
+    std::atomic<std::uint64_t> updates{0};
+    std::atomic<std::uint64_t> heartbeats{0};
+    std::atomic<std::uint64_t> key_announcements{0};
+    std::atomic<std::uint64_t> key_switches{0};
+    std::atomic<std::uint64_t> tx_ring_full{0};      // rte_eth_tx_burst took fewer than offered
+    std::atomic<std::uint64_t> mbuf_exhausted{0};    // rte_pktmbuf_alloc_bulk failed: retried next turn
+    std::atomic<std::uint64_t> seal_errors{0};
+    std::atomic<std::uint64_t> pacing_waits{0};      // loop turns where the next packet was not due yet
+};
+
+struct TxWorkerConfig {
+    std::uint16_t port = 0;
+    std::uint16_t queue = 0;
+    rte_mempool* pool = nullptr;
+    rte_ring* inbox = nullptr;   // TxMessage*, single producer (control core), single consumer (this worker)
+    rte_ring* outbox = nullptr;  // TxMessage* handed back
+    bool checksum_offload = false;
+    std::vector<TxStreamConfig> streams;
+};
+
+class TxWorker {
+public:
+    /// Throws std::runtime_error (from GcmEngine) if ipsec-mb cannot initialise.
+    explicit TxWorker(TxWorkerConfig config);
+
+    /// The loop; returns when stop() was called and every message was sent.
+    /// Run it on the worker lcore: rte_eal_remote_launch(&TxWorker::launch, worker, lcore).
+    int run() noexcept;
+    static int launch(void* self) noexcept { return static_cast<TxWorker*>(self)->run(); }
+
+    /// Asks the loop to drain its inbox, send a final heartbeat per stream, and return.
+    void stop() noexcept { stop_.store(true, std::memory_order_release); }
+
+    [[nodiscard]] const TxCounters& counters() const noexcept { return counters_; }
+    /// packet_seq each stream will use next; read after run() returned (persisted as the watermark).
+    [[nodiscard]] std::uint64_t next_seq(std::uint32_t stream) const noexcept { return streams_[stream].seq; }
+    [[nodiscard]] std::uint32_t key_epoch(std::uint32_t stream) const noexcept { return streams_[stream].epoch; }
+
+private:
+    struct Stream {
+        TxStreamConfig config;
+        FrameTemplate frame;
+        pace::Pacer pacer;
+        std::uint64_t seq;
+        std::uint32_t epoch;
+        const crypto::GcmKey* key;
+        std::uint64_t last_lsn;
+        std::uint64_t last_tx_tsc = 0;
+        std::uint64_t last_heartbeat_tsc = 0;
+        // key change in progress
+        TxMessage* pending_key = nullptr;
+        std::uint64_t switch_tsc = 0;
+        std::uint64_t next_announce_tsc = 0;
+    };
+
+    void take_messages() noexcept;
+    void send_chain_packets(std::uint64_t now) noexcept;
+    void between_chains(std::uint64_t now) noexcept;
+    void send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
+                      std::uint64_t now) noexcept;
+    void flush_pending() noexcept;
+    void finish_message(TxMessage* m) noexcept;
+    std::uint64_t ns_to_tsc(std::uint64_t ns) const noexcept;
+
+    TxWorkerConfig config_;
+    crypto::GcmEngine gcm_;
+    std::vector<Stream> streams_;
+    std::uint64_t tsc_hz_;
+    std::atomic<bool> stop_{false};
+    TxCounters counters_;
+
+    // The message being sent, and how far.
+    TxMessage* current_ = nullptr;
+    std::size_t next_segment_ = 0;
+    std::size_t segments_ = 0;
+
+    // Inbox messages taken but not started yet (a small FIFO; the ring holds the rest).
+    std::array<TxMessage*, kBurst> queued_{};
+    unsigned queued_head_ = 0;
+    unsigned queued_count_ = 0;
+
+    // Frames rte_eth_tx_burst refused, sent first on the next turn.
+    std::array<rte_mbuf*, kBurst> pending_{};
+    unsigned pending_count_ = 0;
+};
+
+}  // namespace replicast::tx
