@@ -1,6 +1,5 @@
 #include "engine/chain/builder.hpp"
 
-#include <cstring>
 
 namespace replicast::chain {
 
@@ -10,7 +9,7 @@ ChainBuilder::ChainBuilder(const BuilderConfig& config)
 void ChainBuilder::begin(std::uint64_t first_lsn) noexcept {
     first_lsn_ = first_lsn;
     count_ = 0;
-    body_.clear();  // keeps capacity: no allocation once warm
+    record_.resize(wire::kChainRecordHeadSize);  // keeps capacity: no allocation once warm
 }
 
 wire::WireError ChainBuilder::add(const wire::UpdateView& u) {
@@ -18,15 +17,15 @@ wire::WireError ChainBuilder::add(const wire::UpdateView& u) {
         return e;
     }
     const std::size_t size = wire::encoded_update_size(u);
-    if (body_.size() + size > wire::kMaxBodyLen) {
+    if (body_size() + size > wire::kMaxBodyLen) {
         return wire::WireError::body_too_large;
     }
-    const std::size_t at = body_.size();
-    body_.resize(at + size);
+    const std::size_t at = record_.size();
+    record_.resize(at + size);
     std::size_t written = 0;
-    const wire::WireError e = wire::encode_update(u, std::span(body_).subspan(at), written);
+    const wire::WireError e = wire::encode_update(u, std::span(record_).subspan(at), written);
     if (e != wire::WireError::ok) {
-        body_.resize(at);
+        record_.resize(at);
         return e;
     }
     ++count_;
@@ -37,32 +36,34 @@ wire::WireError ChainBuilder::add_encoded(std::span<const std::uint8_t> updates,
     if (const wire::WireError e = wire::validate_body(updates, count); e != wire::WireError::ok) {
         return e;
     }
-    if (body_.size() + updates.size() > wire::kMaxBodyLen) {
+    if (body_size() + updates.size() > wire::kMaxBodyLen) {
         return wire::WireError::body_too_large;
     }
-    body_.insert(body_.end(), updates.begin(), updates.end());
+    record_.insert(record_.end(), updates.begin(), updates.end());
     count_ += count;
     return wire::WireError::ok;
 }
 
 BuiltChain ChainBuilder::finish() {
     BuiltChain out;
-    out.head = {.first_lsn = first_lsn_, .update_count = count_, .body_len = static_cast<std::uint32_t>(body_.size())};
-    record_.resize(wire::kChainRecordHeadSize + body_.size());
-    std::size_t carried = 0;
-    if (compress_ && !body_.empty()) {
-        // Offer only as much room as the plain body: a compressed body that does
-        // not fit is one that did not shrink, and goes plain.
-        carried = compressor_.compress(body_, std::span(record_).subspan(wire::kChainRecordHeadSize, body_.size() - 1));
+    const std::size_t plain = body_size();
+    out.head = {.first_lsn = first_lsn_, .update_count = count_, .body_len = static_cast<std::uint32_t>(plain)};
+    const std::span<const std::uint8_t> body = std::span(record_).subspan(wire::kChainRecordHeadSize);
+    std::size_t packed = 0;
+    if (compress_ && plain > 1) {
+        // Offer one byte less room than the plain body: a compressed body that
+        // does not fit is one that did not shrink, and the chain goes plain.
+        packed_.resize(wire::kChainRecordHeadSize + plain - 1);
+        packed = compressor_.compress(body, std::span(packed_).subspan(wire::kChainRecordHeadSize));
     }
-    if (carried != 0) {
+    if (packed != 0) {
         out.comp_alg = wire::CompAlg::deflate;
+        wire::encode_chain_record_head(out.head, packed_.data());
+        out.record = std::span(packed_).first(wire::kChainRecordHeadSize + packed);
     } else {
-        std::memcpy(record_.data() + wire::kChainRecordHeadSize, body_.data(), body_.size());
-        carried = body_.size();
+        wire::encode_chain_record_head(out.head, record_.data());
+        out.record = record_;
     }
-    wire::encode_chain_record_head(out.head, record_.data());
-    out.record = std::span(record_).first(wire::kChainRecordHeadSize + carried);
     return out;
 }
 

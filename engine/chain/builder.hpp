@@ -49,7 +49,7 @@ public:
     [[nodiscard]] wire::WireError add_encoded(std::span<const std::uint8_t> updates, std::uint32_t count);
 
     /// Body bytes so far (uncompressed): for bundling decisions.
-    [[nodiscard]] std::size_t body_size() const noexcept { return body_.size(); }
+    [[nodiscard]] std::size_t body_size() const noexcept { return record_.size() - wire::kChainRecordHeadSize; }
     [[nodiscard]] std::uint32_t update_count() const noexcept { return count_; }
 
     /// Finishes the chain (at least one update must have been added).
@@ -60,8 +60,11 @@ private:
     Compressor compressor_;
     std::uint64_t first_lsn_ = 0;
     std::uint32_t count_ = 0;
-    std::vector<std::uint8_t> body_;
+    // Updates are encoded straight after the 16-byte head, so an uncompressed
+    // chain is finished without copying its body; a compressed one is written
+    // to packed_.
     std::vector<std::uint8_t> record_;
+    std::vector<std::uint8_t> packed_;
 };
 
 }  // namespace replicast::chain

@@ -37,6 +37,7 @@ struct ChannelConfig {
     double drop;
     double duplicate;
     double reorder;
+    double forge = 0;  // a forged copy (bad tag) of a packet is injected before it
 };
 
 void run(std::uint64_t seed, const ChannelConfig& channel, int chains, std::size_t max_updates, std::size_t max_value) {
@@ -80,7 +81,15 @@ void run(std::uint64_t seed, const ChannelConfig& channel, int chains, std::size
     // The channel.
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     std::vector<const Wire*> delivered;
+    std::vector<Wire> forgeries;
+    forgeries.reserve(packets.size());
     for (const Wire& p : packets) {
+        if (coin(rng) < channel.forge) {
+            forgeries.push_back(p);
+            forgeries.back().chain = ~std::size_t{0};  // marks the forgery: its tag will not verify
+            if (!forgeries.back().payload.empty()) forgeries.back().payload[0] ^= 0xff;
+            delivered.push_back(&forgeries.back());
+        }
         if (coin(rng) < channel.drop) continue;
         delivered.push_back(&p);
         if (coin(rng) < channel.duplicate) delivered.push_back(&p);
@@ -97,10 +106,15 @@ void run(std::uint64_t seed, const ChannelConfig& channel, int chains, std::size
     std::uint64_t started = 0;
     for (const Wire* p : delivered) {
         if (window.check(p->header.packet_seq) != ReplayWindow::Verdict::fresh) continue;
+        const bool authentic = p->chain != ~std::size_t{0};
+        if (!authentic) {
+            continue;  // fails to open: never reaches the reassembler nor the replay window
+        }
+        const Reassembler::Event event = reassembler.on_data(p->header, p->position, p->payload);
         window.commit(p->header.packet_seq);
         accepted.push_back(p);
         if (p->position == wire::ChainPosition::first || p->position == wire::ChainPosition::only) ++started;
-        if (reassembler.on_data(p->header, p->position, p->payload) != Reassembler::Event::chain) continue;
+        if (event != Reassembler::Event::chain) continue;
         const CompleteChain& got = reassembler.chain();
         ASSERT_TRUE(out_lsns.insert(got.head.first_lsn).second) << "chain at LSN " << got.head.first_lsn << " came out twice";
         const auto it = std::find_if(sent.begin(), sent.end(), [&](const SentChain& s) { return s.first_lsn == got.head.first_lsn; });
@@ -132,6 +146,7 @@ void run(std::uint64_t seed, const ChannelConfig& channel, int chains, std::size
     EXPECT_EQ(started, counters.chains + counters.dropped_total() + (reassembler.in_progress() ? 1 : 0))
         << "every started chain either came out, was counted as dropped, or is still in progress";
     if (channel.drop == 0 && channel.duplicate == 0 && channel.reorder == 0) {
+        // Forgeries included: they must not have cost a single chain.
         EXPECT_EQ(out_lsns.size(), sent.size());
         EXPECT_EQ(counters.dropped_total(), 0u);
     }
@@ -151,6 +166,19 @@ TEST(ChainProperty, DuplicatingAndReorderingChannel) {
 
 TEST(ChainProperty, HostileChannel) {
     for (std::uint64_t seed = 30; seed <= 33; ++seed) run(seed, {0.2, 0.2, 0.3}, 80, 100, 8 * 1024);
+}
+
+TEST(ChainProperty, LossDuplicationReorderingAndForgery) {
+    for (std::uint64_t seed = 50; seed <= 55; ++seed) {
+        run(seed, {.drop = 0.02, .duplicate = 0.05, .reorder = 0.05, .forge = 0.05}, 80, 300, 16 * 1024);
+    }
+}
+
+TEST(ChainProperty, ForgedPacketsNeverBreakAChain) {
+    // Every packet is preceded by a forgery with the same packet_seq: all chains must still come out.
+    for (std::uint64_t seed = 60; seed <= 62; ++seed) {
+        run(seed, {.drop = 0, .duplicate = 0, .reorder = 0, .forge = 1.0}, 40, 100, 4 * 1024);
+    }
 }
 
 }  // namespace
