@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
     replicast::tools::add_version_command(app);
     replicast::tools::add_decode_command(app);
+    replicast::tools::add_store_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& e) {

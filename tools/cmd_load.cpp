@@ -1,0 +1,119 @@
+// `replicast load`: bulk writes from JSON lines or TSV, in batched transactions
+// through the master's hook. A bad line stops the load after committing every
+// line before it, and names the file and line so the load can resume there.
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/commands.hpp"
+#include "tools/load_line.hpp"
+#include "tools/store_open.hpp"
+
+namespace replicast::tools {
+
+namespace {
+
+struct LoadOptions {
+    std::string store, db, file, format = "auto";
+    std::size_t batch = 4096;
+};
+
+class Progress {
+public:
+    Progress() : tty_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+    void update(std::uint64_t records, bool final = false) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!final && now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(5))) return;
+        last_ = now;
+        const double secs = std::chrono::duration<double>(now - start_).count();
+        const double rate = secs > 0 ? static_cast<double>(records) / secs : 0;
+        if (tty_) {
+            std::fprintf(stderr, "\r  %12" PRIu64 " records  %10.0f records/s  %6.1f s%s", records, rate, secs, final ? "\n" : "");
+        } else {
+            std::fprintf(stderr, "load: %" PRIu64 " records, %.0f records/s, %.1f s\n", records, rate, secs);
+        }
+    }
+
+private:
+    bool tty_;
+    std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace
+
+void add_load_command(CLI::App& app) {
+    auto o = std::make_shared<LoadOptions>();
+    CLI::App* cmd = app.add_subcommand("load",
+        "Load records into database --db of the master store from FILE: JSON lines\n"
+        "({\"key\":..,\"value\":..,\"group\":..,\"op\":\"put|del\"}, or value_base64) or TSV (KEY<TAB>VALUE[<TAB>GROUP])");
+    cmd->add_option("--store", o->store, "master store directory (created if missing)")->required();
+    cmd->add_option("--db", o->db, "database name")->required();
+    cmd->add_option("--format", o->format, "auto (by the first line), json or tsv")->check(CLI::IsMember({"auto", "json", "tsv"}));
+    cmd->add_option("--batch", o->batch, "records per transaction")->check(CLI::Range(1, 1 << 20));
+    cmd->add_option("FILE", o->file, "input file ('-' = stdin)")->required();
+    cmd->callback([o] {
+        std::ifstream file;
+        std::istream* in = &std::cin;
+        if (o->file != "-") {
+            file.open(o->file);
+            if (!file) throw CLI::RuntimeError("replicast load: cannot open " + o->file, kExitUsage);
+            in = &file;
+        }
+        store::MasterStore master = open_master(o->store);
+        std::vector<LoadOp> ops;
+        ops.reserve(o->batch);
+        std::vector<wire::UpdateView> views;
+        views.reserve(o->batch);
+        std::uint64_t loaded = 0, line_no = 0, last_lsn = 0;
+        bool format_known = o->format != "auto";
+        LoadFormat format = o->format == "json" ? LoadFormat::json : LoadFormat::tsv;
+        Progress progress;
+        auto commit = [&] {
+            if (ops.empty()) return;
+            views.clear();
+            for (const LoadOp& op : ops) views.push_back(op.view());
+            std::uint64_t first = 0;
+            if (const store::Status s = master.write(o->db, views, &first); !s) {
+                throw CLI::RuntimeError("replicast load: " + s.message() + " (" + std::to_string(loaded) +
+                                            " records were committed before this batch)",
+                                        kExitFindings);
+            }
+            loaded += ops.size();
+            last_lsn = first + ops.size() - 1;
+            ops.clear();
+            progress.update(loaded);
+        };
+        std::string line;
+        while (std::getline(*in, line)) {
+            ++line_no;
+            if (!format_known && line.find_first_not_of(" \t\r") != std::string::npos) {
+                format = guess_format(line);
+                format_known = true;
+            }
+            LoadOp op;
+            const std::string why = parse_load_line(line, format, op);
+            if (why == "skip") continue;
+            if (!why.empty()) {
+                commit();
+                progress.update(loaded, true);
+                throw CLI::RuntimeError("replicast load: " + o->file + ":" + std::to_string(line_no) + ": " + why +
+                                            " (the " + std::to_string(loaded) + " records before it are committed)",
+                                        kExitUsage);
+            }
+            ops.push_back(std::move(op));
+            if (ops.size() == o->batch) commit();
+        }
+        commit();
+        progress.update(loaded, true);
+        std::printf("loaded=%" PRIu64 " last_lsn=%" PRIu64 "\n", loaded, last_lsn);
+    });
+}
+
+}  // namespace replicast::tools
