@@ -1,71 +1,65 @@
 #include "engine/pace/pacer.hpp"
 
-#include <algorithm>
-
 namespace replicast::pace {
+
+namespace {
+
+std::string out_of_range(const char* field, std::uint64_t value, const char* range) {
+    return std::string(field) + ": " + std::to_string(value) + " is outside " + range;
+}
+
+}  // namespace
 
 std::string validate(const PaceConfig& c) {
     if (c.rate_bps != 0 && (c.rate_bps < kMinRateBps || c.rate_bps > kMaxRateBps)) {
-        return "rate_bps: " + std::to_string(c.rate_bps) + " is outside 1 kbit/s .. 400 Gbit/s (0 = uncapped)";
+        return out_of_range("rate_bps", c.rate_bps, "1000 .. 400000000000 bit/s (0 = no cap)");
     }
-    if (c.min_packet_gap_ns > kMaxGapNs) return "min_packet_gap_ns: over 10 s";
-    if (c.chain_gap_base_ns > kMaxGapNs) return "chain_gap_base_ns: over 10 s";
-    if (c.chain_gap_ns_per_kib > kMaxGapNs) return "chain_gap_ns_per_kib: over 10 s per KiB";
-    if (c.max_burst_bytes > kMaxBurstBytes) return "max_burst_bytes: over 1 GiB";
+    if (c.min_packet_gap_ns > kMaxGapNs) {
+        return out_of_range("min_packet_gap_ns", c.min_packet_gap_ns, "0 .. 10000000000 ns (10 s)");
+    }
+    if (c.chain_gap_base_ns > kMaxGapNs) {
+        return out_of_range("chain_gap_base_ns", c.chain_gap_base_ns, "0 .. 10000000000 ns (10 s)");
+    }
+    if (c.chain_gap_ns_per_kib > kMaxChainGapNsPerKib) {
+        return out_of_range("chain_gap_ns_per_kib", c.chain_gap_ns_per_kib, "0 .. 1000000 ns per KiB (1 ms)");
+    }
+    if (c.max_burst_bytes > kMaxBurstBytes) {
+        return out_of_range("max_burst_bytes", c.max_burst_bytes, "0 .. 1073741824 bytes (1 GiB)");
+    }
+    if (c.max_burst_bytes != 0 && c.max_burst_bytes < kMinBurstBytes) {
+        return "max_burst_bytes: " + std::to_string(c.max_burst_bytes) +
+               " is smaller than the smallest Ethernet frame on the wire (84 bytes); it is in bytes, "
+               "and 0 means strictly paced";
+    }
     return {};
 }
 
+std::string validate(const PaceConfig& c, std::uint64_t tsc_hz) {
+    if (tsc_hz < kMinTscHz || tsc_hz > kMaxTscHz) {
+        return out_of_range("tsc_hz", tsc_hz, "1000000 .. 10000000000 Hz");
+    }
+    return validate(c);
+}
+
 Pacer::Pacer(const PaceConfig& c, std::uint64_t tsc_hz) noexcept
-    : tsc_hz_(tsc_hz),
-      capped_(c.rate_bps != 0),
-      burst_bytes_(c.max_burst_bytes),
-      min_gap_ticks_(ns_to_ticks(c.min_packet_gap_ns, tsc_hz)),
+    : burst_bytes_(c.max_burst_bytes),
+      min_gap_ticks_(ns_to_ticks_ceil(c.min_packet_gap_ns, tsc_hz)),
+      tsc_hz_(tsc_hz),
       chain_gap_base_ns_(c.chain_gap_base_ns),
       chain_gap_ns_per_kib_(c.chain_gap_ns_per_kib) {
-    if (capped_) {
-        // ticks per byte = tsc_hz * 8 / rate, with 32 fractional bits.
-        ticks_per_byte_ = (Fixed{tsc_hz} * 8u << kFrac) / c.rate_bps;
+    if (c.rate_bps != 0) {
+        // tsc_hz * 8 / rate ticks per byte with 32 fractional bits, rounded up so
+        // the pacer errs below the cap, never above it. At most
+        // 10 GHz * 8 / 1 kbit/s = 8e7 ticks per byte, times 2^32 < 2^59: fits.
+        const u128 scaled = u128{tsc_hz} * 8u << kFracBits;
+        ticks_per_byte_ = static_cast<std::uint64_t>((scaled + c.rate_bps - 1) / c.rate_bps);
     }
 }
 
 std::uint64_t Pacer::chain_gap_ticks(std::uint64_t chain_bytes) const noexcept {
-    const u128 ns = chain_gap_base_ns_ + u128{chain_bytes} * chain_gap_ns_per_kib_ / 1024u;
-    return static_cast<std::uint64_t>(ns * tsc_hz_ / 1'000'000'000u);
-}
-
-std::uint64_t Pacer::next_deadline(std::uint64_t now, std::uint32_t bytes) const noexcept {
-    std::uint64_t deadline = chain_gap_until_;
-    if (sent_any_) {
-        deadline = std::max(deadline, last_sent_ + min_gap_ticks_);
-    }
-    if (capped_) {
-        // The bucket holds B - (tat - t) * rate at time t; the packet fits when
-        // that is >= bytes, i.e. at t = tat - (B - bytes) / rate.
-        const std::uint64_t capacity = std::max<std::uint64_t>(burst_bytes_, bytes);
-        const Fixed allowance = cost(capacity - bytes);
-        const Fixed earliest = tat_ > allowance ? tat_ - allowance : 0;
-        // Round up: never a tick early.
-        const auto earliest_ticks = static_cast<std::uint64_t>((earliest + ((Fixed{1} << kFrac) - 1)) >> kFrac);
-        deadline = std::max(deadline, earliest_ticks);
-    }
-    (void)now;  // the deadline does not depend on when it is asked
-    return deadline;
-}
-
-void Pacer::on_sent(std::uint64_t sent, std::uint32_t bytes, bool last_in_chain, std::uint64_t chain_bytes) noexcept {
-    if (capped_) {
-        // Idle time refills the bucket only up to its capacity: tat never lags
-        // `sent`. Deadlines are whole ticks, rounded up from tat; a packet sent
-        // within that rounding is on time, so the fraction is kept, not lost
-        // (losing it every packet would slow small frames at high rates).
-        const Fixed at = Fixed{sent} << kFrac;
-        const Fixed slack = (Fixed{1} << kFrac) - 1;
-        const Fixed on_time = at > slack ? at - slack : 0;
-        tat_ = std::max(tat_, on_time) + cost(bytes);
-    }
-    last_sent_ = sent;
-    sent_any_ = true;
-    chain_gap_until_ = last_in_chain ? sent + chain_gap_ticks(chain_bytes) : 0;
+    // Below 2^64 * 1e6 / 1024 + 1e10 < 2^84: exact in 128 bits; as ns it saturates.
+    const u128 ns = u128{chain_gap_base_ns_} + u128{chain_bytes} * chain_gap_ns_per_kib_ / 1024u;
+    return ns_to_ticks_ceil(saturate_u64(ns), tsc_hz_);
 }
 
 }  // namespace replicast::pace

@@ -1,197 +1,210 @@
-// Pacing with a stepped, simulated clock: rates, gaps, bursts and extremes.
-#include <gmock/gmock.h>
+// Pacing on a stepped, simulated clock: the rate cap, the packet gap, the burst
+// allowance and what idle time and late wake-ups may (not) buy.
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
 
 #include "engine/pace/pacer.hpp"
+#include "sim.hpp"
 
 namespace replicast::pace {
 namespace {
 
-struct SendRun {
-    std::uint64_t bytes = 0;
-    std::uint64_t packets = 0;
-    std::uint64_t min_gap_seen = ~0ULL;
-    std::uint64_t elapsed = 0;
-};
+constexpr std::uint64_t kStart = 1000;
 
-// Sends `bytes`-sized packets for `seconds` of simulated time. A poll loop wakes
-// every `poll_ticks` (0 = exactly at each deadline) plus up to `jitter` ticks late.
-SendRun saturate(const PaceConfig& c, std::uint64_t hz, std::uint32_t bytes, double seconds, std::uint64_t poll_ticks = 0,
-             std::uint64_t jitter = 0, std::uint64_t seed = 1) {
-    Pacer p(c, hz);
-    std::mt19937_64 rng(seed);
-    const auto end = static_cast<std::uint64_t>(seconds * static_cast<double>(hz));
-    std::uint64_t now = 1000, last = 0;
-    SendRun r;
-    const std::uint64_t start = now;
-    while (now < start + end) {
-        const std::uint64_t d = p.next_deadline(now, bytes);
-        if (d > now) {
-            now = poll_ticks == 0 ? d : now + poll_ticks;
-            if (jitter) now += rng() % jitter;
-            continue;
-        }
-        if (r.packets > 0) r.min_gap_seen = std::min(r.min_gap_seen, now - last);
-        p.on_sent(now, bytes, false, 0);
-        last = now;
-        r.bytes += bytes;
-        ++r.packets;
-    }
-    r.elapsed = now - start;
-    return r;
+// Ticks a packet of `bytes` takes at `rate` (rounded up), computed without the pacer.
+std::uint64_t wire_ticks(std::uint64_t bytes, std::uint64_t rate, std::uint64_t hz) {
+    return static_cast<std::uint64_t>((u128{bytes} * 8u * hz + rate - 1) / rate);
 }
 
-double achieved_bps(const SendRun& r, std::uint64_t hz) {
-    return static_cast<double>(r.bytes) * 8.0 * static_cast<double>(hz) / static_cast<double>(r.elapsed);
-}
-
-TEST(Pacer, AchievedRateIsWithinATenthOfAPercentOfTheCap) {
-    for (std::uint64_t hz : {2'100'000'000ULL, 3'000'000'000ULL}) {
-        for (std::uint64_t rate : {1'000'000ULL, 1'000'000'000ULL, 10'000'000'000ULL, 100'000'000'000ULL}) {
-            for (std::uint32_t size : {64u + 24, 1500u + 24, 9000u + 24}) {
-                // At 1 Mbit/s a 9 KB frame takes 74 ms: simulate long enough for many packets.
-                const double seconds = rate < 100'000'000 ? 20.0 : 1.0;
-                const SendRun r = saturate({.rate_bps = rate}, hz, size, seconds);
-                const double got = achieved_bps(r, hz);
-                EXPECT_NEAR(got / static_cast<double>(rate), 1.0, 0.001)
-                    << "hz " << hz << " rate " << rate << " size " << size << " packets " << r.packets;
+TEST(Rate, AchievedRateIsTheCapWithinATenthOfAPercent) {
+    for (const std::uint64_t hz : {2'100'000'000ULL, 3'000'000'000ULL}) {
+        for (const std::uint64_t rate : {1'000'000ULL, 1'000'000'000ULL, 10'000'000'000ULL, 100'000'000'000ULL}) {
+            for (const std::uint32_t size : {on_wire_bytes(60), on_wire_bytes(1514), on_wire_bytes(9014)}) {
+                Pacer p({.rate_bps = rate}, hz);
+                const sim::Stats st = sim::run(p, kStart, hz, {}, sim::fixed(size), sim::no_chains());
+                ASSERT_GT(st.packets, 10u);
+                EXPECT_NEAR(st.bps(hz) / static_cast<double>(rate), 1.0, 0.001)
+                    << "hz " << hz << " rate " << rate << " size " << size << " packets " << st.packets;
+                EXPECT_TRUE(st.at_most(rate, hz)) << "over the cap: hz " << hz << " rate " << rate << " size " << size;
             }
         }
     }
 }
 
-TEST(Pacer, JitteryPollLoopStillReachesTheCapWithABurstAllowance) {
-    const std::uint64_t hz = 2'100'000'000;
-    // 10 Gbit/s of 1524-byte frames is one every 2.56 ticks... per 1219 ns; the loop
-    // polls every 200 ticks and wakes up to 300 ticks late.
-    const PaceConfig c{.rate_bps = 10'000'000'000ULL, .max_burst_bytes = 4 * 1524};
-    const SendRun r = saturate(c, hz, 1524, 1.0, 200, 300, 7);
-    EXPECT_NEAR(achieved_bps(r, hz) / 10e9, 1.0, 0.001);
+TEST(Rate, MixedFrameSizes) {
+    const std::uint64_t hz = 2'100'000'000, rate = 10'000'000'000;
+    std::mt19937_64 rng(11);
+    Pacer p({.rate_bps = rate}, hz);
+    const sim::Stats st = sim::run(p, kStart, hz, {},
+                                   [&rng] { return on_wire_bytes(static_cast<std::uint32_t>(60 + rng() % (9014 - 60 + 1))); },
+                                   sim::no_chains());
+    EXPECT_NEAR(st.bps(hz) / static_cast<double>(rate), 1.0, 0.001);
+    EXPECT_TRUE(st.at_most(rate, hz));
 }
 
-TEST(Pacer, GapsNeverUndercutTheMinimum) {
+TEST(Rate, TenGigCapOfOnWireBytesIsTenGigLineRate) {
+    // 60-byte frames (64 with FCS) on a 10G port: 10e9 / (84 * 8) = 14 880 952.4 frames/s.
     const std::uint64_t hz = 3'000'000'000;
-    const PaceConfig c{.rate_bps = 0, .min_packet_gap_ns = 500, .max_burst_bytes = 1 << 20};
-    const SendRun r = saturate(c, hz, 1524, 0.1, 7, 50, 3);
-    EXPECT_GE(r.min_gap_seen, ns_to_ticks(500, hz));
-    EXPECT_GT(r.packets, 100000u);
-    // And with a rate cap whose spacing is finer than the gap, the gap wins.
-    const SendRun r2 = saturate({.rate_bps = 100'000'000'000ULL, .min_packet_gap_ns = 2000}, hz, 1524, 0.1);
-    EXPECT_GE(r2.min_gap_seen, ns_to_ticks(2000, hz));
-    EXPECT_NEAR(static_cast<double>(r2.packets), 0.1 / 2e-6, 2.0);
+    Pacer p({.rate_bps = 10'000'000'000}, hz);
+    const sim::Stats st = sim::run(p, 0, hz, {}, sim::fixed(on_wire_bytes(60)), sim::no_chains());
+    EXPECT_NEAR(static_cast<double>(st.packets), 14'880'952.0, 1.0);
 }
 
-TEST(Pacer, IdleTimeBuildsNoMoreThanTheConfiguredBurst) {
-    const std::uint64_t hz = 2'000'000'000;
-    const std::uint32_t size = 1524;
-    const PaceConfig c{.rate_bps = 1'000'000'000ULL, .max_burst_bytes = 10 * size};
-    Pacer p(c, hz);
-    std::uint64_t now = 5;
-    p.on_sent(now, size, false, 0);
-    now += 10 * hz;  // ten seconds idle
-    std::uint64_t back_to_back = 0;
-    while (p.next_deadline(now, size) <= now) {
-        p.on_sent(now, size, false, 0);
-        back_to_back += size;
-    }
-    EXPECT_EQ(back_to_back, 10u * size) << "a burst of exactly max_burst_bytes, never more";
-    // Then the rate applies: the next packet is one packet-time away.
-    const std::uint64_t next = p.next_deadline(now, size);
-    EXPECT_NEAR(static_cast<double>(next - now), static_cast<double>(size) * 8.0 * 2.0, 2.0);  // 2 ticks per bit at 1 Gbit/s, 2 GHz
-}
-
-TEST(Pacer, StrictPacingWhenNoBurstIsConfigured) {
-    const std::uint64_t hz = 2'000'000'000;
-    Pacer p({.rate_bps = 1'000'000'000ULL}, hz);
-    std::uint64_t now = 100;
-    p.on_sent(now, 1000, false, 0);
-    now += hz;  // a long idle period
-    ASSERT_LE(p.next_deadline(now, 1000), now);
-    p.on_sent(now, 1000, false, 0);
-    EXPECT_EQ(p.next_deadline(now, 1000), now + 16000) << "1000 bytes at 1 Gbit/s is 8 us = 16000 ticks";
-}
-
-TEST(Pacer, LateWakeUpsDoNotBankCredit) {
-    const std::uint64_t hz = 2'000'000'000;
-    const std::uint32_t size = 1000;
-    Pacer p({.rate_bps = 1'000'000'000ULL, .max_burst_bytes = 3 * size}, hz);
-    std::uint64_t now = 0;
-    for (int round = 0; round < 100; ++round) {
-        now += 7 * 16000 + 123;  // wake 7 packet-times late, every time
-        int burst = 0;
-        while (p.next_deadline(now, size) <= now) {
-            p.on_sent(now, size, false, 0);
-            ++burst;
-        }
-        EXPECT_LE(burst, 3) << "round " << round;
-    }
-}
-
-TEST(Pacer, InterChainGapFollowsItsFormula) {
-    const std::uint64_t hz = 2'500'000'000;
-    const PaceConfig c{.chain_gap_base_ns = 20'000, .chain_gap_ns_per_kib = 300};
-    Pacer p(c, hz);
-    for (std::uint64_t chain : {0ULL, 1024ULL, 1'000'000ULL, 64ULL << 20}) {
-        const std::uint64_t gap_ns = 20'000 + chain * 300 / 1024;
-        EXPECT_EQ(p.chain_gap_ticks(chain), ns_to_ticks(gap_ns, hz));
-        const std::uint64_t sent = 1'000'000'000;
-        p.on_sent(sent, 100, true, chain);
-        EXPECT_EQ(p.next_deadline(sent, 100), sent + ns_to_ticks(gap_ns, hz)) << chain;
-        p.on_sent(sent + ns_to_ticks(gap_ns, hz), 100, false, 0);
-        EXPECT_LE(p.next_deadline(sent, 100), sent + ns_to_ticks(gap_ns, hz)) << "mid-chain packets have no chain gap";
-    }
-}
-
-TEST(Pacer, ExtremesDoNotOverflow) {
-    const std::uint64_t days = 30ULL * 86400;
-    for (std::uint64_t hz : {1'000'000ULL, 10'000'000'000ULL}) {
-        for (std::uint64_t rate : {kMinRateBps, kMaxRateBps}) {
-            Pacer p({.rate_bps = rate, .min_packet_gap_ns = kMaxGapNs, .chain_gap_base_ns = kMaxGapNs,
-                     .chain_gap_ns_per_kib = kMaxGapNs, .max_burst_bytes = kMaxBurstBytes},
-                    hz);
-            const std::uint64_t now = days * hz;  // a month of uptime
-            p.on_sent(now, 9024, true, 64ULL << 20);
-            const std::uint64_t d = p.next_deadline(now, 9024);
-            EXPECT_GT(d, now);
-            // chain gap: 10 s + 64 MiB * 10 s/KiB = 655360 s + 10 s, at hz
-            EXPECT_EQ(d - now, ns_to_ticks(kMaxGapNs + (64ULL << 20) * kMaxGapNs / 1024, hz));
+TEST(Rate, JitteryPollLoopReachesTheCapWithABurstAllowance) {
+    // The loop polls every ~1 us and wakes up to 2 us late. A burst allowance
+    // of what the rate carries in 4 us absorbs that, so no time is lost.
+    for (const std::uint64_t hz : {2'100'000'000ULL, 3'000'000'000ULL}) {
+        for (const std::uint64_t rate : {1'000'000'000ULL, 10'000'000'000ULL, 100'000'000'000ULL}) {
+            const std::uint32_t size = on_wire_bytes(1514);
+            const std::uint64_t burst = std::max<std::uint64_t>(2 * size, rate / 8 / 250'000);
+            Pacer p({.rate_bps = rate, .max_burst_bytes = burst}, hz);
+            const sim::Loop loop{.poll_ticks = hz / 1'000'000, .jitter = 2 * hz / 1'000'000, .seed = rate + hz};
+            const sim::Stats st = sim::run(p, kStart, hz, loop, sim::fixed(size), sim::no_chains());
+            EXPECT_NEAR(st.bps(hz) / static_cast<double>(rate), 1.0, 0.001) << "hz " << hz << " rate " << rate;
+            EXPECT_LE(st.max_tick_bytes, burst);
         }
     }
-    EXPECT_EQ(ns_to_ticks(days * 1'000'000'000ULL, 10'000'000'000ULL), days * 10'000'000'000ULL);
-    EXPECT_EQ(ticks_to_ns(days * 10'000'000'000ULL, 10'000'000'000ULL), days * 1'000'000'000ULL);
 }
 
-TEST(Pacer, StartsAtTickZero) {
-    Pacer p({.rate_bps = 1'000'000'000ULL}, 1'000'000'000);
-    EXPECT_EQ(p.next_deadline(0, 125), 0u);
-    p.on_sent(0, 125, false, 0);
-    EXPECT_EQ(p.next_deadline(0, 125), 1000u) << "125 bytes at 1 Gbit/s = 1 us";
-}
-
-TEST(Pacer, UncappedSendsAtOnce) {
+TEST(Rate, UncappedWithoutGapsIsAlwaysDue) {
     Pacer p({}, 3'000'000'000);
     for (std::uint64_t now = 10; now < 1000; now += 10) {
-        EXPECT_LE(p.next_deadline(now, 1500), now);
-        p.on_sent(now, 1500, false, 0);
+        for (int i = 0; i < 4; ++i) {
+            ASSERT_LE(p.next_deadline(now, 9038), now);
+            p.on_sent(now, 9038, i == 3, 4 * 9038);
+        }
     }
 }
 
-TEST(PaceConfig, ValidationNamesTheField) {
-    using ::testing::HasSubstr;
-    EXPECT_EQ(validate({}), "");
-    EXPECT_EQ(validate({.rate_bps = 10'000'000'000ULL}), "");
-    EXPECT_THAT(validate({.rate_bps = 10}), HasSubstr("rate_bps"));
-    EXPECT_THAT(validate({.rate_bps = 500'000'000'000ULL}), HasSubstr("rate_bps"));
-    EXPECT_THAT(validate({.min_packet_gap_ns = kMaxGapNs + 1}), HasSubstr("min_packet_gap_ns"));
-    EXPECT_THAT(validate({.chain_gap_base_ns = kMaxGapNs + 1}), HasSubstr("chain_gap_base_ns"));
-    EXPECT_THAT(validate({.max_burst_bytes = kMaxBurstBytes + 1}), HasSubstr("max_burst_bytes"));
+TEST(Gap, NeverUndercutsTheMinimumPacketGap) {
+    // 333 ns at 2.1 GHz is 699.3 ticks: truncating to 699 would be 332.86 ns.
+    const std::uint64_t hz = 2'100'000'000, gap_ns = 333;
+    const std::uint32_t size = on_wire_bytes(1514);
+    const auto at_least_gap = [&](std::uint64_t ticks) { return u128{ticks} * kNsPerSecond >= u128{gap_ns} * hz; };
+    // The rate (100 Gbit/s: 258 ticks per frame) and a 1 MiB burst would allow
+    // much tighter spacing; the gap must still hold, whether the loop wakes at
+    // the deadlines or polls with jitter, and with or without a rate cap.
+    for (const std::uint64_t rate : {0ULL, 100'000'000'000ULL}) {
+        const PaceConfig c{.rate_bps = rate, .min_packet_gap_ns = gap_ns, .max_burst_bytes = 1 << 20};
+        Pacer exact(c, hz);
+        const sim::Stats a = sim::run(exact, kStart, hz / 10, {}, sim::fixed(size), sim::no_chains());
+        EXPECT_TRUE(at_least_gap(a.min_gap)) << a.min_gap << " ticks, rate " << rate;
+        EXPECT_EQ(a.min_gap, 700u) << "and not longer than the rounding needs";
+        EXPECT_NEAR(static_cast<double>(a.packets), static_cast<double>(hz / 10) / 700.0, 1.0);
+
+        Pacer polled(c, hz);
+        const sim::Stats b = sim::run(polled, kStart, hz / 10, {.poll_ticks = 7, .jitter = 50, .seed = 3}, sim::fixed(size),
+                                      sim::no_chains());
+        EXPECT_TRUE(at_least_gap(b.min_gap)) << b.min_gap << " ticks, rate " << rate;
+        EXPECT_EQ(b.max_tick_bytes, size) << "a gap > 0 allows one packet per tick";
+    }
 }
 
-TEST(Pacer, OnWireBytesCountsPreambleFcsAndGap) {
-    EXPECT_EQ(on_wire_bytes(1514), 1538u);  // a full 1500-MTU frame: 1538 byte-times on the wire
-    EXPECT_EQ(on_wire_bytes(60), 84u);      // the minimum: 84 byte-times, 14.88 Mpps at 10G
+TEST(Gap, HoldsAcrossTheBurstAfterIdleTime) {
+    const std::uint64_t hz = 3'000'000'000;
+    Pacer p({.rate_bps = 10'000'000'000, .min_packet_gap_ns = 1000, .max_burst_bytes = 64 * 1024}, hz);
+    p.on_sent(kStart, 1538, false, 0);
+    std::uint64_t now = kStart + 10 * hz;
+    std::uint64_t prev = kStart;
+    for (int i = 0; i < 10; ++i) {
+        now = std::max(now, p.next_deadline(now, 1538));
+        EXPECT_GE(now - prev, 3000u);
+        p.on_sent(now, 1538, false, 0);
+        prev = now;
+    }
+}
+
+struct BurstCase {
+    std::uint64_t rate, hz, burst;
+    std::uint32_t size;
+};
+
+// Burst allowances that are and are not a multiple of the frame, strict pacing,
+// a burst below one frame, and 400 Gbit/s on a 1 GHz TSC: 50 bytes per tick,
+// where rounding deadlines to whole ticks could leak a sub-tick of credit.
+const BurstCase kBurstCases[] = {
+    {.rate = 1'000'000'000, .hz = 2'000'000'000, .burst = 10 * 1524, .size = 1524},
+    {.rate = 1'000'000'000, .hz = 2'000'000'000, .burst = 10 * 1524 + 700, .size = 1524},
+    {.rate = 400'000'000'000, .hz = 1'000'000'000, .burst = 9990, .size = 1000},
+    {.rate = 100'000'000'000, .hz = 3'000'000'000, .burst = 65536, .size = 84},
+    {.rate = 10'000'000'000, .hz = 2'100'000'000, .burst = 0, .size = 1538},
+    {.rate = 1'000'000, .hz = 3'000'000'000, .burst = 1000, .size = 1538},
+};
+
+TEST(Burst, IdleTimeBuysAtMostTheBurstThenTheRateApplies) {
+    for (const BurstCase& k : kBurstCases) {
+        SCOPED_TRACE(testing::Message() << "rate " << k.rate << " hz " << k.hz << " burst " << k.burst << " size " << k.size);
+        Pacer p({.rate_bps = k.rate, .max_burst_bytes = k.burst}, k.hz);
+        std::uint64_t now = kStart;
+        p.on_sent(now, k.size, false, 0);
+        now += 10 * k.hz;  // ten seconds idle: worth far more than the burst at any rate
+        std::uint64_t sent = 0;
+        while (p.next_deadline(now, k.size) <= now) {
+            p.on_sent(now, k.size, false, 0);
+            sent += k.size;
+        }
+        // The bucket is max(burst, one frame) deep: as many whole frames as fit, exactly.
+        const std::uint64_t depth = std::max<std::uint64_t>(k.burst, k.size);
+        EXPECT_EQ(sent, depth / k.size * k.size);
+
+        // Then the rate: the next frame waits until the bucket has refilled by
+        // what it lacks, and the frames after it go at the cap.
+        const std::uint64_t lack = k.size - (depth - sent);
+        const std::uint64_t next = p.next_deadline(now, k.size);
+        EXPECT_NEAR(static_cast<double>(next - now), static_cast<double>(wire_ticks(lack, k.rate, k.hz)), 1.0);
+        const std::uint64_t span = 2000 * wire_ticks(k.size, k.rate, k.hz);
+        const sim::Stats st = sim::run(p, now, span, {.max_packets = 2000}, sim::fixed(k.size), sim::no_chains());
+        EXPECT_GE(st.first, next);
+        EXPECT_NEAR(st.bps(k.hz) / static_cast<double>(k.rate), 1.0, 0.001);
+        EXPECT_TRUE(st.at_most(k.rate, k.hz));
+    }
+}
+
+TEST(Burst, LateWakeUpsDoNotBankCredit) {
+    // A poll loop that wakes 1 to 50 frame-times late, every time: each wake-up
+    // may send one bucket's worth, never what the lateness would have paid for.
+    for (const BurstCase& k : kBurstCases) {
+        SCOPED_TRACE(testing::Message() << "rate " << k.rate << " hz " << k.hz << " burst " << k.burst << " size " << k.size);
+        Pacer p({.rate_bps = k.rate, .max_burst_bytes = k.burst}, k.hz);
+        const std::uint64_t depth = std::max<std::uint64_t>(k.burst, k.size);
+        const std::uint64_t frame_ticks = wire_ticks(k.size, k.rate, k.hz);
+        std::mt19937_64 rng(5);
+        std::uint64_t now = kStart, most = 0;
+        for (int round = 0; round < 300; ++round) {
+            now += frame_ticks * (1 + rng() % 50) + rng() % frame_ticks;
+            std::uint64_t sent = 0;
+            while (p.next_deadline(now, k.size) <= now) {
+                p.on_sent(now, k.size, false, 0);
+                sent += k.size;
+            }
+            ASSERT_LE(sent, depth) << "round " << round;
+            most = std::max(most, sent);
+        }
+        EXPECT_EQ(most, depth / k.size * k.size) << "some wake-ups find the bucket full";
+    }
+}
+
+TEST(Burst, ControlPacketSentWithoutAskingIsAccounted) {
+    // 1 Gbit/s on a 1 GHz TSC: 8 ticks per byte.
+    Pacer p({.rate_bps = 1'000'000'000}, 1'000'000'000);
+    p.on_sent(100, 1000, false, 0);
+    p.on_sent(100, 100, false, 0);  // a heartbeat goes out at once
+    EXPECT_EQ(p.next_deadline(100, 1000), 100u + (1000 + 100) * 8);
+}
+
+TEST(Burst, DeadlinesKeepTheFractionOfATick) {
+    // 84 bytes at 400 Gbit/s on 3 GHz: 5.04 ticks. Rounding each deadline up
+    // and starting the next one from there would give 6, 12, 18, ... and pace
+    // 16 % slow; keeping the fraction gives ceil(k * 5.04).
+    Pacer p({.rate_bps = 400'000'000'000}, 3'000'000'000);
+    p.on_sent(0, 84, false, 0);
+    for (const std::uint64_t expected : {6u, 11u, 16u, 21u, 26u, 31u}) {
+        const std::uint64_t d = p.next_deadline(0, 84);
+        EXPECT_EQ(d, expected);
+        p.on_sent(d, 84, false, 0);
+    }
 }
 
 }  // namespace
