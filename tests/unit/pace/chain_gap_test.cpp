@@ -60,6 +60,16 @@ TEST(ChainGap, IsQuietTimeSoTheRateWinsWhenItIsLonger) {
     EXPECT_EQ(p.next_deadline(kSent, 9038) - kSent, 180'760u);
 }
 
+TEST(ChainGap, OverlapsThePacketGapRatherThanAddingToIt) {
+    // Both count from the same send: the longer one decides.
+    Pacer p({.min_packet_gap_ns = 30'000, .chain_gap_base_ns = kBase}, kHz);
+    p.on_sent(kSent, 100, true, 0);
+    EXPECT_EQ(p.next_deadline(kSent, 100) - kSent, 75'000u) << "30 us, not 30 + 20 us";
+    Pacer q({.min_packet_gap_ns = 1'000, .chain_gap_base_ns = kBase}, kHz);
+    q.on_sent(kSent, 100, true, 0);
+    EXPECT_EQ(q.next_deadline(kSent, 100) - kSent, expected_gap_ticks(0));
+}
+
 TEST(ChainGap, CountsFromWhenTheLastPacketReallyLeft) {
     Pacer p({.chain_gap_base_ns = kBase}, kHz);
     const std::uint64_t late = kSent + 123'456;

@@ -140,13 +140,9 @@ TEST(Burst, IdleTimeBuysAtMostTheBurstThenTheRateApplies) {
         std::uint64_t now = kStart;
         p.on_sent(now, k.size, false, 0);
         now += 10 * k.hz;  // ten seconds idle: worth far more than the burst at any rate
-        std::uint64_t sent = 0;
-        while (p.next_deadline(now, k.size) <= now) {
-            p.on_sent(now, k.size, false, 0);
-            sent += k.size;
-        }
         // The bucket is max(burst, one frame) deep: as many whole frames as fit, exactly.
         const std::uint64_t depth = std::max<std::uint64_t>(k.burst, k.size);
+        const std::uint64_t sent = sim::send_while_due(p, now, k.size, depth / k.size + 2);
         EXPECT_EQ(sent, depth / k.size * k.size);
 
         // Then the rate: the next frame waits until the bucket has refilled by
@@ -174,11 +170,7 @@ TEST(Burst, LateWakeUpsDoNotBankCredit) {
         std::uint64_t now = kStart, most = 0;
         for (int round = 0; round < 300; ++round) {
             now += frame_ticks * (1 + rng() % 50) + rng() % frame_ticks;
-            std::uint64_t sent = 0;
-            while (p.next_deadline(now, k.size) <= now) {
-                p.on_sent(now, k.size, false, 0);
-                sent += k.size;
-            }
+            const std::uint64_t sent = sim::send_while_due(p, now, k.size, depth / k.size + 2);
             ASSERT_LE(sent, depth) << "round " << round;
             most = std::max(most, sent);
         }
