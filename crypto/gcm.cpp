@@ -13,6 +13,12 @@ namespace replicast::crypto {
 
 namespace {
 
+// ipsec-mb declares gcm_key_data 64-byte aligned only when LINUX is defined
+// (its own build defines it; consumers usually do not, and then alignof is 1).
+// Allocate with the alignment it was designed for rather than trust alignof.
+constexpr std::align_val_t kKeyDataAlign{64};
+static_assert(alignof(gcm_key_data) <= 64);
+
 std::string_view name_of(IMB_ARCH arch, const IMB_MGR* mgr) noexcept {
     switch (arch) {
     case IMB_ARCH_AVX512: return (mgr->features & IMB_FEATURE_VAES) ? "AVX-512 with VAES" : "AVX-512";
@@ -37,11 +43,11 @@ inline const GcmKey* key_of(const OpenOp& o) noexcept { return o.key; }
 
 void GcmKey::Deleter::operator()(gcm_key_data* p) const noexcept {
     OPENSSL_cleanse(p, sizeof *p);
-    ::operator delete(p, std::align_val_t{alignof(gcm_key_data)});
+    ::operator delete(p, kKeyDataAlign);
 }
 
 GcmKey::GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key)
-    : data_(static_cast<gcm_key_data*>(::operator new(sizeof(gcm_key_data), std::align_val_t{alignof(gcm_key_data)}))) {
+    : data_(static_cast<gcm_key_data*>(::operator new(sizeof(gcm_key_data), kKeyDataAlign))) {
     IMB_AES256_GCM_PRE(engine.manager(), key.data(), data_.get());
 }
 
@@ -73,12 +79,22 @@ std::size_t GcmEngine::run_burst(std::span<Op> ops) noexcept {
         std::uint8_t iv[kIvSize];
         make_iv(iv, op.stream_id, op.packet_seq);
         gcm_context_data ctx;
+        // The direct call reports a refused argument only through imb_errno
+        // (reset to 0 by every accepted call).
         if constexpr (std::is_same_v<Op, SealOp>) {
             IMB_AES256_GCM_ENC(mgr_, op.key->data(), &ctx, op.dst, op.src, op.len, iv, op.aad, op.aad_len, op.tag_out,
                                kTagSize);
+            if (imb_get_errno(mgr_) != 0) {
+                ++errors_;
+                return 0;
+            }
         } else {
             std::uint8_t tag[kTagSize];
             IMB_AES256_GCM_DEC(mgr_, op.key->data(), &ctx, op.dst, op.src, op.len, iv, op.aad, op.aad_len, tag, kTagSize);
+            if (imb_get_errno(mgr_) != 0) {
+                ++errors_;
+                return 0;
+            }
             op.ok = CRYPTO_memcmp(tag, op.tag_in, kTagSize) == 0;
         }
         return 1;

@@ -38,9 +38,15 @@ using Key = std::array<std::uint8_t, kKeySize>;
 
 class GcmEngine;
 
-/// An expanded AES-256-GCM key (round keys and GHASH tables), zeroised when destroyed.
+/// An expanded AES-256-GCM key (round keys and GHASH tables) in ipsec-mb's
+/// `gcm_key_data`, in its own allocation aligned as ipsec-mb requires, wiped
+/// with OPENSSL_cleanse when destroyed. Not copyable and not movable: hold it
+/// by pointer (SealOp/OpenOp point at it). Read-only after construction, so one
+/// GcmKey may be used by any number of engines on any threads at once.
 class GcmKey {
 public:
+    /// Expands `key` with `engine`'s manager (the result does not depend on the
+    /// engine and may be used with any other). Throws std::bad_alloc.
     GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key);
     ~GcmKey();
     GcmKey(const GcmKey&) = delete;
@@ -57,6 +63,9 @@ private:
 
 /// One packet to seal. `src` may equal `dst` (in place) or be another buffer:
 /// the sender seals chain bytes straight from the chain buffer into mbuf data.
+/// `src` and `dst` hold `len` bytes (they may be null when `len` is 0) and
+/// must not partly overlap. Writes `len` bytes of ciphertext to `dst` and the
+/// tag to `tag_out`, which may sit right after `dst` (the wire layout).
 struct SealOp {
     const GcmKey* key;
     std::uint32_t stream_id;
@@ -69,8 +78,11 @@ struct SealOp {
     std::uint32_t aad_len = kAadSize;  // always the header on the wire; other lengths for test vectors
 };
 
-/// One packet to open. On failure (`ok` false) the bytes written to `dst` are
-/// not authentic and must not be used.
+/// One packet to open: the same buffer rules as SealOp, `tag_in` is the
+/// received tag. `ok` is the result. On failure (`ok` false) the bytes written
+/// to `dst` are not authentic and must not be used: decryption writes `dst`
+/// before the tag is known to be bad, so never open in place into memory a
+/// reader may see before `ok` is checked.
 struct OpenOp {
     const GcmKey* key;
     std::uint32_t stream_id;
@@ -84,6 +96,9 @@ struct OpenOp {
     std::uint32_t aad_len = kAadSize;
 };
 
+/// The per-thread sealing engine: one ipsec-mb manager (IMB_MGR) and its job
+/// queue. Not thread-safe: use one GcmEngine per thread (per lcore); it is
+/// cheap to keep, costly to create (allocation and CPU feature probing).
 class GcmEngine {
 public:
     /// Allocates and initialises an IMB_MGR with the best code path this CPU has.
@@ -96,17 +111,28 @@ public:
     /// "AVX-512 with VAES", "AVX-512", "AVX2", "AVX", "SSE" or "no AES-NI".
     [[nodiscard]] std::string_view arch_name() const noexcept { return arch_name_; }
 
-    /// Seals every op. @return how many were sealed: ops.size() unless ipsec-mb
-    /// rejected a job (counted in errors()); the others' outputs are undefined then.
+    /// Seals every op, in bursts of up to IMB_MAX_BURST_SIZE jobs (any span
+    /// length is fine); ops may use different keys. Allocates nothing, takes
+    /// no lock, makes no system call, logs nothing.
+    /// A burst of one takes ipsec-mb's direct GCM call instead of the job
+    /// queue (measured a little faster for one packet; bench/RESULTS.md).
+    /// @return ops.size(), unless ipsec-mb refused a job (counted in errors();
+    ///         the direct call always checks its arguments, the job queue only
+    ///         in debug builds: release submits unchecked, STYLE 9):
+    ///         then the ops before the returned index are sealed and the
+    ///         outputs of the others are unspecified.
     std::size_t seal_burst(std::span<SealOp> ops) noexcept;
 
-    /// Opens every op, setting each op's `ok` (constant-time tag comparison).
-    /// @return how many verified.
+    /// Opens every op and sets each op's `ok` (tags compared in constant time,
+    /// CRYPTO_memcmp); an op ipsec-mb refused gets `ok` false and is counted in
+    /// errors(). Same allocation/lock/syscall guarantees as seal_burst.
+    /// @return how many ops verified.
     std::size_t open_burst(std::span<OpenOp> ops) noexcept;
 
     /// Jobs ipsec-mb refused, since construction.
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
 
+    /// The engine's manager, for GcmKey and benchmarks; it belongs to this engine's thread.
     [[nodiscard]] IMB_MGR* manager() const noexcept { return mgr_; }
 
 private:
@@ -118,7 +144,8 @@ private:
     std::uint64_t errors_ = 0;
 };
 
-/// The code path ipsec-mb picks on this CPU (builds a throwaway manager).
+/// The code path ipsec-mb picks on this CPU (builds a throwaway manager), as
+/// GcmEngine::arch_name() names it. For `replicast version`. Throws like GcmEngine().
 std::string_view selected_arch_name();
 
 /// Seals a whole datagram: header for `h` (payload_len taken from `plaintext`),
@@ -127,8 +154,10 @@ std::string_view selected_arch_name();
 std::size_t seal_packet(GcmEngine& engine, const GcmKey& key, wire::PacketHeader h,
                         std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) noexcept;
 
-/// Opens a parsed, sealed packet into `out` (payload_len bytes).
-/// @return true when the tag verifies; false when it does not or `out` is too small.
+/// Opens a parsed, sealed packet into `out` (payload_len bytes): IV from the
+/// header's stream_id and packet_seq, AAD = `packet.header_bytes`, tag = `packet.tag`.
+/// @return true when the tag verifies; false when it does not, when the packet
+///         is not sealed, or when `out` is too small. `out` is untrusted on false.
 bool open_packet(GcmEngine& engine, const GcmKey& key, const wire::PacketView& packet,
                  std::span<std::uint8_t> out) noexcept;
 

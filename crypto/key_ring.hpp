@@ -3,6 +3,11 @@
 // before a switch may still be in flight). A fixed ring: looking up an epoch
 // is a scan of three slots, and nothing is allocated after construction.
 // Keys are zeroised when dropped.
+//
+// Threading: not synchronised. One owner (the control thread that learns keys)
+// adds and retires; a hot thread may keep a GcmKey* from find() only while the
+// owner guarantees that epoch is not retired (the owner hands keys to workers
+// by message, engine/tx/messages.hpp, and retires after the overlap).
 #pragma once
 
 #include <array>
@@ -24,12 +29,14 @@ public:
 
     /// Adds (or replaces) the key of `epoch`; the oldest epoch is dropped when
     /// the ring is full. Epoch 0 means "not sealed" and is refused (returns false).
+    /// Allocates (control path only); throws std::bad_alloc.
     bool add(std::uint32_t epoch, const Key& key);
 
     /// @return the key of `epoch`, or nullptr when unknown.
     [[nodiscard]] const GcmKey* find(std::uint32_t epoch) const noexcept;
 
-    /// Drops (and zeroises) every key older than `epoch`.
+    /// Drops (and zeroises) every key older than `epoch`; pointers from find()
+    /// to those keys dangle afterwards.
     void retire_older_than(std::uint32_t epoch) noexcept;
 
     [[nodiscard]] std::size_t size() const noexcept;

@@ -128,6 +128,17 @@ TEST(Gcm, SpecificationTestCasesInOneBurst) {
     }
 }
 
+// ipsec-mb's key layout is meant to be 64-byte aligned, whatever alignof says
+// in a build without its LINUX define.
+TEST(Gcm, ExpandedKeysAre64ByteAligned) {
+    GcmEngine engine;
+    std::vector<std::unique_ptr<GcmKey>> keys;
+    for (int i = 0; i < 16; ++i) {
+        keys.push_back(std::make_unique<GcmKey>(engine, Key{}));
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(keys.back()->data()) % 64, 0u);
+    }
+}
+
 TEST(Gcm, ReportsItsCodePath) {
     GcmEngine engine;
     EXPECT_FALSE(engine.arch_name().empty());
@@ -308,6 +319,30 @@ TEST(Gcm, LongBurstsAreSplitAndStayInOrder) {
         }
     }
     EXPECT_EQ(engine.errors(), 0u);
+}
+
+// An argument ipsec-mb refuses is counted and reported, not sealed or opened.
+// (Only a single op is safe to break this way: release builds submit bursts
+// unchecked, as STYLE 9 asks.)
+TEST(Gcm, RefusedOpIsCountedNotSealed) {
+    GcmEngine engine;
+    const GcmKey k(engine, Key{});
+    std::array<std::uint8_t, kAadSize> aad{};
+    std::array<std::uint8_t, 16> src{};
+    std::array<std::uint8_t, kTagSize> tag{};
+    SealOp seal{.key = &k, .stream_id = 1, .packet_seq = 1, .aad = aad.data(), .src = src.data(), .dst = nullptr,
+                .len = 16, .tag_out = tag.data()};
+    EXPECT_EQ(engine.seal_burst(std::span(&seal, 1)), 0u);
+    EXPECT_EQ(engine.errors(), 1u);
+    OpenOp open{.key = &k, .stream_id = 1, .packet_seq = 1, .aad = aad.data(), .src = src.data(), .dst = nullptr,
+                .len = 16, .tag_in = tag.data(), .ok = true};
+    EXPECT_EQ(engine.open_burst(std::span(&open, 1)), 0u);
+    EXPECT_FALSE(open.ok);
+    EXPECT_EQ(engine.errors(), 2u);
+    // The engine keeps working afterwards.
+    seal.dst = src.data();
+    EXPECT_EQ(engine.seal_burst(std::span(&seal, 1)), 1u);
+    EXPECT_EQ(engine.errors(), 2u);
 }
 
 TEST(Gcm, WrongKeyOrWrongStreamFails) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "crypto/key_log.hpp"
 #include "crypto/key_ring.hpp"
@@ -35,6 +36,40 @@ TEST(KeyRing, LookupByEpochAndOverlap) {
     ring.retire_older_than(4);
     EXPECT_EQ(ring.size(), 1u);
     EXPECT_NE(ring.find(4), nullptr);
+}
+
+// The ring hands back the key that was added for each epoch (a replaced epoch
+// gets its new key), checked by opening what the raw key sealed.
+TEST(KeyRing, EachEpochOpensWithItsOwnKey) {
+    GcmEngine engine;
+    KeyRing ring(engine);
+    const Key k5 = generate_key(), k6 = generate_key(), k6b = generate_key();
+    ASSERT_TRUE(ring.add(5, k5));
+    ASSERT_TRUE(ring.add(6, k6));
+    const auto seal_with = [&](const Key& raw, std::uint32_t epoch) {
+        const GcmKey g(engine, raw);
+        const std::vector<std::uint8_t> plain(40, 0xab);
+        std::vector<std::uint8_t> d(wire::datagram_size(plain.size(), true));
+        seal_packet(engine, g, {.flags = wire::flags::kOic, .stream_id = 2, .packet_seq = 9, .key_epoch = epoch}, plain, d);
+        return d;
+    };
+    const auto opens = [&](const std::vector<std::uint8_t>& d, std::uint32_t epoch) {
+        wire::PacketView v;
+        if (wire::parse_packet(d, v) != wire::WireError::ok) return false;
+        const GcmKey* k = ring.find(epoch);
+        std::vector<std::uint8_t> out(v.payload.size());
+        return k != nullptr && open_packet(engine, *k, v, out);
+    };
+    EXPECT_TRUE(opens(seal_with(k5, 5), 5));
+    EXPECT_TRUE(opens(seal_with(k6, 6), 6));
+    EXPECT_FALSE(opens(seal_with(k5, 6), 6));
+    ASSERT_TRUE(ring.add(6, k6b));  // replaced, not added
+    EXPECT_EQ(ring.size(), 2u);
+    EXPECT_TRUE(opens(seal_with(k6b, 6), 6));
+    EXPECT_FALSE(opens(seal_with(k6, 6), 6));
+    ring.retire_older_than(6);
+    EXPECT_EQ(ring.find(5), nullptr);
+    EXPECT_TRUE(opens(seal_with(k6b, 6), 6));
 }
 
 TEST(KeyRing, GeneratedKeysDiffer) {
