@@ -177,7 +177,8 @@ Status ReplicaStore::finish_bootstrap(std::string_view db, std::uint64_t snapsho
     return env_.write("database " + std::string(db) + ": finish bootstrap", [&](MDB_txn* txn) {
         MDB_dbi meta_dbi;
         RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
-        MDB_val k = as_val(layout::per_db("incomplete", db));
+        const std::string mark = layout::per_db("incomplete", db);  // outlives the MDB_val that points into it
+        MDB_val k = as_val(mark);
         const int rc = mdb_del(txn, meta_dbi, &k, nullptr);
         if (rc != 0 && rc != MDB_NOTFOUND) return rc;
         return meta::put_u64(txn, meta_dbi, layout::per_db("applied", db), snapshot_lsn);

@@ -1,6 +1,9 @@
 #include "store/status.hpp"
 
 #include <lmdb.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
 
 namespace replicast::store {
 
@@ -21,7 +24,18 @@ const char* store_code_text(int code) noexcept {
 Status lmdb_status(int rc, const std::string& path, const std::string& what) {
     const char* own = store_code_text(rc);
     std::string reason = own != nullptr ? own : mdb_strerror(rc);
-    if (rc == ENOSPC) reason += " (the disk is full; nothing committed was lost)";
+    // LMDB reports a short page write as EIO: when the filesystem has no room,
+    // say so, because that is the operator's fix.
+    if (rc == ENOSPC || rc == EIO) {
+        struct statvfs fs {};
+        if (::statvfs(path.c_str(), &fs) == 0) {
+            const unsigned long long free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
+            if (rc == ENOSPC || free_bytes < (1u << 20)) {
+                reason += " (the filesystem holding the store is full: " + std::to_string(free_bytes / 1024) +
+                          " KiB free; nothing committed was lost)";
+            }
+        }
+    }
     if (rc == MDB_MAP_FULL) reason += " (the map could not grow)";
     return {rc, path + ": " + what + ": " + reason};
 }

@@ -208,6 +208,7 @@ void add_store_commands(CLI::App& app) {
     add_log(app);
     add_checksum(app);
     add_load_command(app);
+    add_copy_command(app);
 }
 
 }  // namespace replicast::tools

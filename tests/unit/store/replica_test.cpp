@@ -207,6 +207,9 @@ TEST(Replica, BootstrapFromASnapshotThenContinues) {
         ASSERT_TRUE(reopened.finish_bootstrap("db", snap_lsn));
         ASSERT_TRUE(reopened.state("db", st));
         EXPECT_FALSE(st.incomplete);
+        ReplicaStore third(dir.sub("r"), fast());  // and the mark stays gone after a restart
+        ASSERT_TRUE(third.state("db", st));
+        EXPECT_FALSE(st.incomplete);
         EXPECT_EQ(st.applied_lsn, 100u);
         // Continue from LSN + 1.
         for (int i = 0; i < 10; ++i) {
