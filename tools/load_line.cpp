@@ -15,6 +15,13 @@ LoadFormat guess_format(std::string_view first) {
 
 namespace {
 
+// Error messages quote the offending field, but only its start: a message is
+// one line on the operator's terminal, not an echo of a megabyte of input.
+std::string quoted(std::string_view s) {
+    constexpr std::size_t kMax = 40;
+    return '"' + std::string(s.substr(0, kMax)) + (s.size() > kMax ? "...\"" : "\"");
+}
+
 std::string check(const LoadOp& op) {
     const wire::WireError e = wire::check_update(op.view());
     return e == wire::WireError::ok ? std::string() : std::string(wire::describe(e));
@@ -25,7 +32,7 @@ std::string parse_json(std::string_view line, LoadOp& out) {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &rec, options);
-    if (!status.ok()) return "not a JSON record: " + std::string(status.message());
+    if (!status.ok()) return "not a JSON record: " + std::string(status.message()).substr(0, 200);
     if (rec.group() > 0xffff) return "group " + std::to_string(rec.group()) + " is over 65535";
     if (!rec.value().empty() && !rec.value_base64().empty()) return "give value or value_base64, not both";
     if (rec.op().empty() || rec.op() == "put") {
@@ -34,7 +41,7 @@ std::string parse_json(std::string_view line, LoadOp& out) {
         out.op = wire::Op::del;
         if (!rec.value().empty() || !rec.value_base64().empty()) return "a del carries no value";
     } else {
-        return "op \"" + rec.op() + "\" is not put or del";
+        return "op " + quoted(rec.op()) + " is not put or del";
     }
     out.key = rec.key();
     out.value = rec.value_base64().empty() ? rec.value() : rec.value_base64();
@@ -54,7 +61,7 @@ std::string parse_tsv(std::string_view line, LoadOp& out) {
         unsigned v = 0;
         const auto r = std::from_chars(g.data(), g.data() + g.size(), v);
         if (r.ec != std::errc{} || r.ptr != g.data() + g.size() || v > 0xffff) {
-            return "group \"" + std::string(g) + "\" is not a number 0..65535";
+            return "group " + quoted(g) + " is not a number 0..65535";
         }
         out.group = static_cast<std::uint16_t>(v);
         rest = rest.substr(0, tab2);

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The data commands as an operator drives them: put/get/del/dump/log/checksum/
+load/copy on real stores, and every bad input: a clear message naming what was
+wrong and where, a non-zero exit, and nothing committed that should not be."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+REPLICAST = sys.argv.pop(1)
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([REPLICAST, *args], input=stdin, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ok(*args, stdin=None):
+    rc, out, err = run(*args, stdin=stdin)
+    if rc != 0:
+        raise AssertionError(f"replicast {' '.join(args)} exited {rc}: {err}")
+    return out
+
+
+class StoreCommands(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="rc-cli-store-")
+        self.m = os.path.join(self.dir, "master")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def file(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_put_get_del_and_log(self):
+        ok("put", "--store", self.m, "--db", "t", "--group", "5", "k", "v1")
+        ok("put", "--store", self.m, "--db", "t", "k", "v2")
+        self.assertEqual(ok("get", "--store", self.m, "--db", "t", "k"), "v2")
+        ok("del", "--store", self.m, "--db", "t", "k")
+        rc, _, err = run("get", "--store", self.m, "--db", "t", "k")
+        self.assertEqual(rc, 1)
+        self.assertIn('no key "k"', err)
+        log = ok("log", "--store", self.m, "--db", "t", "--from", "1").splitlines()
+        self.assertEqual([line.split("\t")[:3] for line in log], [["1", "put", "5"], ["2", "put", "0"], ["3", "del", "0"]])
+        self.assertEqual(len(ok("log", "--store", self.m, "--db", "t", "--from", "2", "--to", "2").splitlines()), 1)
+
+    def test_value_from_file_is_byte_exact(self):
+        blob = os.path.join(self.dir, "blob")
+        with open(blob, "wb") as f:
+            f.write(bytes(range(256)) * 40)
+        ok("put", "--store", self.m, "--db", "b", "--file", blob, "blob")
+        p = subprocess.run([REPLICAST, "get", "--store", self.m, "--db", "b", "blob"], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, bytes(range(256)) * 40)
+
+    def test_load_stops_at_the_bad_line_and_names_it(self):
+        src = self.file("x.tsv", "a\t1\nb\t2\nbad line\nc\t3\n")
+        rc, _, err = run("load", "--store", self.m, "--db", "t", src)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("x.tsv:3:", err)
+        self.assertIn("no tab", err)
+        self.assertIn("records=2 lsn=2", ok("checksum", "--store", self.m, "--db", "t"))
+
+    def test_load_json_errors_name_line_and_field(self):
+        src = self.file("x.jsonl", '{"key":"a","value":"1"}\n{"key":"b","op":"drop"}\n')
+        rc, _, err = run("load", "--store", self.m, "--db", "j", "--batch", "1", src)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("x.jsonl:2:", err)
+        self.assertIn('op "drop" is not put or del', err)
+        src = self.file("g.jsonl", '{"key":"a","value":"1","group":70000}\n')
+        rc, _, err = run("load", "--store", self.m, "--db", "g", src)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("group 70000 is over 65535", err)
+
+    def test_load_from_stdin_and_batches_agree(self):
+        text = "".join(f"k{i:04d}\tv{i}\n" for i in range(1000))
+        ok("load", "--store", self.m, "--db", "one", "--batch", "1", "-", stdin=text)
+        ok("load", "--store", self.m, "--db", "big", "--batch", "4096", "-", stdin=text)
+        one = ok("checksum", "--store", self.m, "--db", "one").split(" ", 1)[1]
+        big = ok("checksum", "--store", self.m, "--db", "big").split(" ", 1)[1]
+        self.assertEqual(one, big)
+        self.assertIn("records=1000 lsn=1000", one)
+
+    def test_replica_refuses_writes_and_master_refuses_copy_target(self):
+        ok("put", "--store", self.m, "--db", "t", "a", "1")
+        r = os.path.join(self.dir, "replica")
+        ok("copy", "--from", self.m, "--to", r, "--db", "t")
+        rc, _, err = run("put", "--store", r, "--db", "t", "k", "v")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("replica store, not a master", err)
+        rc, _, err = run("copy", "--from", r, "--to", self.m, "--db", "t")
+        self.assertNotEqual(rc, 0)
+
+    def test_bad_store_and_database_are_named(self):
+        rc, _, err = run("put", "--store", "/proc/no/such", "--db", "t", "a", "b")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("/proc/no/such", err)
+        ok("put", "--store", self.m, "--db", "t", "a", "1")
+        rc, _, err = run("get", "--store", self.m, "--db", "missing", "a")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("database missing", err)
+        rc, _, err = run("put", "--store", self.m, "--db", "t", "k" * 600, "v")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("records=1", ok("checksum", "--store", self.m, "--db", "t"))
+
+    def test_not_a_store_is_refused_without_damage(self):
+        bogus = os.path.join(self.dir, "bogus")
+        os.mkdir(bogus)
+        with open(os.path.join(bogus, "data.mdb"), "wb") as f:
+            f.write(b"this is not an LMDB file" * 100)
+        rc, _, err = run("checksum", "--store", bogus, "--db", "t")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(bogus, err)
+        with open(os.path.join(bogus, "data.mdb"), "rb") as f:
+            self.assertEqual(f.read(), b"this is not an LMDB file" * 100)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
