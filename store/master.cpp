@@ -340,9 +340,11 @@ Status MasterStore::stream_state(std::string_view db, StreamState& out) {
         bool found = false;
         RC_TRY(meta::get_bytes(txn, meta_dbi, layout::per_db("stream", id), v, found));
         if (!found) return 0;
-        if (v.size() != 12) return static_cast<int>(kCorrupt);
+        // 12 bytes: watermark and epoch; 20: and the last multicast LSN.
+        if (v.size() != 12 && v.size() != 20) return static_cast<int>(kCorrupt);
         out.packet_seq_watermark = wire::load_be<std::uint64_t>(v.data());
         out.key_epoch = wire::load_be<std::uint32_t>(v.data() + 8);
+        if (v.size() == 20) out.multicast_lsn = wire::load_be<std::uint64_t>(v.data() + 12);
         return 0;
     });
 }
@@ -353,10 +355,29 @@ Status MasterStore::put_stream_state(std::string_view db, const StreamState& sta
         RC_TRY(db_id(txn, db, true, id));
         MDB_dbi meta_dbi;
         RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
-        std::uint8_t b[12];
+        std::uint8_t b[20];
         wire::store_be<std::uint64_t>(b, state.packet_seq_watermark);
         wire::store_be<std::uint32_t>(b + 8, state.key_epoch);
+        wire::store_be<std::uint64_t>(b + 12, state.multicast_lsn);
         return meta::put_bytes(txn, meta_dbi, layout::per_db("stream", id), b);
+    });
+}
+
+}  // namespace replicast::store
+
+namespace replicast::store {
+
+Status MasterStore::database_id(std::string_view db, bool create, std::uint32_t& id) {
+    if (!layout::valid_name(db)) {
+        return {kBadName, path() + ": database name \"" + std::string(db) + "\" must be 1..200 bytes, not starting with '_'"};
+    }
+    if (!create) {
+        return env_.read("database " + std::string(db) + ": id", [&](MDB_txn* txn) { return db_id(txn, db, false, id); });
+    }
+    return env_.write("database " + std::string(db) + ": register", [&](MDB_txn* txn) {
+        RC_TRY(db_id(txn, db, true, id));
+        MDB_dbi data_dbi;
+        return env_.dbi(txn, std::string(db), true, data_dbi);  // an empty database is still a database
     });
 }
 

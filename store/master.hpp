@@ -34,6 +34,7 @@ struct Retention {
 struct StreamState {
     std::uint64_t packet_seq_watermark = 0;  // every packet_seq below it may have been used
     std::uint32_t key_epoch = 0;             // the last epoch used
+    std::uint64_t multicast_lsn = 0;         // every LSN up to it has been multicast
 };
 
 struct Record {
@@ -60,6 +61,10 @@ public:
     /// @return ok; kBadName, kBadUpdate (which op and why), or an LMDB/errno code
     ///         (a full disk: ENOSPC, with nothing of the batch committed).
     Status write(std::string_view db, std::span<const wire::UpdateView> ops, std::uint64_t* first_lsn = nullptr);
+
+    /// The database's id (stable for the store's life: the server's stream_id),
+    /// registering the database when `create` is set. @return kNoSuchDatabase otherwise.
+    Status database_id(std::string_view db, bool create, std::uint32_t& id);
 
     /// Names of the user databases.
     Status databases(std::vector<std::string>& out);

@@ -13,8 +13,9 @@ inline constexpr int kExitUsage = 2;     // bad arguments, unreadable input
 
 void add_version_command(CLI::App& app);
 void add_decode_command(CLI::App& app);
-void add_store_commands(CLI::App& app);  // put, del, get, dump, log, checksum, load
+void add_store_commands(CLI::App& app);  // put, del, get, dump, log, checksum, load, copy
 void add_load_command(CLI::App& app);
 void add_copy_command(CLI::App& app);
+void add_server_command(CLI::App& app);
 
 }  // namespace replicast::tools

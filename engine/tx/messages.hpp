@@ -22,6 +22,7 @@ struct TxMessage {
     };
     Kind kind = Kind::chain;
     std::uint32_t stream = 0;  // index into the worker's stream table
+    std::uint32_t tag = 0;     // the poster's own reference (its job slot); the worker never reads it
 
     // chain
     std::span<const std::uint8_t> record;  // chain record as carried (owned by the poster)

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/tx/strict_toml.hpp"
+
 namespace replicast::tx {
 
 /// How the EAL gets its memory.
@@ -63,10 +65,7 @@ struct PmdProfile {
 };
 
 /// A profile that cannot be used: what() reads "FILE:LINE: KEY: reason".
-class ProfileError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using ProfileError = ConfigError;
 
 /// Reads and validates a profile. Throws ProfileError.
 PmdProfile load_profile(const std::string& path);

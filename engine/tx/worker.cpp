@@ -61,6 +61,11 @@ void TxWorker::take_messages() noexcept {
             current_ = m;
             segments_ = chain::segment_count(m->record.size(), s.config.max_payload);
             next_segment_ = 0;
+            // A chain never straddles a key switch: if it would reach the
+            // announced first_seq, the switch happens now, before it.
+            if (s.pending_key != nullptr && s.seq + segments_ > s.pending_key->first_seq) {
+                switch_key(s);
+            }
             m->first_seq = s.seq;
             continue;
         }
@@ -81,6 +86,17 @@ void TxWorker::take_messages() noexcept {
     }
 }
 
+void TxWorker::switch_key(Stream& s) noexcept {
+    // Jump to the announced first_seq: a packet_seq gap between chains breaks
+    // no chain, and loss is judged by LSN, not by sequence.
+    if (s.seq < s.pending_key->first_seq) s.seq = s.pending_key->first_seq;
+    s.epoch = s.pending_key->next_epoch;
+    s.key = s.pending_key->next_key;
+    finish_message(s.pending_key);
+    s.pending_key = nullptr;
+    counters_.key_switches.fetch_add(1, std::memory_order_relaxed);
+}
+
 void TxWorker::flush_pending() noexcept {
     const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, pending_.data(),
                                                 static_cast<std::uint16_t>(pending_count_));
@@ -96,9 +112,22 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     const bool sealed = s.epoch != 0;
     const std::size_t header = s.frame.header_size();
 
-    // 1. Which packets are due: pacing decides, a burst at most.
+    // 1. Mbufs first, from a small stash refilled in bulk: pacing then only
+    //    commits packets that can really go, so a short pool never makes the
+    //    pacer charge the same packets twice.
+    if (stash_count_ < kBurst) {
+        const unsigned want = kBurst - stash_count_;
+        if (rte_pktmbuf_alloc_bulk(config_.pool, stash_.data() + stash_count_, want) == 0) {
+            stash_count_ = kBurst;
+        } else if (stash_count_ == 0) {
+            counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+            return;  // nothing to send with: the next turn tries again
+        }
+    }
+
+    // 2. Which packets are due: pacing decides, a burst at most.
     unsigned n = 0;
-    while (n < kBurst && next_segment_ + n < segments_) {
+    while (n < stash_count_ && next_segment_ + n < segments_) {
         const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n);
         const auto wire_bytes = static_cast<std::uint32_t>(pace::on_wire_bytes(static_cast<std::uint32_t>(header + wire::datagram_size(seg.payload.size(), sealed))));
         if (s.pacer.next_deadline(now, wire_bytes) > now) {
@@ -113,12 +142,9 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         return;
     }
 
-    // 2. Frames: headers once, then seal the chain's slices straight into mbuf data.
-    std::array<rte_mbuf*, kBurst> mbufs;
-    if (rte_pktmbuf_alloc_bulk(config_.pool, mbufs.data(), n) != 0) {
-        counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
-        return;  // paced but not sent: they go next turn, a little later than planned
-    }
+    // 3. Frames: headers once, then seal the chain's slices straight into mbuf data.
+    stash_count_ -= n;
+    rte_mbuf** mbufs = stash_.data() + stash_count_;
     std::array<crypto::SealOp, kBurst> ops;
     std::uint64_t bytes = 0;
     for (unsigned i = 0; i < n; ++i) {
@@ -147,7 +173,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         // ipsec-mb refused a job: never send what was not sealed. The chain is
         // abandoned; receivers recover its LSNs over the control plane.
         counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
-        rte_pktmbuf_free_bulk(mbufs.data(), n);
+        rte_pktmbuf_free_bulk(mbufs, n);
         s.seq += n;
         current_->last_seq = s.seq - 1;
         finish_message(current_);
@@ -169,11 +195,11 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         }
     }
 
-    // 3. Out; what the ring refuses waits in pending_ and goes first next turn.
-    const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, mbufs.data(), static_cast<std::uint16_t>(n));
+    // 4. Out; what the ring refuses waits in pending_ and goes first next turn.
+    const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, mbufs, static_cast<std::uint16_t>(n));
     if (sent < n) {
         counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
-        std::memcpy(pending_.data(), mbufs.data() + sent, (n - sent) * sizeof(rte_mbuf*));
+        std::memcpy(pending_.data(), mbufs + sent, (n - sent) * sizeof(rte_mbuf*));
         pending_count_ = n - sent;
     }
     s.seq += n;
@@ -193,6 +219,12 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
 
 void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
                             std::uint64_t now) noexcept {
+    if (pending_count_ == kBurst) {
+        // The port refused a whole burst: this control packet would have
+        // nowhere to wait. Counted; the next heartbeat carries the same news.
+        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     const bool sealed = s.epoch != 0;
     const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(len, sealed));
     rte_mbuf* m = nullptr;
@@ -246,15 +278,8 @@ void TxWorker::between_chains(std::uint64_t now) noexcept {
                 counters_.key_announcements.fetch_add(1, std::memory_order_relaxed);
                 s.next_announce_tsc = now + ns_to_tsc(s.config.key_announce_every_ns);
             }
-            if (now >= s.switch_tsc || s.seq >= s.pending_key->first_seq) {
-                // Jump to the announced first_seq: a packet_seq gap between chains
-                // breaks no chain, and loss is judged by LSN, not by sequence.
-                if (s.seq < s.pending_key->first_seq) s.seq = s.pending_key->first_seq;
-                s.epoch = s.pending_key->next_epoch;
-                s.key = s.pending_key->next_key;
-                finish_message(s.pending_key);
-                s.pending_key = nullptr;
-                counters_.key_switches.fetch_add(1, std::memory_order_relaxed);
+            if (now >= s.switch_tsc) {
+                switch_key(s);
             }
         }
         // PROTOCOL.md 1.4: after an idle interval, and at least once a second even when busy.
@@ -278,14 +303,18 @@ int TxWorker::run() noexcept {
         if (pending_count_ > 0) {
             flush_pending();
         }
-        take_messages();
+        if (current_ == nullptr) {
+            // Between chains, even under constant load: heartbeats (at least
+            // once a second), key announcements and switches.
+            between_chains(now);
+            take_messages();
+        }
         if (current_ != nullptr) {
             if (pending_count_ == 0) {
                 send_chain_packets(now);
             }
             continue;
         }
-        between_chains(now);
         if (stop_.load(std::memory_order_acquire) && queued_count_ == 0 && rte_ring_empty(config_.inbox) &&
             pending_count_ == 0) {
             break;
@@ -312,6 +341,10 @@ int TxWorker::run() noexcept {
         counters_.tx_ring_full.fetch_add(pending_count_, std::memory_order_relaxed);
         rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
         pending_count_ = 0;
+    }
+    if (stash_count_ > 0) {
+        rte_pktmbuf_free_bulk(stash_.data(), stash_count_);
+        stash_count_ = 0;
     }
     return 0;
 }

@@ -114,6 +114,7 @@ private:
     void send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
                       std::uint64_t now) noexcept;
     void flush_pending() noexcept;
+    void switch_key(Stream& s) noexcept;
     void finish_message(TxMessage* m) noexcept;
     std::uint64_t ns_to_tsc(std::uint64_t ns) const noexcept;
 
@@ -133,6 +134,10 @@ private:
     std::array<TxMessage*, kBurst> queued_{};
     unsigned queued_head_ = 0;
     unsigned queued_count_ = 0;
+
+    // Mbufs allocated in bulk ahead of pacing (taken from the end).
+    std::array<rte_mbuf*, kBurst> stash_{};
+    unsigned stash_count_ = 0;
 
     // Frames rte_eth_tx_burst refused, sent first on the next turn.
     std::array<rte_mbuf*, kBurst> pending_{};

@@ -174,13 +174,14 @@ TEST(Master, StreamStateIsPersisted) {
         MasterStore m(dir.str(), fast());
         StreamState s;
         ASSERT_TRUE(m.stream_state("db", s).code() == kNoSuchDatabase || s.packet_seq_watermark == 0);
-        ASSERT_TRUE(m.put_stream_state("db", {.packet_seq_watermark = 123456789, .key_epoch = 7}));
+        ASSERT_TRUE(m.put_stream_state("db", {.packet_seq_watermark = 123456789, .key_epoch = 7, .multicast_lsn = 4242}));
     }
     MasterStore again(dir.str(), fast());
     StreamState s;
     ASSERT_TRUE(again.stream_state("db", s));
     EXPECT_EQ(s.packet_seq_watermark, 123456789u);
     EXPECT_EQ(s.key_epoch, 7u);
+    EXPECT_EQ(s.multicast_lsn, 4242u);
 }
 
 TEST(Master, IdentityIsMadeOnceAndKept) {

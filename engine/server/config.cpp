@@ -1,0 +1,127 @@
+#include "engine/server/config.hpp"
+
+#include <filesystem>
+
+#include "engine/tx/profile.hpp"
+#include "store/layout.hpp"
+
+namespace replicast::server {
+
+namespace {
+
+constexpr const char* kDocs = "config/README.md";
+
+std::string resolve(const std::string& p, const std::string& base_dir) {
+    if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+    return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+// "239.192.0.0/24": an administratively scoped (or any IPv4 multicast) range.
+void parse_group_range(tx::TableReader& r, const std::string& text, ServerConfig& c) {
+    const auto slash = text.find('/');
+    std::uint32_t base = 0;
+    unsigned len = 0;
+    if (slash == std::string::npos || !tx::parse_ipv4(text.substr(0, slash), base)) {
+        r.fail("group_range", "\"" + text + "\" is not an IPv4 range like 239.192.0.0/24");
+    }
+    try {
+        std::size_t used = 0;
+        len = static_cast<unsigned>(std::stoul(text.substr(slash + 1), &used));
+        if (used != text.size() - slash - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+        r.fail("group_range", "\"" + text + "\": the prefix length is not a number");
+    }
+    if (len < 4 || len > 32) r.fail("group_range", "prefix length " + std::to_string(len) + " must be in 4..32");
+    if ((base >> 28) != 0xE) r.fail("group_range", "\"" + text + "\" is not in 224.0.0.0/4 (IPv4 multicast)");
+    if ((base >> 24) == 0xE0) r.fail("group_range", "\"" + text + "\" is in 224.0.0.0/8, reserved for link-local control");
+    const std::uint32_t mask = len == 32 ? ~0u : ~((1u << (32 - len)) - 1);
+    if ((base & ~mask) != 0) r.fail("group_range", "\"" + text + "\" has host bits set below the prefix");
+    c.group_base = base;
+    c.group_prefix_len = len;
+}
+
+}  // namespace
+
+ServerConfig parse_server_config(std::string_view text, const std::string& path, const std::string& base_dir) {
+    const toml::table root = tx::parse_toml(text, path);
+    ServerConfig c;
+    c.path = path;
+
+    tx::TableReader top(root, path, "", kDocs);
+    for (std::string_view s : {"server", "streams", "bundle", "pacing", "keys"}) top.get(s);
+    top.reject_unknown();
+
+    tx::TableReader sv(tx::section(root, "server", path), path, "server.", kDocs);
+    sv.string("store", c.store);
+    sv.string("profile", c.profile);
+    sv.string("key_log", c.key_log);
+    sv.integer("stats_interval_ms", c.stats_interval_ms, 100, 3'600'000);
+    sv.integer("poll_interval_ms", c.poll_interval_ms, 1, 10'000);
+    sv.reject_unknown();
+    if (c.store.empty()) sv.fail("store", "missing (the master store directory)");
+    if (c.profile.empty()) sv.fail("profile", "missing (a pmd-config profile, e.g. \"../pmd-config/null.toml\")");
+    c.store = resolve(c.store, base_dir);
+    c.profile = resolve(c.profile, base_dir);
+    c.key_log = resolve(c.key_log, base_dir);
+
+    tx::TableReader st(tx::section(root, "streams", path), path, "streams.", kDocs);
+    st.strings("databases", c.databases);
+    std::string range;
+    st.string("group_range", range);
+    if (!range.empty()) parse_group_range(st, range, c);
+    st.integer("port", c.port, 1, 65535);
+    st.choice("start", c.start, {{"oldest", StartAt::oldest}, {"next", StartAt::next}});
+    st.reject_unknown();
+    if (c.databases.empty()) st.fail("databases", "missing or empty (the databases to multicast)");
+    for (std::size_t i = 0; i < c.databases.size(); ++i) {
+        if (!store::layout::valid_name(c.databases[i])) {
+            st.fail("databases", "\"" + c.databases[i] + "\" is not a database name (1..200 bytes, not starting with '_')");
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (c.databases[j] == c.databases[i]) st.fail("databases", "\"" + c.databases[i] + "\" is listed twice");
+        }
+    }
+    if (c.databases.size() > c.group_count()) {
+        st.fail("group_range", "holds " + std::to_string(c.group_count()) + " groups for " +
+                                   std::to_string(c.databases.size()) + " databases");
+    }
+
+    tx::TableReader bu(tx::section(root, "bundle", path), path, "bundle.", kDocs);
+    bu.integer("max_updates", c.max_updates, 1, 65535);
+    bu.integer("max_bytes", c.max_bytes, 64, 16u << 20);
+    bu.choice("compression", c.compress, {{"isal", true}, {"off", false}});
+    bu.integer("compression_level", c.compression_level, 0, 3);
+    bu.integer("jobs_per_worker", c.jobs_per_worker, 2, 4096);
+    bu.reject_unknown();
+
+    tx::TableReader pa(tx::section(root, "pacing", path), path, "pacing.", kDocs);
+    std::uint64_t rate_mbps = 0;
+    pa.integer("rate_mbps", rate_mbps, 0, 400'000);
+    c.pace.rate_bps = rate_mbps * 1'000'000;
+    pa.integer("packet_gap_ns", c.pace.min_packet_gap_ns, 0, 10'000'000'000);
+    pa.integer("chain_gap_ns", c.pace.chain_gap_base_ns, 0, 10'000'000'000);
+    pa.integer("chain_gap_ns_per_kib", c.pace.chain_gap_ns_per_kib, 0, 1'000'000);
+    pa.integer("burst_bytes", c.pace.max_burst_bytes, 0, 1 << 30);
+    if (const std::string why = pace::validate(c.pace); !why.empty()) {
+        pa.fail(why.substr(0, why.find(':')), why.substr(why.find(':') + 2));
+    }
+    pa.reject_unknown();
+
+    tx::TableReader ke(tx::section(root, "keys", path), path, "keys.", kDocs);
+    ke.boolean("sealed", c.sealed);
+    ke.integer("rotate_seconds", c.rotate_seconds, 0, 30 * 86400);
+    ke.reject_unknown();
+    if (c.rotate_seconds != 0 && c.rotate_seconds < 3) {
+        ke.fail("rotate_seconds", "is " + std::to_string(c.rotate_seconds) +
+                                      ": a switch is announced for 2 s (PROTOCOL.md 1.5), so at least 3");
+    }
+    if (!c.sealed && c.rotate_seconds != 0) ke.fail("rotate_seconds", "set, but keys.sealed is false");
+    return c;
+}
+
+ServerConfig load_server_config(const std::string& path) {
+    const std::string base = std::filesystem::path(path).parent_path().string();
+    return parse_server_config(tx::read_config_file(path, "server config"), path, base.empty() ? "." : base);
+}
+
+}  // namespace replicast::server

@@ -1,0 +1,71 @@
+// The server's configuration (a TOML file; every key, default and range in
+// config/README.md): which store and DPDK profile, which databases become
+// streams and on which multicast groups, how updates are bundled and
+// compressed, how streams are paced and keyed. Parsed strictly like the
+// profiles: an unknown key or a bad value fails at start with
+// "FILE:LINE: KEY: reason".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/pace/pacer.hpp"
+#include "engine/tx/strict_toml.hpp"
+
+namespace replicast::server {
+
+enum class StartAt : std::uint8_t {
+    oldest,  // a database never multicast before starts at its oldest kept LSN
+    next,    // ... or with the next write (receivers bootstrap from a snapshot)
+};
+
+struct ServerConfig {
+    std::string path;  // the file it came from, for messages
+
+    // [server]
+    std::string store;    // master store directory (required)
+    std::string profile;  // pmd-config profile (required), relative to this file's directory
+    std::string key_log;  // PROTOCOL.md section 3; empty = off (the default)
+    std::uint32_t stats_interval_ms = 1000;
+    std::uint32_t poll_interval_ms = 20;  // the detector polls the log this often without notifications
+
+    // [streams]
+    std::vector<std::string> databases;  // each becomes one stream (required, at least one)
+    std::uint32_t group_base = 0xEFC00000;  // 239.192.0.0, host order
+    std::uint32_t group_prefix_len = 24;
+    std::uint16_t port = 5000;
+    StartAt start = StartAt::oldest;
+
+    // [bundle]
+    std::uint32_t max_updates = 256;    // updates per chain
+    std::uint32_t max_bytes = 65536;    // uncompressed chain body bytes
+    bool compress = true;
+    int compression_level = 1;          // ISA-L 0..3
+    std::uint32_t jobs_per_worker = 64; // chain jobs in flight per tx worker
+
+    // [pacing]
+    pace::PaceConfig pace;
+
+    // [keys]
+    bool sealed = true;
+    std::uint32_t rotate_seconds = 0;  // 0 = one key per run
+
+    /// The number of groups the range gives out: all but its first address
+    /// (x.y.z.0 confuses people and some tools), or the one address of a /32.
+    [[nodiscard]] std::uint32_t group_count() const noexcept {
+        return group_prefix_len >= 32 ? 1u : (1u << (32 - group_prefix_len)) - 1;
+    }
+    /// The group of the i-th database.
+    [[nodiscard]] std::uint32_t group_of(std::size_t i) const noexcept {
+        return group_base + (group_prefix_len >= 32 ? 0u : 1u) + static_cast<std::uint32_t>(i);
+    }
+};
+
+/// Reads and validates a server config. Throws tx::ConfigError.
+ServerConfig load_server_config(const std::string& path);
+
+/// Parses a config from text; relative paths resolve against `base_dir`. Throws tx::ConfigError.
+ServerConfig parse_server_config(std::string_view text, const std::string& path, const std::string& base_dir);
+
+}  // namespace replicast::server

@@ -1,0 +1,407 @@
+#include "engine/server/server.hpp"
+
+#include "engine/chain/segment.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace replicast::server {
+
+namespace {
+
+// A crash loses the exact next packet_seq; the next start resumes at the
+// persisted watermark, which runs this far ahead of what was used. 2^40
+// packets is days at line rate, and the 64-bit sequence holds 2^24 such jumps.
+constexpr std::uint64_t kSeqReserve = std::uint64_t{1} << 40;
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+std::string ip_text(std::uint32_t ip) {
+    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
+           "." + std::to_string(ip & 255);
+}
+
+unsigned ring_size_for(std::size_t entries) {
+    unsigned n = 2;
+    while (n - 1 < entries) n <<= 1;  // an rte_ring of size n holds n - 1
+    return n;
+}
+
+void check(const store::Status& s) {
+    if (!s) throw store::StoreError(s);
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config, ServerOptions options)
+    : config_(std::move(config)),
+      options_(options),
+      profile_(tx::load_profile(config_.profile)),
+      store_(config_.store),
+      cutter_({.max_updates = config_.max_updates, .max_bytes = config_.max_bytes},
+              {.compress = config_.compress, .level = config_.compression_level}) {
+    if (!config_.key_log.empty()) {
+        key_log_.emplace(config_.key_log);
+        spdlog::warn("key log {} is on: anyone who reads it can open the multicast (PROTOCOL.md section 3)",
+                     config_.key_log);
+    }
+    notify_ = std::make_unique<store::NotifyListener>(store_.notify_path());
+    eal_ = std::make_unique<tx::Eal>(profile_, tx::EalOverrides{.force_no_huge = options_.force_no_huge});
+    for (unsigned lcore : profile_.tx_lcores) {
+        if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore)) {
+            throw tx::ConfigError(profile_.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) +
+                                  (lcore == rte_get_main_lcore() ? " is the main (control) lcore"
+                                                                 : " is not in eal.lcores \"" + profile_.eal.lcores + "\""));
+        }
+    }
+    port_ = std::make_unique<tx::Port>(profile_, static_cast<std::uint16_t>(profile_.tx_lcores.size()));
+    if (!port_->link_up()) {
+        spdlog::warn("port {} reports its link down: frames may not leave until it comes up", profile_.port.name);
+    }
+    for (unsigned lcore : profile_.tx_lcores) {
+        auto w = std::make_unique<Worker>();
+        w->lcore = lcore;
+        workers_.push_back(std::move(w));
+    }
+    open_streams();
+    start_workers();
+}
+
+Server::~Server() {
+    stop_workers();
+    for (auto& w : workers_) {
+        rte_ring_free(w->inbox);
+        rte_ring_free(w->outbox);
+    }
+}
+
+std::uint32_t Server::make_key(Stream& s, std::uint32_t epoch) {
+    const crypto::Key key = crypto::generate_key();
+    s.keys->add(epoch, key);
+    if (key_log_) key_log_->append({.stream_id = s.stream_id, .epoch = epoch, .key = key});
+    return epoch;
+}
+
+void Server::open_streams() {
+    for (std::size_t i = 0; i < config_.databases.size(); ++i) {
+        auto s = std::make_unique<Stream>();
+        s->db = config_.databases[i];
+        check(store_.database_id(s->db, true, s->stream_id));
+        s->group = config_.group_of(i);
+        s->port = config_.port;
+        s->worker = static_cast<unsigned>(i % workers_.size());
+        s->slot = static_cast<std::uint32_t>(std::count_if(streams_.begin(), streams_.end(),
+                                                           [&](const auto& o) { return o->worker == s->worker; }));
+        store::StreamState st;
+        check(store_.stream_state(s->db, st));
+        std::uint64_t oldest = 0, last = 0;
+        check(store_.lsn_range(s->db, oldest, last));
+        s->last_lsn = last;
+        s->multicast_lsn = st.multicast_lsn;
+        if (st.multicast_lsn == 0 && config_.start == StartAt::next) s->multicast_lsn = last;
+        s->next_lsn = s->multicast_lsn + 1;
+        s->target_lsn = last;
+        s->first_seq = std::max<std::uint64_t>(st.packet_seq_watermark, 1);
+        s->keys = std::make_unique<crypto::KeyRing>(control_gcm_);
+        if (config_.sealed) {
+            // A new epoch every start: even if a crash lost the exact packet_seq,
+            // no (key, IV) pair can repeat.
+            if (st.key_epoch == UINT32_MAX) throw std::runtime_error(s->db + ": key epochs exhausted");
+            s->epoch = make_key(*s, st.key_epoch + 1);
+        }
+        s->watermark = s->first_seq + kSeqReserve;
+        check(store_.put_stream_state(s->db, {.packet_seq_watermark = s->watermark,
+                                              .key_epoch = s->epoch != 0 ? s->epoch : st.key_epoch,
+                                              .multicast_lsn = s->multicast_lsn}));
+        s->stats.multicast_lsn = s->multicast_lsn;
+        s->stats.last_lsn = last;
+        s->stats.key_epoch = s->epoch;
+        spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{})",
+                     s->stream_id, s->db, ip_text(s->group), s->port, workers_[s->worker]->lcore, s->epoch, s->first_seq,
+                     s->next_lsn, oldest, last);
+        streams_.push_back(std::move(s));
+    }
+}
+
+void Server::start_workers() {
+    const std::size_t record_bytes = cutter_.max_record_bytes();
+    for (std::size_t wi = 0; wi < workers_.size(); ++wi) {
+        Worker& w = *workers_[wi];
+        tx::TxWorkerConfig wc;
+        wc.port = port_->id();
+        wc.queue = static_cast<std::uint16_t>(wi);
+        wc.pool = port_->pool();
+        wc.checksum_offload = port_->caps().udp_checksum_offload && port_->caps().ipv4_checksum_offload;
+        std::size_t stream_count = 0;
+        for (const auto& s : streams_) {
+            if (s->worker != wi) continue;
+            ++stream_count;
+            tx::TxStreamConfig sc;
+            sc.stream_id = s->stream_id;
+            sc.addressing = {.source_mac = profile_.dataplane.source_mac_set ? profile_.dataplane.source_mac : port_->mac(),
+                             .source_ip = profile_.dataplane.source_ip,
+                             .group = s->group,
+                             .source_port = profile_.dataplane.source_port,
+                             .group_port = s->port,
+                             .vlan_id = profile_.dataplane.vlan_id,
+                             .vlan_pcp = profile_.dataplane.vlan_pcp,
+                             .ttl = profile_.dataplane.ttl,
+                             .dscp = profile_.dataplane.dscp};
+            sc.next_seq = s->first_seq;
+            sc.key_epoch = s->epoch;
+            sc.key = s->epoch != 0 ? s->keys->find(s->epoch) : nullptr;
+            sc.pace = config_.pace;
+            sc.max_payload = static_cast<std::uint32_t>(chain::max_payload_for_mtu(port_->caps().mtu));
+            sc.last_lsn = s->multicast_lsn;
+            wc.streams.push_back(sc);
+        }
+        w.jobs.resize(config_.jobs_per_worker);
+        for (std::uint32_t j = 0; j < w.jobs.size(); ++j) {
+            w.jobs[j].record.reserve(record_bytes);
+            w.free_jobs.push_back(config_.jobs_per_worker - 1 - j);
+        }
+        w.key_messages.resize(stream_count);
+        // Every message that can be in flight fits in either ring, so neither side ever waits on the other.
+        const unsigned size = ring_size_for(w.jobs.size() + w.key_messages.size());
+        const std::string in_name = "rc_in_" + std::to_string(wi), out_name = "rc_out_" + std::to_string(wi);
+        w.inbox = rte_ring_create(in_name.c_str(), size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        w.outbox = rte_ring_create(out_name.c_str(), size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (w.inbox == nullptr || w.outbox == nullptr) {
+            throw std::runtime_error("cannot create the rings of tx worker " + std::to_string(wi) + ": " +
+                                     rte_strerror(rte_errno));
+        }
+        wc.inbox = w.inbox;
+        wc.outbox = w.outbox;
+        w.tx = std::make_unique<tx::TxWorker>(std::move(wc));
+        if (rte_eal_remote_launch(&tx::TxWorker::launch, w.tx.get(), w.lcore) != 0) {
+            throw std::runtime_error("cannot launch the tx worker on lcore " + std::to_string(w.lcore));
+        }
+        w.launched = true;
+    }
+    if (config_.rotate_seconds != 0) next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
+}
+
+const tx::TxCounters& Server::worker_counters(unsigned worker) const noexcept { return workers_[worker]->tx->counters(); }
+
+void Server::refresh_last_lsns() {
+    for (auto& s : streams_) {
+        std::uint64_t oldest = 0, last = 0;
+        const store::Status st = store_.lsn_range(s->db, oldest, last);
+        if (!st) {
+            spdlog::error("{}", st.message());
+            continue;
+        }
+        s->last_lsn = last;
+        s->stats.last_lsn.store(last, std::memory_order_relaxed);
+    }
+}
+
+// Takes finished messages back. A worker sends its streams' chains in the
+// order they were posted, so multicast_lsn advances contiguously.
+bool Server::reap() {
+    bool any = false;
+    for (auto& wp : workers_) {
+        Worker& w = *wp;
+        std::array<void*, 64> done;
+        unsigned n;
+        while ((n = rte_ring_sc_dequeue_burst(w.outbox, done.data(), done.size(), nullptr)) > 0) {
+            any = true;
+            for (unsigned i = 0; i < n; ++i) {
+                auto* m = static_cast<tx::TxMessage*>(done[i]);
+                Stream* s = nullptr;
+                for (auto& c : streams_) {
+                    if (c->worker == static_cast<unsigned>(&wp - workers_.data()) && c->slot == m->stream) s = c.get();
+                }
+                if (s == nullptr) continue;  // cannot happen: every message names one of the worker's streams
+                if (m->last_seq > s->highest_seq) s->highest_seq = m->last_seq;
+                if (m->kind == tx::TxMessage::Kind::key_change) {
+                    // Switched: the old epochs' packets are all out.
+                    s->epoch = m->next_epoch;
+                    s->keys->retire_older_than(m->next_epoch);
+                    s->key_change_pending = false;
+                    s->stats.key_epoch.store(s->epoch, std::memory_order_relaxed);
+                    s->stats.key_switches.fetch_add(1, std::memory_order_relaxed);
+                    continue;
+                }
+                s->multicast_lsn = m->first_lsn + m->update_count - 1;
+                s->stats.multicast_lsn.store(s->multicast_lsn, std::memory_order_relaxed);
+                w.free_jobs.push_back(m->tag);
+            }
+        }
+    }
+    return any;
+}
+
+bool Server::feed() {
+    bool any = false;
+    for (auto& sp : streams_) {
+        Stream& s = *sp;
+        Worker& w = *workers_[s.worker];
+        while (s.next_lsn <= s.last_lsn && !w.free_jobs.empty()) {
+            const std::uint32_t j = w.free_jobs.back();
+            ChainJob& job = w.jobs[j];
+            CutResult r;
+            const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, s.slot, job, r);
+            if (!st) {
+                // A log entry that does not decode is never written by the store:
+                // stop this stream rather than skip data silently.
+                spdlog::error("stream {} ({}): {}; the stream waits for the operator", s.stream_id, s.db, st.message());
+                s.last_lsn = s.next_lsn - 1;
+                break;
+            }
+            if (r.skipped != 0) {
+                spdlog::warn("stream {} ({}): LSNs {}..{} were trimmed by retention before they were multicast; "
+                             "receivers recover them from a snapshot",
+                             s.stream_id, s.db, s.next_lsn, s.next_lsn + r.skipped - 1);
+                s.stats.skipped_lsns.fetch_add(r.skipped, std::memory_order_relaxed);
+            }
+            if (!r.made) break;
+            job.message.tag = j;
+            if (rte_ring_sp_enqueue(w.inbox, &job.message) != 0) break;  // cannot happen: the ring holds every job
+            w.free_jobs.pop_back();
+            s.next_lsn = job.message.first_lsn + job.message.update_count;
+            s.stats.chains.fetch_add(1, std::memory_order_relaxed);
+            s.stats.updates.fetch_add(job.message.update_count, std::memory_order_relaxed);
+            s.stats.body_bytes.fetch_add(job.uncompressed_bytes, std::memory_order_relaxed);
+            s.stats.record_bytes.fetch_add(job.record.size(), std::memory_order_relaxed);
+            any = true;
+        }
+    }
+    return any;
+}
+
+bool Server::caught_up() const noexcept {
+    for (const auto& s : streams_) {
+        if (s->multicast_lsn < s->target_lsn) return false;
+    }
+    return true;
+}
+
+void Server::rotate_keys() {
+    if (next_rotation_ns_ == 0 || now_ns() < next_rotation_ns_) return;
+    next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
+    for (auto& sp : streams_) {
+        Stream& s = *sp;
+        if (s.key_change_pending) continue;  // the last switch has not happened yet
+        const std::uint32_t next = s.keys->newest_epoch() + 1;
+        make_key(s, next);
+        persist(s, false);  // the epoch is on disk before any packet uses it
+        Worker& w = *workers_[s.worker];
+        tx::TxMessage& m = w.key_messages[s.slot];
+        m = tx::TxMessage{};
+        m.kind = tx::TxMessage::Kind::key_change;
+        m.stream = s.slot;
+        m.next_epoch = next;
+        m.next_key = s.keys->find(next);
+        if (rte_ring_sp_enqueue(w.inbox, &m) == 0) s.key_change_pending = true;
+    }
+}
+
+void Server::persist(Stream& s, bool exact) {
+    std::uint64_t watermark = s.watermark;
+    if (exact) {
+        watermark = s.highest_seq + 1;
+    } else if (s.highest_seq + kSeqReserve / 2 > s.watermark) {
+        watermark = s.highest_seq + kSeqReserve;  // keep the reserve ahead of the sequence
+    }
+    const std::uint32_t epoch = std::max(s.epoch, s.keys->newest_epoch());
+    const store::Status st = store_.put_stream_state(
+        s.db, {.packet_seq_watermark = watermark, .key_epoch = epoch, .multicast_lsn = s.multicast_lsn});
+    if (!st) {
+        spdlog::error("stream {} ({}): cannot persist its state: {}", s.stream_id, s.db, st.message());
+        return;
+    }
+    s.watermark = watermark;
+}
+
+void Server::log_stats() {
+    for (std::size_t wi = 0; wi < workers_.size(); ++wi) {
+        const tx::TxCounters& c = workers_[wi]->tx->counters();
+        spdlog::info("lcore {}: packets={} bytes={} chains={} updates={} heartbeats={} ring_full={} mbuf_exhausted={} seal_errors={}",
+                     workers_[wi]->lcore, c.packets.load(), c.bytes.load(), c.chains.load(), c.updates.load(),
+                     c.heartbeats.load(), c.tx_ring_full.load(), c.mbuf_exhausted.load(), c.seal_errors.load());
+    }
+    for (const auto& s : streams_) {
+        spdlog::info("stream {} ({}): multicast_lsn={} last_lsn={} chains={} updates={} body_bytes={} record_bytes={} epoch={}",
+                     s->stream_id, s->db, s->multicast_lsn, s->last_lsn, s->stats.chains.load(), s->stats.updates.load(),
+                     s->stats.body_bytes.load(), s->stats.record_bytes.load(), s->epoch);
+    }
+}
+
+void Server::stop_workers() {
+    for (auto& w : workers_) {
+        if (w->launched) w->tx->stop();
+    }
+    for (auto& w : workers_) {
+        if (w->launched) {
+            rte_eal_wait_lcore(w->lcore);
+            w->launched = false;
+        }
+    }
+}
+
+RunSummary Server::run(const std::atomic<bool>& stop) {
+    const std::uint64_t stats_ns = std::uint64_t{config_.stats_interval_ms} * 1'000'000;
+    std::uint64_t next_stats = now_ns() + stats_ns;
+    bool refresh = true;
+    while (!stop.load(std::memory_order_relaxed)) {
+        bool progressed = reap();
+        if (refresh) {
+            refresh_last_lsns();
+            refresh = false;
+        }
+        progressed |= feed();
+        if (options_.once && caught_up()) break;
+        rotate_keys();
+        if (now_ns() >= next_stats) {
+            next_stats = now_ns() + stats_ns;
+            for (auto& s : streams_) persist(*s, false);
+            log_stats();
+            refresh = true;
+        }
+        if (progressed) continue;
+        bool backlog = false;
+        for (const auto& s : streams_) backlog |= s->next_lsn <= s->last_lsn || s->multicast_lsn < s->next_lsn - 1;
+        if (backlog) {
+            // Jobs are in flight or every job is: the workers hand them back within microseconds.
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        } else {
+            // Idle: a notification (or the poll timeout) means the log may have grown.
+            notify_->wait(std::chrono::milliseconds(config_.poll_interval_ms));
+            refresh = true;
+        }
+    }
+    stop_workers();
+    reap();
+    for (auto& s : streams_) {
+        // The workers have returned: their sequence counters are safe to read,
+        // and include the heartbeats no message reported.
+        const std::uint64_t next = workers_[s->worker]->tx->next_seq(s->slot);
+        if (next > 0 && next - 1 > s->highest_seq) s->highest_seq = next - 1;
+    }
+    RunSummary sum;
+    for (auto& s : streams_) {
+        persist(*s, true);
+        sum.chains += s->stats.chains.load();
+        sum.updates += s->stats.updates.load();
+    }
+    for (auto& w : workers_) sum.packets += w->tx->counters().packets.load();
+    log_stats();
+    return sum;
+}
+
+}  // namespace replicast::server

@@ -1,0 +1,105 @@
+// The replicast server: the control core of DESIGN.md section 4. It owns the
+// master store, the EAL and port, one tx worker per worker lcore, and the
+// streams (one per configured database). Its loop is the update detector:
+// woken by the store's notify socket (polling as a fallback), it cuts each
+// stream's new log entries into chain jobs, posts them to the stream's
+// worker, takes finished jobs back, and persists what keeps IVs unique (the
+// packet_seq watermark and key epoch) and how far each stream got.
+//
+// Every start begins a new key epoch; a clean stop persists the exact next
+// packet_seq so the sequence continues, and a crash resumes past a reserved
+// watermark (never reusing a packet_seq, and never a key either way).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/key_log.hpp"
+#include "engine/server/chain_cutter.hpp"
+#include "engine/server/config.hpp"
+#include "engine/server/stream.hpp"
+#include "engine/tx/eal.hpp"
+#include "engine/tx/port.hpp"
+#include "engine/tx/profile.hpp"
+#include "engine/tx/worker.hpp"
+#include "store/master.hpp"
+#include "store/notify.hpp"
+
+struct rte_ring;
+
+namespace replicast::server {
+
+struct ServerOptions {
+    bool once = false;           // multicast what the log holds at start, then stop
+    bool force_no_huge = false;  // the operator's --no-huge
+};
+
+/// What a run did, for the final log line and the tests.
+struct RunSummary {
+    std::uint64_t chains = 0;
+    std::uint64_t updates = 0;
+    std::uint64_t packets = 0;
+};
+
+class Server {
+public:
+    /// Brings everything up; throws (ConfigError, EalError, PortError,
+    /// StoreError, std::runtime_error) with the reason.
+    Server(ServerConfig config, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Runs until `stop` is set (SIGINT/SIGTERM) or, with `once`, until caught
+    /// up; then drains the workers, persists the stream state and returns.
+    RunSummary run(const std::atomic<bool>& stop);
+
+    [[nodiscard]] const std::vector<std::unique_ptr<Stream>>& streams() const noexcept { return streams_; }
+    [[nodiscard]] const tx::TxCounters& worker_counters(unsigned worker) const noexcept;
+    [[nodiscard]] unsigned worker_lcore(unsigned worker) const noexcept { return workers_[worker]->lcore; }
+    [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
+
+private:
+    struct Worker {
+        unsigned lcore = 0;
+        rte_ring* inbox = nullptr;
+        rte_ring* outbox = nullptr;
+        std::vector<ChainJob> jobs;
+        std::vector<std::uint32_t> free_jobs;
+        std::vector<tx::TxMessage> key_messages;  // one per stream of this worker
+        std::unique_ptr<tx::TxWorker> tx;
+        bool launched = false;
+    };
+
+    void open_streams();
+    void start_workers();
+    void refresh_last_lsns();
+    bool reap();
+    bool feed();
+    bool caught_up() const noexcept;
+    void rotate_keys();
+    void persist(Stream& s, bool exact);
+    void log_stats();
+    void stop_workers();
+    std::uint32_t make_key(Stream& s, std::uint32_t epoch);
+
+    ServerConfig config_;
+    ServerOptions options_;
+    tx::PmdProfile profile_;
+    store::MasterStore store_;
+    std::unique_ptr<store::NotifyListener> notify_;
+    std::optional<crypto::KeyLogWriter> key_log_;
+    crypto::GcmEngine control_gcm_;  // expands keys on the control core
+    std::unique_ptr<tx::Eal> eal_;
+    std::unique_ptr<tx::Port> port_;
+    ChainCutter cutter_;
+    std::vector<std::unique_ptr<Stream>> streams_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::uint64_t next_rotation_ns_ = 0;
+};
+
+}  // namespace replicast::server

@@ -1,0 +1,50 @@
+// One multicast stream as the control core sees it: a database, its group and
+// port, its tx worker, how far its log has been cut and multicast, and its
+// keys. Statistics are atomics because DPDK telemetry reads them from its own
+// thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "crypto/key_ring.hpp"
+
+namespace replicast::server {
+
+struct StreamStats {
+    std::atomic<std::uint64_t> chains{0};
+    std::atomic<std::uint64_t> updates{0};
+    std::atomic<std::uint64_t> body_bytes{0};    // uncompressed chain bodies
+    std::atomic<std::uint64_t> record_bytes{0};  // chain records as carried (after compression)
+    std::atomic<std::uint64_t> skipped_lsns{0};  // trimmed by retention before they were multicast
+    std::atomic<std::uint64_t> multicast_lsn{0};
+    std::atomic<std::uint64_t> last_lsn{0};
+    std::atomic<std::uint64_t> key_epoch{0};
+    std::atomic<std::uint64_t> key_switches{0};
+};
+
+struct Stream {
+    std::string db;
+    std::uint32_t stream_id = 0;  // the database's id in the store: stable across restarts
+    std::uint32_t group = 0;      // host order
+    std::uint16_t port = 0;
+    unsigned worker = 0;          // index of the tx worker that owns it
+    std::uint32_t slot = 0;       // its index in that worker's stream table
+
+    std::uint64_t next_lsn = 1;       // the next LSN to cut into a chain
+    std::uint64_t multicast_lsn = 0;  // every LSN up to it has left (chains come back in order)
+    std::uint64_t last_lsn = 0;       // the newest LSN in the log, as last read
+    std::uint64_t target_lsn = 0;     // --once: stop when multicast_lsn reaches it
+    std::uint64_t first_seq = 1;      // packet_seq of this run's first packet
+    std::uint64_t highest_seq = 0;    // the highest packet_seq seen in a returned message
+    std::uint64_t watermark = 0;      // persisted: no packet_seq at or above it has been used
+    std::uint32_t epoch = 0;          // current key epoch (0: unsealed)
+    bool key_change_pending = false;
+    std::unique_ptr<crypto::KeyRing> keys;
+
+    StreamStats stats;
+};
+
+}  // namespace replicast::server

@@ -1,0 +1,89 @@
+#include "engine/server/telemetry.hpp"
+
+#include <rte_telemetry.h>
+
+#include <atomic>
+#include <string>
+
+#include "engine/server/server.hpp"
+
+namespace replicast::server {
+
+namespace {
+
+std::atomic<const Server*> g_server{nullptr};
+
+std::string ip_text(std::uint32_t ip) {
+    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
+           "." + std::to_string(ip & 255);
+}
+
+void add(rte_tel_data* d, const char* name, const std::atomic<std::uint64_t>& v) {
+    rte_tel_data_add_dict_u64(d, name, v.load(std::memory_order_relaxed));
+}
+
+int streams_cmd(const char*, const char*, rte_tel_data* d) {
+    const Server* server = g_server.load();
+    if (server == nullptr) return -1;
+    rte_tel_data_start_dict(d);
+    for (const auto& s : server->streams()) {
+        rte_tel_data* e = rte_tel_data_alloc();
+        if (e == nullptr) return -1;
+        rte_tel_data_start_dict(e);
+        rte_tel_data_add_dict_string(e, "db", s->db.c_str());
+        rte_tel_data_add_dict_string(e, "group", (ip_text(s->group) + ":" + std::to_string(s->port)).c_str());
+        rte_tel_data_add_dict_u64(e, "stream_id", s->stream_id);
+        add(e, "multicast_lsn", s->stats.multicast_lsn);
+        add(e, "last_lsn", s->stats.last_lsn);
+        add(e, "chains", s->stats.chains);
+        add(e, "updates", s->stats.updates);
+        add(e, "body_bytes", s->stats.body_bytes);
+        add(e, "record_bytes", s->stats.record_bytes);
+        add(e, "skipped_lsns", s->stats.skipped_lsns);
+        add(e, "key_epoch", s->stats.key_epoch);
+        add(e, "key_switches", s->stats.key_switches);
+        rte_tel_data_add_dict_container(d, std::to_string(s->stream_id).c_str(), e, 0);
+    }
+    return 0;
+}
+
+int lcores_cmd(const char*, const char*, rte_tel_data* d) {
+    const Server* server = g_server.load();
+    if (server == nullptr) return -1;
+    rte_tel_data_start_dict(d);
+    for (unsigned w = 0; w < server->worker_count(); ++w) {
+        const tx::TxCounters& c = server->worker_counters(w);
+        rte_tel_data* e = rte_tel_data_alloc();
+        if (e == nullptr) return -1;
+        rte_tel_data_start_dict(e);
+        add(e, "packets", c.packets);
+        add(e, "bytes", c.bytes);
+        add(e, "chains", c.chains);
+        add(e, "updates", c.updates);
+        add(e, "heartbeats", c.heartbeats);
+        add(e, "key_announcements", c.key_announcements);
+        add(e, "key_switches", c.key_switches);
+        add(e, "tx_ring_full", c.tx_ring_full);
+        add(e, "mbuf_exhausted", c.mbuf_exhausted);
+        add(e, "seal_errors", c.seal_errors);
+        add(e, "pacing_waits", c.pacing_waits);
+        rte_tel_data_add_dict_container(d, std::to_string(server->worker_lcore(w)).c_str(), e, 0);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_telemetry(const Server& server) {
+    const bool first = g_server.exchange(&server) == nullptr;
+    static bool registered = false;
+    if (first && !registered) {
+        rte_telemetry_register_cmd("/replicast/streams", streams_cmd, "Per stream: LSNs, chains, bytes, key epoch.");
+        rte_telemetry_register_cmd("/replicast/lcores", lcores_cmd, "Per tx worker lcore: packets, bytes, drops.");
+        registered = true;
+    }
+}
+
+void unregister_telemetry() { g_server.store(nullptr); }
+
+}  // namespace replicast::server
