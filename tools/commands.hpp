@@ -17,5 +17,6 @@ void add_store_commands(CLI::App& app);  // put, del, get, dump, log, checksum, 
 void add_load_command(CLI::App& app);
 void add_copy_command(CLI::App& app);
 void add_server_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace replicast::tools

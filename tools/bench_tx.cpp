@@ -1,0 +1,301 @@
+#include "tools/bench_tx.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "crypto/gcm.hpp"
+#include "engine/chain/builder.hpp"
+#include "engine/tx/eal.hpp"
+#include "engine/tx/port.hpp"
+#include "engine/tx/profile.hpp"
+#include "engine/tx/worker.hpp"
+#include "engine/wire/packet.hpp"
+#include "tools/kernel_sender.hpp"
+
+namespace replicast::tools {
+
+namespace {
+
+constexpr std::size_t kJobs = 64;
+constexpr std::size_t kMaxStamps = 1u << 20;
+
+// --- seal-only: crypto/ alone on the worker lcore ------------------------
+struct SealOnly {
+    std::uint32_t payload = 0;
+    double seconds = 0;
+    std::uint64_t packets = 0;
+    double elapsed = 0;
+
+    static int run(void* self) {
+        auto& s = *static_cast<SealOnly*>(self);
+        crypto::GcmEngine engine;
+        crypto::Key raw{};
+        raw[0] = 1;
+        const crypto::GcmKey key(engine, raw);
+        std::vector<std::uint8_t> in(s.payload, 0x5a), out(tx::kBurst * (s.payload + 64));
+        std::array<std::uint8_t, wire::kHeaderSize> aad{};
+        std::array<crypto::SealOp, tx::kBurst> ops;
+        const std::uint64_t hz = rte_get_tsc_hz();
+        const std::uint64_t start = rte_rdtsc();
+        const std::uint64_t until = start + static_cast<std::uint64_t>(s.seconds * static_cast<double>(hz));
+        std::uint64_t seq = 1;
+        while (rte_rdtsc() < until) {
+            for (unsigned i = 0; i < tx::kBurst; ++i) {
+                std::uint8_t* d = out.data() + i * (s.payload + 64);
+                ops[i] = {.key = &key, .stream_id = 1, .packet_seq = seq++, .aad = aad.data(), .src = in.data(),
+                          .dst = d, .len = s.payload, .tag_out = d + s.payload};
+            }
+            s.packets += engine.seal_burst(ops);
+        }
+        s.elapsed = static_cast<double>(rte_rdtsc() - start) / static_cast<double>(hz);
+        return 0;
+    }
+};
+
+// --- TSC stamps of every frame handed to the port, for pacing jitter ------
+struct Stamps {
+    std::vector<std::uint64_t> tsc;
+    std::atomic<bool> on{false};
+};
+
+std::uint16_t stamp_tx(std::uint16_t, std::uint16_t, rte_mbuf**, std::uint16_t n, void* user) {
+    auto* s = static_cast<Stamps*>(user);
+    if (!s->on.load(std::memory_order_relaxed)) return n;
+    const std::uint64_t now = rte_rdtsc();
+    for (std::uint16_t i = 0; i < n && s->tsc.size() < s->tsc.capacity(); ++i) s->tsc.push_back(now);
+    return n;
+}
+
+// Chain records sized so that every packet carries exactly `payload` bytes.
+struct JobSource {
+    JobSource(const BenchTxArgs& a, std::uint32_t& updates_per_chain)
+        : args(a), builder({.compress = a.compress, .level = 1}) {
+        jobs.resize(kJobs);
+        if (!a.compress) {
+            // One update filling the chain: framing and sealing are what is measured.
+            const std::size_t record = std::size_t{a.chain_packets} * a.payload;
+            const std::size_t value = record - wire::kChainRecordHeadSize - wire::kUpdateHeadSize - 8;
+            std::vector<std::uint8_t> v(value, 0x42);
+            const std::array<std::uint8_t, 8> k{'b', 'e', 'n', 'c', 'h', 'k', 'e', 'y'};
+            builder.begin(1);
+            if (builder.add({.op = wire::Op::put, .reader_group = 0, .key = k, .value = v}) != wire::WireError::ok) {
+                throw std::runtime_error("bench: cannot build a chain of that size");
+            }
+            const chain::BuiltChain built = builder.finish();
+            for (auto& j : jobs) j.record.assign(built.record.begin(), built.record.end());
+            comp = built.comp_alg;
+            updates_per_chain = 1;
+        } else {
+            // Realistic small updates (JSON-like, 100-byte values), deflated per chain.
+            for (int i = 0; i < 4096; ++i) {
+                keys.push_back("order/" + std::to_string(100000 + i));
+                values.push_back("{\"id\":" + std::to_string(i) + ",\"px\":" + std::to_string(1000 + i % 97) +
+                                 ",\"qty\":" + std::to_string(i % 500) + ",\"side\":\"buy\",\"venue\":\"XLON\",\"ts\":17000000" +
+                                 std::to_string(i) + "}");
+            }
+            per_chain = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(a.chain_packets * a.payload / 110));
+            updates_per_chain = per_chain;
+        }
+        for (std::uint32_t i = 0; i < jobs.size(); ++i) free.push_back(i);
+    }
+
+    // Fills job `j` for posting; with compression the chain is built now.
+    tx::TxMessage* make(std::uint32_t j, std::uint64_t& lsn) {
+        Job& job = jobs[j];
+        if (args.compress) {
+            builder.begin(lsn);
+            for (std::uint32_t i = 0; i < per_chain; ++i) {
+                const std::string& k = keys[(lsn + i) % keys.size()];
+                const std::string& v = values[(lsn + i) % values.size()];
+                (void)builder.add({.op = wire::Op::put, .reader_group = 0,
+                                   .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
+                                   .value = {reinterpret_cast<const std::uint8_t*>(v.data()), v.size()}});
+            }
+            const chain::BuiltChain built = builder.finish();
+            job.record.assign(built.record.begin(), built.record.end());
+            comp = built.comp_alg;
+        }
+        job.message = tx::TxMessage{};
+        job.message.kind = tx::TxMessage::Kind::chain;
+        job.message.record = job.record;
+        job.message.comp_alg = comp;
+        job.message.first_lsn = lsn;
+        job.message.update_count = args.compress ? per_chain : 1;
+        job.message.tag = j;
+        lsn += job.message.update_count;
+        return &job.message;
+    }
+
+    struct Job {
+        tx::TxMessage message;
+        std::vector<std::uint8_t> record;
+    };
+    const BenchTxArgs& args;
+    chain::ChainBuilder builder;
+    std::vector<Job> jobs;
+    std::vector<std::uint32_t> free;
+    std::vector<std::string> keys, values;
+    std::uint32_t per_chain = 1;
+    wire::CompAlg comp = wire::CompAlg::none;
+};
+
+void pin_to_cpu(unsigned cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+}  // namespace
+
+BenchTxResult run_bench_tx(const BenchTxArgs& a) {
+    BenchTxResult r;
+    tx::PmdProfile profile = tx::load_profile(a.profile);
+    const std::uint32_t needed_mtu = static_cast<std::uint32_t>(28 + wire::datagram_size(a.payload, true));
+    if (needed_mtu > profile.port.mtu) profile.port.mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(needed_mtu, 9216));
+    if (needed_mtu > 9216) throw std::runtime_error("--payload " + std::to_string(a.payload) + " needs an MTU over 9216");
+    profile.tx_lcores.resize(1);
+    tx::Eal eal(profile, {.force_no_huge = a.no_huge});
+    const unsigned lcore = profile.tx_lcores[0];
+    if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore)) {
+        throw std::runtime_error(profile.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) + " is not a worker lcore");
+    }
+    tx::Port port(profile, 1);
+
+    // 1. seal-only on the worker lcore.
+    SealOnly seal{.payload = a.payload, .seconds = a.compare_seconds};
+    if (a.sealed) {
+        rte_eal_remote_launch(&SealOnly::run, &seal, lcore);
+        rte_eal_wait_lcore(lcore);
+        r.seal_only_packets_per_s = static_cast<double>(seal.packets) / seal.elapsed;
+    }
+
+    // 2. ours: the tx worker on the port, fed by this (control) core.
+    crypto::GcmEngine control;
+    crypto::Key raw{};
+    raw[0] = 1;
+    const crypto::GcmKey key(control, raw);
+    std::uint32_t updates_per_chain = 1;
+    JobSource source(a, updates_per_chain);
+    const unsigned ring_size = 128;
+    rte_ring* inbox = rte_ring_create("bench_in", ring_size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* outbox = rte_ring_create("bench_out", ring_size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (inbox == nullptr || outbox == nullptr) throw std::runtime_error(std::string("rings: ") + rte_strerror(rte_errno));
+    tx::TxWorkerConfig wc;
+    wc.port = port.id();
+    wc.queue = 0;
+    wc.pool = port.pool();
+    wc.inbox = inbox;
+    wc.outbox = outbox;
+    wc.checksum_offload = a.assume_offload || (port.caps().udp_checksum_offload && port.caps().ipv4_checksum_offload);
+    tx::TxStreamConfig sc;
+    sc.stream_id = 1;
+    sc.addressing = {.source_mac = profile.dataplane.source_mac_set ? profile.dataplane.source_mac : port.mac(),
+                     .source_ip = profile.dataplane.source_ip, .group = 0xEFFF0001, .source_port = profile.dataplane.source_port,
+                     .group_port = 5000, .ttl = profile.dataplane.ttl, .dscp = profile.dataplane.dscp};
+    sc.key_epoch = a.sealed ? 1 : 0;
+    sc.key = a.sealed ? &key : nullptr;
+    sc.pace.rate_bps = a.rate_mbps * 1'000'000;
+    sc.pace.min_packet_gap_ns = a.packet_gap_ns;
+    sc.max_payload = a.payload;
+    sc.heartbeat_interval_ns = 100'000'000;
+    wc.streams.push_back(sc);
+    tx::TxWorker worker(std::move(wc));
+
+    Stamps stamps;
+    const bool pacing = a.rate_mbps != 0 || a.packet_gap_ns != 0;
+    const rte_eth_rxtx_callback* cb = nullptr;
+    if (pacing) {
+        stamps.tsc.reserve(kMaxStamps);
+        cb = rte_eth_add_tx_callback(port.id(), 0, stamp_tx, &stamps);
+    }
+
+    std::uint64_t lsn = 1;
+    auto post = [&] {
+        void* back[64];
+        const unsigned n = rte_ring_sc_dequeue_burst(outbox, back, 64, nullptr);
+        for (unsigned i = 0; i < n; ++i) source.free.push_back(static_cast<tx::TxMessage*>(back[i])->tag);
+        while (!source.free.empty()) {
+            const std::uint32_t j = source.free.back();
+            if (rte_ring_sp_enqueue(inbox, source.make(j, lsn)) != 0) break;
+            source.free.pop_back();
+        }
+    };
+    post();
+    rte_eal_remote_launch(&tx::TxWorker::launch, &worker, lcore);
+    // Warm up, then measure between two counter readings.
+    const auto warm_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (std::chrono::steady_clock::now() < warm_until) post();
+    const tx::TxCounters& c = worker.counters();
+    const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
+    const std::uint64_t t0 = rte_rdtsc();
+    stamps.on = true;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.seconds));
+    while (std::chrono::steady_clock::now() < until) {
+        post();
+        if (!a.compress) std::this_thread::sleep_for(std::chrono::microseconds(20));  // prebuilt: little to do
+    }
+    stamps.on = false;
+    const std::uint64_t t1 = rte_rdtsc();
+    const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
+    worker.stop();
+    rte_eal_wait_lcore(lcore);
+    if (cb != nullptr) rte_eth_remove_tx_callback(port.id(), 0, cb);
+    const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
+    r.packets = p1 - p0;
+    r.packets_per_s = static_cast<double>(p1 - p0) / secs;
+    r.gbit_per_s = static_cast<double>(b1 - b0) * 8 / secs / 1e9;
+    r.wire_gbit_per_s = (static_cast<double>(b1 - b0) + 24.0 * static_cast<double>(p1 - p0)) * 8 / secs / 1e9;
+    r.updates_per_s = static_cast<double>(u1 - u0) / secs;
+    r.ring_full = c.tx_ring_full.load();
+    r.mbuf_exhausted = c.mbuf_exhausted.load();
+    if (pacing && stamps.tsc.size() > 2) {
+        std::vector<double> gaps;
+        gaps.reserve(stamps.tsc.size());
+        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+        for (std::size_t i = 1; i < stamps.tsc.size(); ++i) gaps.push_back(static_cast<double>(stamps.tsc[i] - stamps.tsc[i - 1]) * ns_per_tick);
+        std::sort(gaps.begin(), gaps.end());
+        r.gap_p50_ns = gaps[gaps.size() / 2];
+        r.gap_p99_ns = gaps[gaps.size() * 99 / 100];
+        r.gap_max_ns = gaps.back();
+        double sum = 0;
+        for (double g : gaps) sum += g;
+        r.gap_mean_ns = sum / static_cast<double>(gaps.size());
+        r.achieved_mbps = r.wire_gbit_per_s * 1000;
+    }
+    rte_ring_free(inbox);
+    rte_ring_free(outbox);
+
+    // 3. the kernel reference, on the worker's CPU.
+    if (a.kernel) {
+        KernelSendResult k;
+        std::thread t([&] {
+            pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
+            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, a.compare_seconds, UINT64_MAX);
+        });
+        t.join();
+        if (k.error.empty()) {
+            r.kernel_packets_per_s = static_cast<double>(k.packets) / k.seconds;
+        } else {
+            r.kernel_error = k.error;
+        }
+    }
+    return r;
+}
+
+}  // namespace replicast::tools

@@ -1,0 +1,57 @@
+// `replicast bench tx`: pktgen-style measurement of the sender, with its
+// references measured in the same run on the same core:
+//   ours        TxWorker on the profile's port (net_null: pure CPU cost):
+//               frame, seal, checksum, pace, rte_eth_tx_burst
+//   seal-only   crypto/'s burst sealing of the same payloads, nothing else:
+//               the ceiling for the full sender (the 80 % rule)
+//   kernel      the same framing and sealing through a UDP socket and
+//               sendmmsg (batch 32) to a multicast group: what DPDK buys
+// plus pacing accuracy (requested vs achieved rate, gap jitter from TSC
+// stamps taken by a tx callback on the queue) when a rate is set.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace replicast::tools {
+
+struct BenchTxArgs {
+    std::string profile = "pmd-config/null.toml";
+    std::uint32_t payload = 1400;         // replicast payload bytes per packet
+    double seconds = 10;                  // the DPDK sender's run
+    double compare_seconds = 3;           // each reference's run
+    bool sealed = true;
+    bool compress = false;                // build (and deflate) every chain on the control core
+    std::uint32_t chain_packets = 32;
+    std::uint64_t rate_mbps = 0;          // 0: as fast as possible
+    std::uint64_t packet_gap_ns = 0;
+    bool kernel = true;
+    std::string kernel_group = "239.255.0.1";
+    std::string kernel_interface = "127.0.0.1";  // IP_MULTICAST_IF: loopback by default, stays on this machine
+    bool assume_offload = false;          // leave IPv4/UDP checksums to the port, as on a NIC that offloads them
+    bool no_huge = false;
+    bool json = false;
+};
+
+struct BenchTxResult {
+    // ours
+    double packets_per_s = 0;
+    double gbit_per_s = 0;          // frame bytes handed to the port
+    double wire_gbit_per_s = 0;     // plus preamble, FCS and inter-frame gap
+    double updates_per_s = 0;
+    std::uint64_t packets = 0;
+    std::uint64_t ring_full = 0;
+    std::uint64_t mbuf_exhausted = 0;
+    // references
+    double seal_only_packets_per_s = 0;
+    double kernel_packets_per_s = 0;
+    std::string kernel_error;       // why the kernel sender did not run, if it did not
+    // pacing (rate_mbps or packet_gap_ns set)
+    double achieved_mbps = 0;
+    double gap_p50_ns = 0, gap_p99_ns = 0, gap_max_ns = 0, gap_mean_ns = 0;
+};
+
+/// Runs every phase. Throws (ConfigError, EalError, PortError, std::runtime_error).
+BenchTxResult run_bench_tx(const BenchTxArgs& args);
+
+}  // namespace replicast::tools
