@@ -134,6 +134,6 @@ TEST(Checksum, AllOnesJumboMatchesTheTextbookLoop) {
         std::uint32_t naive = 0;
         for (std::size_t i = 0; i < len; i += 2) naive += i + 1 < len ? 0xffffu : 0xff00u;
         while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
-        EXPECT_EQ(internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
+        EXPECT_EQ(replicast::wire::internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
     }
 }
