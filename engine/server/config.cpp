@@ -103,7 +103,14 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     pa.integer("chain_gap_ns_per_kib", c.pace.chain_gap_ns_per_kib, 0, 1'000'000);
     pa.integer("burst_bytes", c.pace.max_burst_bytes, 0, 1 << 30);
     if (const std::string why = pace::validate(c.pace); !why.empty()) {
-        pa.fail(why.substr(0, why.find(':')), why.substr(why.find(':') + 2));
+        // validate() names PaceConfig's fields; the operator wrote config keys.
+        const std::string field = why.substr(0, why.find(':'));
+        const std::string key = field == "rate_bps"            ? "rate_mbps"
+                                : field == "min_packet_gap_ns" ? "packet_gap_ns"
+                                : field == "chain_gap_base_ns" ? "chain_gap_ns"
+                                : field == "max_burst_bytes"   ? "burst_bytes"
+                                                               : field;
+        pa.fail(key, why.substr(why.find(':') + 2));
     }
     pa.reject_unknown();
 

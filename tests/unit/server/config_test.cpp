@@ -1,0 +1,119 @@
+// The server config: defaults, every table, relative paths, and bad values
+// named with file, line and key.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/server/config.hpp"
+
+using namespace replicast;
+using ::testing::HasSubstr;
+
+namespace {
+
+const char* kMinimal = R"(
+[server]
+store = "master"
+profile = "../pmd-config/null.toml"
+[streams]
+databases = ["orders"]
+)";
+
+std::string error_of(const std::string& text) {
+    try {
+        (void)server::parse_server_config(text, "s.toml", "/etc/rc");
+    } catch (const tx::ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST(ServerConfig, MinimalGetsDocumentedDefaultsAndResolvesPaths) {
+    const auto c = server::parse_server_config(kMinimal, "s.toml", "/etc/rc");
+    EXPECT_EQ(c.store, "/etc/rc/master");
+    EXPECT_EQ(c.profile, "/etc/pmd-config/null.toml");
+    EXPECT_EQ(c.key_log, "");
+    EXPECT_EQ(c.group_of(0), 0xEFC00001u);  // 239.192.0.1: the range's .0 is not given out
+    EXPECT_EQ(c.group_count(), 255u);
+    EXPECT_EQ(c.port, 5000);
+    EXPECT_EQ(c.start, server::StartAt::oldest);
+    EXPECT_EQ(c.max_updates, 256u);
+    EXPECT_EQ(c.max_bytes, 65536u);
+    EXPECT_TRUE(c.compress);
+    EXPECT_TRUE(c.sealed);
+    EXPECT_EQ(c.rotate_seconds, 0u);
+    EXPECT_EQ(c.pace.rate_bps, 0u);
+}
+
+TEST(ServerConfig, EveryTableIsRead) {
+    const auto c = server::parse_server_config(std::string(kMinimal) + R"(
+group_range = "239.1.2.0/30"
+port = 7000
+start = "next"
+[bundle]
+max_updates = 10
+max_bytes = 1000
+compression = "off"
+compression_level = 2
+jobs_per_worker = 8
+[pacing]
+rate_mbps = 250
+packet_gap_ns = 1000
+chain_gap_ns = 5000
+chain_gap_ns_per_kib = 10
+burst_bytes = 3000
+[keys]
+sealed = true
+rotate_seconds = 60
+)", "s.toml", "/");
+    EXPECT_EQ(c.group_of(0), 0xEF010201u);
+    EXPECT_EQ(c.group_count(), 3u);
+    EXPECT_EQ(c.port, 7000);
+    EXPECT_EQ(c.start, server::StartAt::next);
+    EXPECT_EQ(c.max_updates, 10u);
+    EXPECT_EQ(c.max_bytes, 1000u);
+    EXPECT_FALSE(c.compress);
+    EXPECT_EQ(c.compression_level, 2);
+    EXPECT_EQ(c.jobs_per_worker, 8u);
+    EXPECT_EQ(c.pace.rate_bps, 250'000'000u);
+    EXPECT_EQ(c.pace.min_packet_gap_ns, 1000u);
+    EXPECT_EQ(c.pace.chain_gap_base_ns, 5000u);
+    EXPECT_EQ(c.pace.chain_gap_ns_per_kib, 10u);
+    EXPECT_EQ(c.pace.max_burst_bytes, 3000u);
+    EXPECT_EQ(c.rotate_seconds, 60u);
+}
+
+TEST(ServerConfig, BadValuesNameFileLineAndKey) {
+    const std::string base = "[server]\nstore = \"m\"\nprofile = \"p.toml\"\n";
+    EXPECT_THAT(error_of("[server]\nprofile = \"p\"\n[streams]\ndatabases=[\"a\"]\n"), HasSubstr("s.toml: server.store: missing"));
+    EXPECT_THAT(error_of(base), HasSubstr("streams.databases: missing or empty"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"_log\"]\n"), HasSubstr("s.toml:5: streams.databases: \"_log\" is not a database name"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\", \"a\"]\n"), HasSubstr("listed twice"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"10.0.0.0/8\"\n"),
+                HasSubstr("s.toml:6: streams.group_range: \"10.0.0.0/8\" is not in 224.0.0.0/4"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"224.0.0.0/24\"\n"), HasSubstr("link-local"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"239.1.1.1/24\"\n"), HasSubstr("host bits"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\", \"b\"]\ngroup_range = \"239.1.1.0/31\"\n"),
+                HasSubstr("holds 1 groups for 2 databases"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\nstart = \"newest\"\n"), HasSubstr("must be one of oldest, next"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[bundle]\nmax_updates = 0\n"),
+                HasSubstr("s.toml:7: bundle.max_updates: is 0, must be in 1..65535"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[bundle]\ncolour = 1\n"),
+                HasSubstr("bundle.colour: unknown key (see config/README.md)"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[pacing]\nburst_bytes = 10\n"), HasSubstr("s.toml:7: pacing.burst_bytes: 10 is smaller"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[keys]\nrotate_seconds = 1\n"), HasSubstr("at least 3"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[keys]\nsealed = false\nrotate_seconds = 5\n"),
+                HasSubstr("keys.sealed is false"));
+    EXPECT_THAT(error_of(base + "[streams\n"), HasSubstr("s.toml:4:"));
+    EXPECT_THAT(error_of(base + "[mystery]\n"), HasSubstr("mystery: unknown key"));
+}
+
+TEST(ServerConfig, EnvironmentExpands) {
+    ::setenv("RC_TEST_STORE", "/data/m", 1);
+    const auto c = server::parse_server_config(
+        "[server]\nstore = \"${RC_TEST_STORE}\"\nprofile = \"${RC_TEST_UNSET:-/p.toml}\"\n[streams]\ndatabases=[\"a\"]\n", "s.toml", "/");
+    EXPECT_EQ(c.store, "/data/m");
+    EXPECT_EQ(c.profile, "/p.toml");
+    EXPECT_THAT(error_of("[server]\nstore = \"${RC_TEST_UNSET}\"\n"), HasSubstr("RC_TEST_UNSET}, which is not set"));
+}
