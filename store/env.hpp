@@ -6,8 +6,10 @@
 //   full        fsync on every commit: a committed write survives power loss.
 //   nometasync  the meta page is not synced: a power loss may undo the last
 //               commit(s), but never corrupts the store.
-//   nosync      no fsync at all (benchmarks, tests): an OS crash may lose recent
-//               commits; a process crash loses nothing.
+//   nosync      no fsync at all (benchmarks, tests): a process crash loses
+//               nothing, but an OS crash may lose recent commits and, unless
+//               the filesystem keeps write order, corrupt the store (LMDB's
+//               MDB_NOSYNC caveat). Never for data that matters.
 //
 // Threading: one Env per process and store. Write transactions are serialised
 // by LMDB (across processes too); read transactions may run on any thread.

@@ -22,7 +22,7 @@ inline constexpr std::string_view kNextDbId = "next_db_id";
 inline std::string db_key(std::string_view name) { return "db/" + std::string(name); }  // -> db_id (4, BE)
 inline std::string per_db(std::string_view what, std::uint32_t id) { return std::string(what) + "/" + std::to_string(id); }
 inline std::string per_db(std::string_view what, std::string_view name) { return std::string(what) + "/" + std::string(name); }
-// master: "next_lsn/<id>" (8, BE), "oldest_lsn/<id>" (8, BE), "stream/<id>" (packet_seq watermark 8 + key epoch 4)
+// master: "next_lsn/<id>" (8, BE), "oldest_lsn/<id>" (8, BE), "stream/<id>" (packet_seq watermark 8 + key epoch 4 + multicast LSN 8; older stores wrote the first 12)
 // replica: "applied/<name>" (8, BE), "master_uuid/<name>" (16), "incomplete/<name>" (present while bootstrapping)
 
 /// Database names: 1..200 bytes, not starting with '_' (reserved for the store's own).

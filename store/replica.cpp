@@ -77,6 +77,9 @@ Status ReplicaStore::bind(std::string_view db, const std::array<std::uint8_t, 16
 Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::uint32_t count,
                            std::span<const std::uint8_t> body, const GroupFilter& groups, ApplyResult* result) {
     if (!layout::valid_name(db)) return {kBadName, path() + ": bad database name \"" + std::string(db) + "\""};
+    if (count == 0 || first_lsn == 0) {
+        return {kBadUpdate, path() + ": database " + std::string(db) + ": a chain has at least one update, from LSN 1 on"};
+    }
     // Parse the whole body before touching the store: a chain applies whole or not at all.
     if (const wire::WireError e = wire::validate_body(body, count); e != wire::WireError::ok) {
         return {kBadUpdate, path() + ": database " + std::string(db) + ": chain at LSN " + std::to_string(first_lsn) +
@@ -104,11 +107,16 @@ Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::ui
                 ++r.duplicates;
                 continue;
             }
+            MDB_val key = as_val(u.key);
             if (!groups.allows(u.reader_group)) {
+                // The master's record is now in a group this replica does not
+                // keep (or gone): a copy from a kept group must not linger, or
+                // the replica would show a state the filtered master never had.
+                const int rc = mdb_del(txn, data_dbi, &key, nullptr);
+                if (rc != 0 && rc != MDB_NOTFOUND) return rc;
                 ++r.filtered;
                 continue;
             }
-            MDB_val key = as_val(u.key);
             if (u.op == wire::Op::put) {
                 MDB_val v{layout::kGroupPrefix + u.value.size(), nullptr};
                 RC_TRY(mdb_put(txn, data_dbi, &key, &v, MDB_RESERVE));

@@ -93,7 +93,10 @@ void add_load_command(CLI::App& app) {
         std::string line;
         while (std::getline(*in, line)) {
             ++line_no;
-            if (!format_known && line.find_first_not_of(" \t\r") != std::string::npos) {
+            // The first line that holds a record decides (blank lines and
+            // '#' comments say nothing about the format).
+            if (const auto at = line.find_first_not_of(" \t\r");
+                !format_known && at != std::string::npos && line[0] != '#') {
                 format = guess_format(line);
                 format_known = true;
             }

@@ -87,6 +87,11 @@ class StoreCommands(unittest.TestCase):
         self.assertEqual(one, big)
         self.assertIn("records=1000 lsn=1000", one)
 
+    def test_format_is_guessed_past_comments_and_blank_lines(self):
+        src = self.file("c.jsonl", '# exported orders\n\n{"key":"a","value":"1"}\n{"key":"b","value":"2"}\n')
+        ok("load", "--store", self.m, "--db", "c", src)
+        self.assertIn("records=2", ok("checksum", "--store", self.m, "--db", "c"))
+
     def test_replica_refuses_writes_and_master_refuses_copy_target(self):
         ok("put", "--store", self.m, "--db", "t", "a", "1")
         r = os.path.join(self.dir, "replica")

@@ -162,6 +162,39 @@ TEST(Replica, MatchesAMasterChecksumFilteredBySameGroups) {
     EXPECT_EQ(rep.records, 45u);  // groups 0, 1, 3 of 0..3
 }
 
+// A key that moves from a kept group to one the replica does not keep must
+// leave the replica, as it leaves the master's filtered view.
+TEST(Replica, AKeyMovingToAnotherGroupLeavesAFilteredReplica) {
+    TempDir dir("gmove");
+    MasterStore m(dir.sub("m"), fast());
+    ReplicaStore r(dir.sub("r"), fast());
+    Ops a;
+    a.put("moves", "v1", 2).put("stays", "s", 2).put("gone", "g", 2);
+    ASSERT_TRUE(m.write("db", a.span()));
+    Ops b;
+    b.put("moves", "v2", 3).del("gone", 3);
+    ASSERT_TRUE(m.write("db", b.span()));
+    const std::vector<std::uint16_t> groups = {2};
+    ship(m, r, "db", 1, 5, 2, {.all = false, .groups = groups});
+    Checksum filtered, rep;
+    ASSERT_TRUE(checksum(m, "db", {.all = false, .groups = groups}, filtered));
+    ASSERT_TRUE(checksum(r, "db", rep));
+    EXPECT_EQ(filtered.line("db"), rep.line("db"));
+    EXPECT_EQ(rep.records, 1u);  // only "stays"
+}
+
+TEST(Replica, AnEmptyChainIsRefused) {
+    TempDir dir("empty");
+    ReplicaStore r(dir.str(), fast());
+    EXPECT_EQ(r.apply("db", 1, 0, {}, {}).code(), kBadUpdate);
+    Ops a;
+    a.put("k", "v");
+    EXPECT_EQ(r.apply("db", 0, 1, body_of(a), {}).code(), kBadUpdate);
+    ReplicaState st;
+    ASSERT_TRUE(r.state("db", st));
+    EXPECT_EQ(st.applied_lsn, 0u);
+}
+
 TEST(Replica, BootstrapFromASnapshotThenContinues) {
     TempDir dir("boot");
     MasterStore m(dir.sub("m"), fast());
