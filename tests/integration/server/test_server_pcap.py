@@ -74,7 +74,7 @@ class ServerCapture(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
 
-    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200):
+    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200, keys=""):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(f"""
@@ -96,6 +96,9 @@ max_bytes = 16384
 
 [pacing]
 {pacing}
+
+[keys]
+{keys}
 """)
         return path
 
@@ -265,6 +268,58 @@ max_bytes = 16384
             self.assertEqual(lsns, list(range(1, len(lsns) + 1)))
             self.assertIn("heartbeat", fs[-1])
             self.assertEqual(fs[-1]["heartbeat"]["last_lsn"], len(lsns))
+
+    def test_key_rotation_is_announced_then_switched_at_the_announced_seq(self):
+        self.load(orders=200, blobs=5)
+        capture = os.path.join(self.dir, "rot.pcap")
+        config = self.config(pacing="rate_mbps = 100", keys="rotate_seconds = 3")
+        p = subprocess.Popen([REPLICAST, "server", "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=self.env(capture))
+        self.procs.append(p)
+
+        def switched():
+            if p.poll() is not None:
+                raise AssertionError(f"server exited early: {p.stderr.read()}")
+            try:
+                streams = telemetry(self.prefix, "/replicast/streams")
+            except OSError:
+                return False
+            return len(streams) == 2 and all(s["key_switches"] >= 1 for s in streams.values())
+
+        wait_for("both streams to switch keys (3 s schedule + 2 s announcement)", switched, seconds=60)
+        run("put", "--store", self.store, "--db", "orders", "after", "the switch")
+
+        def caught_up():
+            streams = telemetry(self.prefix, "/replicast/streams")
+            return all(s["multicast_lsn"] == s["last_lsn"] for s in streams.values()) and streams["1"]["last_lsn"] == 201
+
+        wait_for("the write after the switch to go out", caught_up)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        frames = self.decode(capture)
+        self.check_frames(frames)  # every packet, old epoch and new, opens with the logged keys
+        for sid, fs in self.by_stream(frames).items():
+            announcements = [f for f in fs if "key_change" in f]
+            switches = {}
+            for a in announcements:
+                switches.setdefault(a["key_change"]["next_epoch"], set()).add(a["key_change"]["first_seq"])
+                self.assertEqual(a["key_change"]["next_epoch"], a["key_epoch"] + 1, "announced under the current key")
+            self.assertTrue(all(len(seqs) == 1 for seqs in switches.values()), "each switch announced with one first_seq")
+            completed = 0
+            for epoch, (first_seq,) in switches.items():
+                self.assertGreaterEqual(sum(1 for a in announcements if a["key_change"]["next_epoch"] == epoch), 2,
+                                        f"stream {sid}: epoch {epoch} announced repeatedly during the 2 s")
+                old = [f for f in fs if f["key_epoch"] < epoch]
+                new = [f for f in fs if f["key_epoch"] == epoch]
+                self.assertLess(max(f["packet_seq"] for f in old), first_seq)
+                if new:
+                    self.assertEqual(new[0]["packet_seq"], first_seq, "the new epoch starts exactly at the announced seq")
+                    completed += 1
+            self.assertGreaterEqual(completed, 1, f"stream {sid}: at least one switch completed")
+            self.assertEqual([f["packet_seq"] for f in fs], sorted(f["packet_seq"] for f in fs))
+        orders = max(self.by_stream(frames).values(), key=lambda fs: len(self.lsns(fs)))
+        self.assertEqual(self.lsns(orders), list(range(1, 202)))
 
     def test_a_killed_server_resumes_past_its_watermark_with_a_new_key(self):
         self.load(orders=3000, blobs=0)
