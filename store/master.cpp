@@ -306,6 +306,7 @@ Status MasterStore::trim(std::string_view db, const Retention& policy, std::uint
         if (policy.keep_bytes == 0) by_bytes = by_count;
         cut = std::max(oldest, std::min(by_count, by_bytes));
     }
+    if (policy.keep_from != 0) cut = std::min(cut, std::max(oldest, policy.keep_from));
     while (oldest < cut) {
         const std::uint64_t end = std::min<std::uint64_t>(cut, oldest + batch);
         Status s = env_.write("database " + std::string(db) + ": trim log", [&](MDB_txn* txn) {

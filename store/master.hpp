@@ -28,6 +28,8 @@ namespace replicast::store {
 struct Retention {
     std::uint64_t keep_updates = 0;  // 0 = no count bound
     std::uint64_t keep_bytes = 0;    // 0 = no size bound; with both, whichever keeps more
+    std::uint64_t keep_from = 0;     // 0 = no floor; else every LSN >= keep_from stays (not yet multicast,
+                                     // or a bound on how much one call trims)
 };
 
 /// What the server keeps per stream so that no (key, IV) pair repeats across restarts.

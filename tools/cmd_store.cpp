@@ -145,6 +145,33 @@ void add_dump(CLI::App& app) {
     });
 }
 
+// Retention by hand (the server runs the same policy on a schedule, never
+// past what it has multicast; a store without a server has no such bound).
+void add_trim(CLI::App& app) {
+    struct TrimOptions {
+        std::string store, db;
+        std::uint64_t keep_updates = 0, keep_bytes = 0;
+    };
+    auto o = std::make_shared<TrimOptions>();
+    CLI::App* cmd = app.add_subcommand("trim", "Drop the oldest log entries of a master beyond a retention policy");
+    cmd->add_option("--store", o->store, "master store directory")->required();
+    cmd->add_option("--db", o->db, "database name")->required();
+    cmd->add_option("--keep-updates", o->keep_updates, "keep at least this many newest entries");
+    cmd->add_option("--keep-bytes", o->keep_bytes, "keep at least this many bytes of newest entries");
+    cmd->callback([o] {
+        if (o->keep_updates == 0 && o->keep_bytes == 0) {
+            throw CLI::RuntimeError("replicast trim: give --keep-updates and/or --keep-bytes", kExitUsage);
+        }
+        store::MasterStore master = open_master(o->store, /*must_exist=*/true);
+        std::uint64_t removed = 0, oldest = 0, last = 0;
+        if (const store::Status s = master.trim(o->db, {.keep_updates = o->keep_updates, .keep_bytes = o->keep_bytes}, removed); !s) {
+            fail(s);
+        }
+        if (const store::Status s = master.lsn_range(o->db, oldest, last); !s) fail(s);
+        std::printf("removed=%" PRIu64 " oldest_lsn=%" PRIu64 " last_lsn=%" PRIu64 "\n", removed, oldest, last);
+    });
+}
+
 void add_log(CLI::App& app) {
     auto o = std::make_shared<ReadOptions>();
     CLI::App* cmd = app.add_subcommand("log", "Print the update log of a master: LSN<TAB>op<TAB>GROUP<TAB>KEY[<TAB>VALUE]");
@@ -206,6 +233,7 @@ void add_store_commands(CLI::App& app) {
     add_get(app);
     add_dump(app);
     add_log(app);
+    add_trim(app);
     add_checksum(app);
     add_load_command(app);
     add_copy_command(app);

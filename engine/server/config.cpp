@@ -48,7 +48,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     c.path = path;
 
     tx::TableReader top(root, path, "", kDocs);
-    for (std::string_view s : {"server", "streams", "bundle", "pacing", "keys"}) top.get(s);
+    for (std::string_view s : {"server", "streams", "bundle", "pacing", "retention", "keys"}) top.get(s);
     top.reject_unknown();
 
     tx::TableReader sv(tx::section(root, "server", path), path, "server.", kDocs);
@@ -113,6 +113,13 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
         pa.fail(key, why.substr(why.find(':') + 2));
     }
     pa.reject_unknown();
+
+    tx::TableReader re(tx::section(root, "retention", path), path, "retention.", kDocs);
+    re.integer("keep_updates", c.keep_updates, 0, std::int64_t{1} << 48);
+    re.integer("keep_bytes", c.keep_bytes, 0, std::int64_t{1} << 50);
+    re.integer("trim_interval_ms", c.trim_interval_ms, 0, 86'400'000);
+    re.integer("trim_max_per_run", c.trim_max_per_run, 1000, 100'000'000);
+    re.reject_unknown();
 
     tx::TableReader ke(tx::section(root, "keys", path), path, "keys.", kDocs);
     ke.boolean("sealed", c.sealed);

@@ -47,6 +47,12 @@ struct ServerConfig {
     // [pacing]
     pace::PaceConfig pace;
 
+    // [retention]: trims each database's log, never past what has been multicast
+    std::uint64_t keep_updates = 1'000'000;  // 0 = no count bound
+    std::uint64_t keep_bytes = 0;            // 0 = no size bound
+    std::uint32_t trim_interval_ms = 10'000; // 0 = never trim
+    std::uint32_t trim_max_per_run = 100'000; // log entries removed per database per run, at most
+
     // [keys]
     bool sealed = true;
     std::uint32_t rotate_seconds = 0;  // 0 = one key per run

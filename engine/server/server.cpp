@@ -311,6 +311,31 @@ void Server::rotate_keys() {
     }
 }
 
+// Retention: each database keeps at least keep_updates entries and/or
+// keep_bytes of log, never trims what has not been multicast, and trims a
+// bounded amount per run (in LMDB transactions of 1000 entries) so that the
+// control core gets back to the update detector quickly; the workers meanwhile
+// run from the jobs already in their rings.
+void Server::trim_logs() {
+    if (config_.trim_interval_ms == 0 || (config_.keep_updates == 0 && config_.keep_bytes == 0)) return;
+    if (now_ns() < next_trim_ns_) return;
+    next_trim_ns_ = now_ns() + std::uint64_t{config_.trim_interval_ms} * 1'000'000;
+    for (auto& sp : streams_) {
+        Stream& s = *sp;
+        std::uint64_t oldest = 0, last = 0;
+        if (!store_.lsn_range(s.db, oldest, last)) continue;
+        const std::uint64_t floor = std::min(s.multicast_lsn + 1, oldest + config_.trim_max_per_run);
+        std::uint64_t removed = 0;
+        const store::Status st = store_.trim(
+            s.db, {.keep_updates = config_.keep_updates, .keep_bytes = config_.keep_bytes, .keep_from = floor}, removed);
+        if (!st) {
+            spdlog::error("stream {} ({}): retention: {}", s.stream_id, s.db, st.message());
+            continue;
+        }
+        s.stats.trimmed.fetch_add(removed, std::memory_order_relaxed);
+    }
+}
+
 void Server::persist(Stream& s, bool exact) {
     std::uint64_t watermark = s.watermark;
     if (exact) {
@@ -367,6 +392,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         progressed |= feed();
         if (options_.once && caught_up()) break;
         rotate_keys();
+        trim_logs();
         if (now_ns() >= next_stats) {
             next_stats = now_ns() + stats_ns;
             for (auto& s : streams_) persist(*s, false);

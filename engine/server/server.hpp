@@ -82,6 +82,7 @@ private:
     bool feed();
     bool caught_up() const noexcept;
     void rotate_keys();
+    void trim_logs();
     void persist(Stream& s, bool exact);
     void log_stats();
     void stop_workers();
@@ -100,6 +101,7 @@ private:
     std::vector<std::unique_ptr<Stream>> streams_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::uint64_t next_rotation_ns_ = 0;
+    std::uint64_t next_trim_ns_ = 0;
 };
 
 }  // namespace replicast::server

@@ -23,6 +23,7 @@ struct StreamStats {
     std::atomic<std::uint64_t> last_lsn{0};
     std::atomic<std::uint64_t> key_epoch{0};
     std::atomic<std::uint64_t> key_switches{0};
+    std::atomic<std::uint64_t> trimmed{0};       // log entries removed by retention
 };
 
 struct Stream {

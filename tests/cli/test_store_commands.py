@@ -50,6 +50,16 @@ class StoreCommands(unittest.TestCase):
         self.assertEqual([line.split("\t")[:3] for line in log], [["1", "put", "5"], ["2", "put", "0"], ["3", "del", "0"]])
         self.assertEqual(len(ok("log", "--store", self.m, "--db", "t", "--from", "2", "--to", "2").splitlines()), 1)
 
+    def test_trim_keeps_the_newest_entries_and_all_data(self):
+        ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"k{i}\tv\n" for i in range(100)))
+        self.assertEqual(ok("trim", "--store", self.m, "--db", "t", "--keep-updates", "30").strip(),
+                         "removed=70 oldest_lsn=71 last_lsn=100")
+        self.assertEqual(ok("log", "--store", self.m, "--db", "t").splitlines()[0].split("\t")[0], "71")
+        self.assertIn("records=100", ok("checksum", "--store", self.m, "--db", "t"))
+        rc, _, err = run("trim", "--store", self.m, "--db", "t")
+        self.assertEqual(rc, 2)
+        self.assertIn("--keep-updates", err)
+
     def test_value_from_file_is_byte_exact(self):
         blob = os.path.join(self.dir, "blob")
         with open(blob, "wb") as f:

@@ -74,7 +74,7 @@ class ServerCapture(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
 
-    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200, keys=""):
+    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200, keys="", retention=""):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(f"""
@@ -99,6 +99,9 @@ max_bytes = 16384
 
 [keys]
 {keys}
+
+[retention]
+{retention}
 """)
         return path
 
@@ -241,7 +244,8 @@ max_bytes = 16384
     def test_sigterm_drains_and_ends_with_a_final_heartbeat(self):
         self.load(orders=2000, blobs=40)
         capture = os.path.join(self.dir, "cap.pcap")
-        p = subprocess.Popen([REPLICAST, "server", "--config", self.config(pacing="rate_mbps = 50")],
+        config = self.config(pacing="rate_mbps = 50", retention="keep_updates = 100\ntrim_interval_ms = 100")
+        p = subprocess.Popen([REPLICAST, "server", "--config", config],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(capture))
         self.procs.append(p)
 
@@ -252,15 +256,19 @@ max_bytes = 16384
                 streams = telemetry(self.prefix, "/replicast/streams")
             except OSError:
                 return False
-            return len(streams) == 2 and all(s["multicast_lsn"] == s["last_lsn"] > 0 for s in streams.values()) and streams
+            return len(streams) == 2 and all(s["multicast_lsn"] == s["last_lsn"] > 0 for s in streams.values()) and \
+                any(s["trimmed"] > 0 for s in streams.values()) and streams
 
-        streams = wait_for("the server to multicast the whole log (telemetry)", caught_up)
+        streams = wait_for("the server to multicast the whole log and trim it (telemetry)", caught_up)
         self.assertEqual(sorted(s["updates"] for s in streams.values()), [40, 2000])
         lcores = telemetry(self.prefix, "/replicast/lcores")
         self.assertGreater(sum(c["packets"] for c in lcores.values()), 0)
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, err)
+        # Retention kept the newest 100 entries of orders and dropped the rest, all multicast first.
+        log = run("log", "--store", self.store, "--db", "orders").splitlines()
+        self.assertEqual((len(log), log[0].split("\t")[0]), (100, "1901"))
         frames = self.decode(capture)
         self.check_frames(frames)
         for sid, fs in self.by_stream(frames).items():

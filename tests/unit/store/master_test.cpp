@@ -132,6 +132,25 @@ TEST(Master, RetentionByCountAndBytes) {
     EXPECT_EQ(testing::table_of(m, "db").size(), 100u) << "trimming the log never touches the data";
 }
 
+// The server trims only what has been multicast (keep_from), a bounded amount per call.
+TEST(Master, RetentionNeverCutsAtOrPastTheFloor) {
+    TempDir dir("trimfloor");
+    MasterStore m(dir.str(), fast());
+    Ops o;
+    for (int i = 0; i < 50; ++i) o.put("k" + std::to_string(i), "v");
+    ASSERT_TRUE(m.write("db", o.span()));
+    std::uint64_t removed = 0, oldest = 0, last = 0;
+    ASSERT_TRUE(m.trim("db", {.keep_updates = 5, .keep_from = 21}, removed));
+    EXPECT_EQ(removed, 20u);
+    ASSERT_TRUE(m.lsn_range("db", oldest, last));
+    EXPECT_EQ(oldest, 21u);
+    ASSERT_TRUE(m.trim("db", {.keep_updates = 5, .keep_from = 10}, removed));  // a floor below oldest: nothing
+    EXPECT_EQ(removed, 0u);
+    ASSERT_TRUE(m.trim("db", {.keep_updates = 5}, removed));
+    ASSERT_TRUE(m.lsn_range("db", oldest, last));
+    EXPECT_EQ(oldest, 46u);
+}
+
 TEST(Master, AFullMapGrowsAndTheWriteIsNotLost) {
     TempDir dir("grow");
     EnvOptions o = fast();
