@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/chain/bytes.hpp"
 #include "engine/chain/codec.hpp"
 #include "engine/wire/chain_record.hpp"
 #include "engine/wire/packet.hpp"
@@ -63,8 +64,8 @@ private:
     // Updates are encoded straight after the 16-byte head, so an uncompressed
     // chain is finished without copying its body; a compressed one is written
     // to packed_.
-    std::vector<std::uint8_t> record_;
-    std::vector<std::uint8_t> packed_;
+    Bytes record_;
+    Bytes packed_;
 };
 
 }  // namespace replicast::chain

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/chain/bytes.hpp"
 #include "engine/chain/codec.hpp"
 #include "engine/wire/chain_record.hpp"
 #include "engine/wire/packet.hpp"
@@ -108,8 +109,8 @@ private:
     std::uint64_t first_seq_ = 0;
     std::uint32_t key_epoch_ = 0;
     wire::CompAlg comp_alg_ = wire::CompAlg::none;
-    std::vector<std::uint8_t> record_;
-    std::vector<std::uint8_t> body_;
+    Bytes record_;
+    Bytes body_;
     CompleteChain chain_;
     DropReason last_drop_ = DropReason::sequence_break;
     ReassemblerCounters counters_;
