@@ -1,5 +1,8 @@
 #include "engine/chain/reassembler.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "engine/wire/update.hpp"
 
 namespace replicast::chain {
@@ -36,16 +39,84 @@ Reassembler::Event Reassembler::drop(DropReason reason) noexcept {
     return Event::dropped;
 }
 
-bool Reassembler::append(std::span<const std::uint8_t> payload) {
-    if (record_.size() + payload.size() > config_.max_record_bytes) {
+bool Reassembler::append(const Payload& p) {
+    const std::size_t len = p.bytes.size();
+    if (gathered_ + len > config_.max_record_bytes) {
         return false;
     }
-    record_.insert(record_.end(), payload.begin(), payload.end());
+    if (p.in_record) {
+        // Opened in place: usually exactly where it belongs.
+        if (p.offset != gathered_) std::memmove(record_.data() + gathered_, record_.data() + p.offset, len);
+    } else {
+        if (record_.size() < gathered_ + len) record_.resize(gathered_ + len);
+        if (len != 0) std::memcpy(record_.data() + gathered_, p.bytes.data(), len);
+    }
+    gathered_ += len;
     return true;
 }
 
 Reassembler::Event Reassembler::on_data(const wire::PacketHeader& h, wire::ChainPosition position,
                                         std::span<const std::uint8_t> payload) {
+    return accept(h, position, {.bytes = payload});
+}
+
+void Reassembler::begin_burst() noexcept {
+    slots_ = committed_ = 0;
+    no_more_slots_ = false;
+}
+
+std::span<std::uint8_t> Reassembler::reserve(const wire::PacketHeader& h, wire::ChainPosition position) {
+    if (no_more_slots_ || slots_ == kMaxSlots) {
+        no_more_slots_ = true;
+        return {};
+    }
+    const bool starts = position == wire::ChainPosition::first || position == wire::ChainPosition::only;
+    const bool extends = slots_ == 0 ? gathering_ && h.packet_seq == last_seq_ + 1
+                                     : prov_open_ && h.packet_seq == prov_seq_ + 1;
+    if (!starts && !extends) {
+        // Not part of a chain this burst can gather in place: it and every
+        // packet after it take the copy path, which keeps the order simple.
+        no_more_slots_ = true;
+        return {};
+    }
+    if (starts && slots_ != 0) {
+        no_more_slots_ = true;  // a new chain inside the burst: copy path from here
+        return {};
+    }
+    // Past everything gathered, so a forged packet's plaintext never lands on
+    // bytes of the chain in progress (a FIC that restarts one moves to the
+    // front at commit). With nothing in progress, a FIC opens at the front.
+    const std::size_t at = slots_ != 0 ? reserved_end_ : gathering_ ? gathered_ : 0;
+    const std::size_t len = h.payload_len;
+    if (at + len > config_.max_record_bytes || at + len > UINT32_MAX) {
+        no_more_slots_ = true;
+        return {};
+    }
+    if (at + len > record_.capacity()) {
+        if (slots_ != 0) {  // growing would move the slots already handed out
+            no_more_slots_ = true;
+            return {};
+        }
+        record_.reserve(std::min(config_.max_record_bytes, std::max(2 * record_.capacity(), at + kMaxSlots * std::size_t{9216})));
+    }
+    if (record_.size() < at + len) record_.resize(at + len);  // within capacity: nothing moves
+    slot_offsets_[slots_++] = static_cast<std::uint32_t>(at);
+    reserved_end_ = at + len;
+    prov_seq_ = h.packet_seq;
+    prov_open_ = position == wire::ChainPosition::first || position == wire::ChainPosition::middle;
+    return {record_.data() + at, len};
+}
+
+Reassembler::Event Reassembler::commit(const wire::PacketHeader& h, wire::ChainPosition position, bool authentic) {
+    const std::size_t offset = committed_ < slots_ ? slot_offsets_[committed_++] : 0;
+    if (!authentic) {
+        return Event::none;  // as if never received: the next packet finds the gap
+    }
+    const std::span<const std::uint8_t> bytes(record_.data() + offset, h.payload_len);
+    return accept(h, position, {.bytes = bytes, .in_record = true, .offset = offset});
+}
+
+Reassembler::Event Reassembler::accept(const wire::PacketHeader& h, wire::ChainPosition position, const Payload& payload) {
     ++counters_.packets;
     const bool starts = position == wire::ChainPosition::first || position == wire::ChainPosition::only;
     if (starts) {
@@ -57,7 +128,7 @@ Reassembler::Event Reassembler::on_data(const wire::PacketHeader& h, wire::Chain
         first_seq_ = last_seq_ = h.packet_seq;
         key_epoch_ = h.key_epoch;
         comp_alg_ = h.comp_alg;
-        record_.clear();
+        gathered_ = 0;
         if (!append(payload)) {
             return drop(DropReason::too_large);
         }
@@ -93,7 +164,7 @@ Reassembler::Event Reassembler::on_control(std::uint64_t seq) noexcept {
 Reassembler::Event Reassembler::complete() {
     gathering_ = false;
     wire::ChainRecordView rec;
-    if (wire::parse_chain_record(record_, rec) != wire::WireError::ok) {
+    if (wire::parse_chain_record(std::span(record_).first(gathered_), rec) != wire::WireError::ok) {
         return drop(DropReason::bad_record);
     }
     if (rec.head.body_len > config_.max_body_bytes) {

@@ -49,6 +49,77 @@ std::size_t dropped(const Reassembler& r, DropReason why) {
     return r.counters().dropped[static_cast<std::size_t>(why)];
 }
 
+// The in-place burst path: open (here: copy) each payload into its slot, then
+// commit. `forged` marks packets whose open fails.
+std::vector<Event> burst_in_place(Reassembler& r, const std::vector<Pkt>& pkts, const std::vector<bool>& forged = {}) {
+    r.begin_burst();
+    std::vector<std::span<std::uint8_t>> slots;
+    for (const Pkt& p : pkts) slots.push_back(r.reserve(p.header, p.position));
+    for (std::size_t i = 0; i < pkts.size(); ++i) {
+        const bool bad = i < forged.size() && forged[i];
+        if (!slots[i].empty()) {
+            if (bad) {
+                std::fill(slots[i].begin(), slots[i].end(), 0xA5);  // what a failed open leaves
+            } else {
+                std::copy(pkts[i].payload.begin(), pkts[i].payload.end(), slots[i].begin());
+            }
+        }
+    }
+    std::vector<Event> events;
+    for (std::size_t i = 0; i < pkts.size(); ++i) {
+        const bool bad = i < forged.size() && forged[i];
+        if (!slots[i].empty()) {
+            events.push_back(r.commit(pkts[i].header, pkts[i].position, !bad));
+        } else {
+            events.push_back(bad ? Event::none : feed(r, pkts[i]));
+        }
+    }
+    return events;
+}
+
+TEST(Reassembler, InPlaceBurstsGiveTheSameChainsAsCopies) {
+    Reassembler copy, in_place;
+    auto a = chain_packets(1, 30, 1, 100);
+    const auto b = chain_packets(31, 5, 1 + a.size(), 100);
+    a.insert(a.end(), b.begin(), b.end());  // two chains, the second starting inside a burst
+    std::vector<Event> expected;
+    for (const Pkt& p : a) expected.push_back(feed(copy, p));
+    // Bursts of 7: chains straddle bursts, and one burst holds a LIC and the next FIC.
+    std::vector<Event> got;
+    for (std::size_t at = 0; at < a.size(); at += 7) {
+        const std::vector<Pkt> burst(a.begin() + static_cast<std::ptrdiff_t>(at),
+                                     a.begin() + static_cast<std::ptrdiff_t>(std::min(a.size(), at + 7)));
+        for (Event e : burst_in_place(in_place, burst)) got.push_back(e);
+        if (got.back() == Event::chain) {
+            EXPECT_EQ(std::vector<std::uint8_t>(in_place.chain().body.begin(), in_place.chain().body.end()),
+                      std::vector<std::uint8_t>(copy.chain().body.begin(), copy.chain().body.end()));
+        }
+    }
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(in_place.counters().chains, 2u);
+}
+
+TEST(Reassembler, AForgedPacketInABurstNeverCorruptsTheChainInProgress) {
+    Reassembler r;
+    const auto pkts = chain_packets(1, 20, 1, 100);
+    ASSERT_GE(pkts.size(), 6u);
+    // The first half gathers; then a forged FIC (same seq as the next MIC would
+    // have, garbage plaintext) arrives in a burst with the rest of the chain.
+    const std::vector<Pkt> first(pkts.begin(), pkts.begin() + 3);
+    for (Event e : burst_in_place(r, first)) EXPECT_EQ(e, Event::none);
+    Pkt forged_fic = pkts[3];
+    forged_fic.position = wire::ChainPosition::first;
+    forged_fic.header.flags = wire::position_flags(wire::ChainPosition::first);
+    std::vector<Pkt> rest = {forged_fic};
+    rest.insert(rest.end(), pkts.begin() + 3, pkts.end());
+    std::vector<bool> forged(rest.size(), false);
+    forged[0] = true;
+    const auto events = burst_in_place(r, rest, forged);
+    ASSERT_EQ(events.back(), Event::chain);
+    EXPECT_EQ(r.chain().head.update_count, 20u);
+    EXPECT_EQ(r.chain().first_seq, 1u);
+}
+
 TEST(Reassembler, CompleteChainComesOutParsed) {
     Reassembler r;
     const auto pkts = chain_packets(100, 10, 1, 64);
