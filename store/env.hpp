@@ -11,7 +11,11 @@
 //               the filesystem keeps write order, corrupt the store (LMDB's
 //               MDB_NOSYNC caveat). Never for data that matters.
 //
-// Threading: one Env per process and store. Write transactions are serialised
+// Threading: one Env per process and store. (Known limit: a database handle
+// opened by a write transaction is cached before that transaction commits, so a
+// read on another thread of the same process could pick up a handle that an
+// abort then voids. The server and the tools use a store from one thread.)
+// Write transactions are serialised
 // by LMDB (across processes too); read transactions may run on any thread.
 // Growing the map needs no transaction of this process to be open, which is why
 // the initial map is large (it is virtual memory, not disk).
