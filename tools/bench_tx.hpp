@@ -21,7 +21,8 @@ struct BenchTxArgs {
     double seconds = 10;                  // the DPDK sender's run
     double compare_seconds = 3;           // each reference's run
     bool sealed = true;
-    bool compress = false;                // build (and deflate) every chain on the control core
+    bool compress = false;                // build (and deflate) every chain on the control core ...
+    int codec_lcore = -1;                 // ... or deflate on this lcore (the server's compression_lcore)
     std::uint32_t chain_packets = 32;
     std::uint64_t rate_mbps = 0;          // 0: as fast as possible
     std::uint64_t packet_gap_ns = 0;
@@ -39,6 +40,7 @@ struct BenchTxResult {
     double gbit_per_s = 0;          // frame bytes handed to the port
     double wire_gbit_per_s = 0;     // plus preamble, FCS and inter-frame gap
     double updates_per_s = 0;
+    double compression_ratio = 0;   // body bytes in / record bytes out, with --compress
     std::uint64_t packets = 0;
     std::uint64_t ring_full = 0;
     std::uint64_t mbuf_exhausted = 0;

@@ -14,10 +14,13 @@ namespace {
 void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
     std::printf("replicast bench tx: profile %s, payload %u B, %s, %s, %u packets per chain, %s checksums\n",
                 a.profile.c_str(), a.payload, a.sealed ? "sealed" : "unsealed",
-                a.compress ? "chains built and deflated on the control core" : "prebuilt chains", a.chain_packets,
+                !a.compress ? "prebuilt chains"
+                : a.codec_lcore >= 0 ? "chains built on the control core, deflated on the codec lcore"
+                                     : "chains built and deflated on the control core", a.chain_packets,
                 a.assume_offload ? "offloaded (assumed)" : "software");
     std::printf("  ours (tx worker)   %10.0f packets/s  %7.2f Gbit/s frames  %7.2f Gbit/s on the wire  %10.0f updates/s\n",
                 r.packets_per_s, r.gbit_per_s, r.wire_gbit_per_s, r.updates_per_s);
+    if (r.compression_ratio > 0) std::printf("                     deflate ratio %.2f (chain bodies in / records sent)\n", r.compression_ratio);
     std::printf("                     %llu packets, tx ring full %llu times, mbuf pool empty %llu times\n",
                 static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.ring_full),
                 static_cast<unsigned long long>(r.mbuf_exhausted));
@@ -64,6 +67,7 @@ void add_bench_command(CLI::App& app) {
     tx->add_option("--chain-packets", a->chain_packets, "packets per chain")->check(CLI::Range(1, 4096));
     tx->add_flag("!--no-seal", a->sealed, "send unsealed (key_epoch 0)");
     tx->add_flag("--compress", a->compress, "build and deflate every chain on the control core (updates/s)");
+    tx->add_option("--codec-lcore", a->codec_lcore, "with --compress: deflate on this lcore instead (the server's compression_lcore)");
     tx->add_option("--rate-mbps", a->rate_mbps, "pace to this rate (on-wire Mbit/s) and report accuracy")->check(CLI::Range(0, 400000));
     tx->add_option("--packet-gap-ns", a->packet_gap_ns, "pace with this minimum gap and report accuracy")->check(CLI::Range(0, 10000000));
     tx->add_flag("!--no-kernel", a->kernel, "skip the kernel sendmmsg reference");

@@ -19,7 +19,9 @@ namespace replicast::server {
 struct ChainJob {
     tx::TxMessage message;
     std::vector<std::uint8_t> record;
+    std::vector<std::uint8_t> packed;      // the compressed record, when a codec lcore deflates
     std::uint64_t uncompressed_bytes = 0;  // body before compression, for statistics
+    void* inbox = nullptr;                 // the tx worker ring it goes to (an rte_ring), for the codec lcore
 };
 
 struct BundleLimits {

@@ -92,7 +92,9 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     bu.choice("compression", c.compress, {{"isal", true}, {"off", false}});
     bu.integer("compression_level", c.compression_level, 0, 3);
     bu.integer("jobs_per_worker", c.jobs_per_worker, 2, 4096);
+    bu.integer("compression_lcore", c.compression_lcore, -1, 1023);
     bu.reject_unknown();
+    if (!c.compress && c.compression_lcore >= 0) bu.fail("compression_lcore", "set, but compression is off");
 
     tx::TableReader pa(tx::section(root, "pacing", path), path, "pacing.", kDocs);
     std::uint64_t rate_mbps = 0;

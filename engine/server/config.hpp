@@ -43,6 +43,7 @@ struct ServerConfig {
     bool compress = true;
     int compression_level = 1;          // ISA-L 0..3
     std::uint32_t jobs_per_worker = 64; // chain jobs in flight per tx worker
+    int compression_lcore = -1;         // -1: deflate on the control core; else on this EAL lcore
 
     // [pacing]
     pace::PaceConfig pace;

@@ -53,7 +53,8 @@ Server::Server(ServerConfig config, ServerOptions options)
       profile_(tx::load_profile(config_.profile)),
       store_(config_.store),
       cutter_({.max_updates = config_.max_updates, .max_bytes = config_.max_bytes},
-              {.compress = config_.compress, .level = config_.compression_level}) {
+              // With a codec lcore the control core cuts plain chains and that lcore deflates them.
+              {.compress = config_.compress && config_.compression_lcore < 0, .level = config_.compression_level}) {
     if (!config_.key_log.empty()) {
         key_log_.emplace(config_.key_log);
         spdlog::warn("key log {} is on: anyone who reads it can open the multicast (PROTOCOL.md section 3)",
@@ -66,6 +67,14 @@ Server::Server(ServerConfig config, ServerOptions options)
             throw tx::ConfigError(profile_.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) +
                                   (lcore == rte_get_main_lcore() ? " is the main (control) lcore"
                                                                  : " is not in eal.lcores \"" + profile_.eal.lcores + "\""));
+        }
+    }
+    if (const int c = config_.compression_lcore; c >= 0) {
+        const auto lcore = static_cast<unsigned>(c);
+        const bool taken = std::find(profile_.tx_lcores.begin(), profile_.tx_lcores.end(), lcore) != profile_.tx_lcores.end();
+        if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore) || taken) {
+            throw tx::ConfigError(config_.path + ": bundle.compression_lcore: lcore " + std::to_string(lcore) +
+                                  " must be an EAL lcore of " + profile_.path + " that is neither the main lcore nor a tx lcore");
         }
     }
     port_ = std::make_unique<tx::Port>(profile_, static_cast<std::uint16_t>(profile_.tx_lcores.size()));
@@ -87,6 +96,7 @@ Server::~Server() {
         rte_ring_free(w->inbox);
         rte_ring_free(w->outbox);
     }
+    rte_ring_free(codec_ring_);
 }
 
 std::uint32_t Server::make_key(Stream& s, std::uint32_t epoch) {
@@ -172,13 +182,17 @@ void Server::start_workers() {
         w.jobs.resize(config_.jobs_per_worker);
         for (std::uint32_t j = 0; j < w.jobs.size(); ++j) {
             w.jobs[j].record.reserve(record_bytes);
+            if (config_.compression_lcore >= 0) w.jobs[j].packed.resize(record_bytes);
             w.free_jobs.push_back(config_.jobs_per_worker - 1 - j);
         }
         w.key_messages.resize(stream_count);
         // Every message that can be in flight fits in either ring, so neither side ever waits on the other.
         const unsigned size = ring_size_for(w.jobs.size() + w.key_messages.size());
         const std::string in_name = "rc_in_" + std::to_string(wi), out_name = "rc_out_" + std::to_string(wi);
-        w.inbox = rte_ring_create(in_name.c_str(), size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        // With a codec lcore two threads post to the inbox (chains from it, key
+        // changes from the control core): multi-producer then.
+        const unsigned in_flags = config_.compression_lcore >= 0 ? RING_F_SC_DEQ : RING_F_SP_ENQ | RING_F_SC_DEQ;
+        w.inbox = rte_ring_create(in_name.c_str(), size, static_cast<int>(rte_socket_id()), in_flags);
         w.outbox = rte_ring_create(out_name.c_str(), size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (w.inbox == nullptr || w.outbox == nullptr) {
             throw std::runtime_error("cannot create the rings of tx worker " + std::to_string(wi) + ": " +
@@ -191,6 +205,18 @@ void Server::start_workers() {
             throw std::runtime_error("cannot launch the tx worker on lcore " + std::to_string(w.lcore));
         }
         w.launched = true;
+    }
+    if (config_.compression_lcore >= 0) {
+        std::size_t jobs = 0;
+        for (const auto& w : workers_) jobs += w->jobs.size();
+        codec_ring_ = rte_ring_create("rc_codec", ring_size_for(jobs), static_cast<int>(rte_socket_id()),
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (codec_ring_ == nullptr) throw std::runtime_error(std::string("cannot create the codec ring: ") + rte_strerror(rte_errno));
+        codec_ = std::make_unique<CodecStage>(codec_ring_, config_.compression_level);
+        if (rte_eal_remote_launch(&CodecStage::launch, codec_.get(), static_cast<unsigned>(config_.compression_lcore)) != 0) {
+            throw std::runtime_error("cannot launch the codec stage on lcore " + std::to_string(config_.compression_lcore));
+        }
+        codec_launched_ = true;
     }
     if (config_.rotate_seconds != 0) next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
 }
@@ -238,6 +264,7 @@ bool Server::reap() {
                     continue;
                 }
                 s->multicast_lsn = m->first_lsn + m->update_count - 1;
+                s->stats.record_bytes.fetch_add(m->record.size(), std::memory_order_relaxed);  // as sent
                 s->stats.multicast_lsn.store(s->multicast_lsn, std::memory_order_relaxed);
                 w.free_jobs.push_back(m->tag);
             }
@@ -271,13 +298,20 @@ bool Server::feed() {
             }
             if (!r.made) break;
             job.message.tag = j;
-            if (rte_ring_sp_enqueue(w.inbox, &job.message) != 0) break;  // cannot happen: the ring holds every job
+            job.inbox = w.inbox;
+            if (codec_ring_ != nullptr) {
+                // The codec lcore writes the deflated record into `packed`; an
+                // oversized chain grew `record`, so `packed` follows it here.
+                if (job.packed.size() < job.record.size()) job.packed.resize(job.record.size());
+                if (rte_ring_sp_enqueue(codec_ring_, &job) != 0) break;  // cannot happen: it holds every job
+            } else if (rte_ring_enqueue(w.inbox, &job.message) != 0) {
+                break;  // cannot happen: the ring holds every job
+            }
             w.free_jobs.pop_back();
             s.next_lsn = job.message.first_lsn + job.message.update_count;
             s.stats.chains.fetch_add(1, std::memory_order_relaxed);
             s.stats.updates.fetch_add(job.message.update_count, std::memory_order_relaxed);
             s.stats.body_bytes.fetch_add(job.uncompressed_bytes, std::memory_order_relaxed);
-            s.stats.record_bytes.fetch_add(job.record.size(), std::memory_order_relaxed);
             any = true;
         }
     }
@@ -307,7 +341,7 @@ void Server::rotate_keys() {
         m.stream = s.slot;
         m.next_epoch = next;
         m.next_key = s.keys->find(next);
-        if (rte_ring_sp_enqueue(w.inbox, &m) == 0) s.key_change_pending = true;
+        if (rte_ring_enqueue(w.inbox, &m) == 0) s.key_change_pending = true;
     }
 }
 
@@ -368,6 +402,12 @@ void Server::log_stats() {
 }
 
 void Server::stop_workers() {
+    // The codec lcore first: it drains its ring into the workers' inboxes.
+    if (codec_launched_) {
+        codec_->stop();
+        rte_eal_wait_lcore(static_cast<unsigned>(config_.compression_lcore));
+        codec_launched_ = false;
+    }
     for (auto& w : workers_) {
         if (w->launched) w->tx->stop();
     }

@@ -20,6 +20,7 @@
 
 #include "crypto/key_log.hpp"
 #include "engine/server/chain_cutter.hpp"
+#include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
 #include "engine/server/stream.hpp"
 #include "engine/tx/eal.hpp"
@@ -100,6 +101,9 @@ private:
     ChainCutter cutter_;
     std::vector<std::unique_ptr<Stream>> streams_;
     std::vector<std::unique_ptr<Worker>> workers_;
+    rte_ring* codec_ring_ = nullptr;        // control core -> codec lcore, when compression has its own lcore
+    std::unique_ptr<CodecStage> codec_;
+    bool codec_launched_ = false;
     std::uint64_t next_rotation_ns_ = 0;
     std::uint64_t next_trim_ns_ = 0;
 };

@@ -23,7 +23,8 @@ std::size_t free_hugepage_mb() {
 }
 
 std::vector<std::string> eal_arguments(const PmdProfile& p, const EalOverrides& o) {
-    std::vector<std::string> a = {"replicast", "-l", p.eal.lcores, "--file-prefix", p.eal.file_prefix,
+    // --lcores takes what -l takes ("0,1") and also lcore@cpu maps ("0@0,1@1,2@0").
+    std::vector<std::string> a = {"replicast", "--lcores", p.eal.lcores, "--file-prefix", p.eal.file_prefix,
                                   "--log-level", p.eal.log_level};
     bool huge = false;
     switch (p.eal.memory) {

@@ -74,7 +74,7 @@ class ServerCapture(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
 
-    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200, keys="", retention=""):
+    def config(self, name="server.toml", pacing="", extra_streams="", stats_ms=200, keys="", retention="", bundle=""):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(f"""
@@ -93,6 +93,7 @@ port = 5123
 [bundle]
 max_updates = 64
 max_bytes = 16384
+{bundle}
 
 [pacing]
 {pacing}
@@ -218,6 +219,29 @@ max_bytes = 16384
         self.assertTrue(any(f["flags"] & 0x07 == 0x02 for f in frames), "some chains have middle packets (MIC)")
         compressed = [f for f in frames if f.get("comp_alg") == 1]
         self.assertTrue(compressed, "the compressible orders went out deflated")
+
+    def test_compression_on_its_own_lcore_keeps_every_lsn_in_order(self):
+        self.load(orders=3000, blobs=60)
+        capture = os.path.join(self.dir, "codec.pcap")
+        env = self.env(capture)
+        env["REPLICAST_LCORES"] = "0@0,1@1,2@0"  # a third lcore for the codec stage, sharing CPU 0 here
+        p = subprocess.run([REPLICAST, "server", "--config", self.config(bundle="compression_lcore = 2"), "--once"],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        frames = self.decode(capture)
+        self.check_frames(frames)
+        totals = []
+        for sid, fs in self.by_stream(frames).items():
+            lsns = self.lsns(fs)
+            self.assertEqual(lsns, list(range(1, len(lsns) + 1)))
+            totals.append(len(lsns))
+        self.assertEqual(sorted(totals), [60, 3000])
+        self.assertTrue(any(f.get("comp_alg") == 1 for f in frames), "the codec lcore deflated the orders")
+        # A codec lcore that is a tx lcore is refused, naming the key.
+        bad = subprocess.run([REPLICAST, "server", "--config", self.config(name="bad.toml", bundle="compression_lcore = 1"), "--once"],
+                             capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("bundle.compression_lcore: lcore 1 must be an EAL lcore", bad.stderr)
 
     def test_restart_continues_packet_seq_under_a_new_epoch(self):
         self.load(orders=500, blobs=20)

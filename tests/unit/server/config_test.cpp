@@ -54,9 +54,10 @@ start = "next"
 [bundle]
 max_updates = 10
 max_bytes = 1000
-compression = "off"
+compression = "isal"
 compression_level = 2
 jobs_per_worker = 8
+compression_lcore = 2
 [pacing]
 rate_mbps = 250
 packet_gap_ns = 1000
@@ -73,8 +74,9 @@ rotate_seconds = 60
     EXPECT_EQ(c.start, server::StartAt::next);
     EXPECT_EQ(c.max_updates, 10u);
     EXPECT_EQ(c.max_bytes, 1000u);
-    EXPECT_FALSE(c.compress);
+    EXPECT_TRUE(c.compress);
     EXPECT_EQ(c.compression_level, 2);
+    EXPECT_EQ(c.compression_lcore, 2);
     EXPECT_EQ(c.jobs_per_worker, 8u);
     EXPECT_EQ(c.pace.rate_bps, 250'000'000u);
     EXPECT_EQ(c.pace.min_packet_gap_ns, 1000u);
@@ -101,6 +103,8 @@ TEST(ServerConfig, BadValuesNameFileLineAndKey) {
                 HasSubstr("s.toml:7: bundle.max_updates: is 0, must be in 1..65535"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[bundle]\ncolour = 1\n"),
                 HasSubstr("bundle.colour: unknown key (see config/README.md)"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[bundle]\ncompression = \"off\"\ncompression_lcore = 2\n"),
+                HasSubstr("bundle.compression_lcore: set, but compression is off"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[pacing]\nburst_bytes = 10\n"), HasSubstr("s.toml:7: pacing.burst_bytes: 10 is smaller"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[keys]\nrotate_seconds = 1\n"), HasSubstr("at least 3"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\n[keys]\nsealed = false\nrotate_seconds = 5\n"),

@@ -1,0 +1,47 @@
+#include "engine/server/codec_stage.hpp"
+
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include <array>
+
+#include "engine/server/chain_cutter.hpp"
+#include "engine/wire/chain_record.hpp"
+
+namespace replicast::server {
+
+CodecStage::CodecStage(rte_ring* in, int level) : in_(in), compressor_(level) {}
+
+int CodecStage::run() noexcept {
+    std::array<void*, 32> burst;
+    for (;;) {
+        const unsigned n = rte_ring_sc_dequeue_burst(in_, burst.data(), burst.size(), nullptr);
+        if (n == 0) {
+            if (stop_.load(std::memory_order_acquire) && rte_ring_empty(in_)) break;
+            rte_pause();
+            continue;
+        }
+        for (unsigned i = 0; i < n; ++i) {
+            auto* job = static_cast<ChainJob*>(burst[i]);
+            const std::span<const std::uint8_t> body = std::span(job->record).subspan(wire::kChainRecordHeadSize);
+            // Room for one byte less than the plain body: what does not fit did not shrink.
+            const std::size_t packed =
+                body.size() > 1 ? compressor_.compress(body, std::span(job->packed.data() + wire::kChainRecordHeadSize,
+                                                                       body.size() - 1))
+                                : 0;
+            if (packed != 0) {
+                std::copy_n(job->record.data(), wire::kChainRecordHeadSize, job->packed.data());  // same head
+                job->message.record = std::span(job->packed.data(), wire::kChainRecordHeadSize + packed);
+                job->message.comp_alg = wire::CompAlg::deflate;
+            } else {
+                kept_plain_.fetch_add(1, std::memory_order_relaxed);
+            }
+            chains_.fetch_add(1, std::memory_order_relaxed);
+            // The inbox holds every job of its worker: this never spins in practice.
+            while (rte_ring_mp_enqueue(static_cast<rte_ring*>(job->inbox), &job->message) != 0) rte_pause();
+        }
+    }
+    return 0;
+}
+
+}  // namespace replicast::server
