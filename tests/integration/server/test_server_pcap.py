@@ -384,6 +384,29 @@ max_bytes = 16384
         self.assertEqual(lsns[-1], 3000)
         self.assertEqual(lsns, list(range(lsns[0], 3001)), "from the last persisted multicast LSN, in order")
 
+    def test_bring_up_errors_name_the_profile_and_the_reason(self):
+        with open(PROFILE) as f:
+            good = f.read()
+        cases = {
+            "no such port": (good.replace('name = "net_pcap0"', 'name = "net_nothing0"'),
+                             'port.name: no port "net_nothing0" (ports found: net_pcap0'),
+            "worker lcore not in the EAL's": (good.replace("tx_lcores = [1]", "tx_lcores = [5]"),
+                                               "workers.tx_lcores: lcore 5"),
+            "a vdev DPDK does not know": (good.replace("net_pcap0,tx_pcap", "net_bogus0,tx_pcap"), "net_bogus0"),
+        }
+        for what, (text, expected) in cases.items():
+            profile = os.path.join(self.dir, "profile.toml")
+            with open(profile, "w") as f:
+                f.write(text)
+            config = os.path.join(self.dir, "s.toml")
+            with open(config, "w") as f:
+                f.write(f'[server]\nstore = "{self.store}"\nprofile = "{profile}"\n[streams]\ndatabases = ["a"]\n')
+            p = subprocess.run([REPLICAST, "server", "--config", config, "--once"], capture_output=True, text=True,
+                               timeout=RUN_TIMEOUT, env=self.env(os.path.join(self.dir, "x.pcap")))
+            self.assertEqual(p.returncode, 2, f"{what}: {p.stderr}")
+            self.assertIn(profile, p.stderr, what)
+            self.assertIn(expected, p.stderr, what)
+
     def test_bad_configs_fail_naming_file_line_and_key(self):
         cases = {
             "[streams]\ndatabases = [\"a\"]\ngroup_range = \"10.0.0.0/24\"\n": "streams.group_range",
