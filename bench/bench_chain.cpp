@@ -67,6 +67,25 @@ std::vector<std::vector<std::uint8_t>> sealed_chain(crypto::GcmEngine& engine, c
     return out;
 }
 
+// Cuts a built chain into payloads, writes each packet's header and sets up
+// its seal from the chain buffer into the packet buffer (what a tx lcore does
+// per packet). @return the packet count.
+std::size_t frame_chain(const chain::BuiltChain& built, const crypto::GcmKey& key, std::uint64_t seq,
+                        std::vector<std::vector<std::uint8_t>>& out, std::vector<crypto::SealOp>& ops) {
+    const std::size_t n = chain::segment_count(built.record.size(), kMaxPayload);
+    for (std::size_t i = 0; i < n; ++i) {
+        const chain::Segment s = chain::segment(built.record, kMaxPayload, i);
+        wire::encode_header({.flags = wire::position_flags(s.position), .stream_id = 7, .packet_seq = seq + i,
+                             .key_epoch = 1, .comp_alg = built.comp_alg,
+                             .payload_len = static_cast<std::uint16_t>(s.payload.size())},
+                            out[i].data());
+        ops[i] = {.key = &key, .stream_id = 7, .packet_seq = seq + i, .aad = out[i].data(), .src = s.payload.data(),
+                  .dst = out[i].data() + 24, .len = static_cast<std::uint32_t>(s.payload.size()),
+                  .tag_out = out[i].data() + 24 + s.payload.size()};
+    }
+    return n;
+}
+
 void BM_SealOnly(benchmark::State& state) {
     crypto::GcmEngine engine;
     const crypto::GcmKey key(engine, test_key());
@@ -99,17 +118,7 @@ void BM_BuildSegmentSeal(benchmark::State& state) {
         builder.begin(seq);
         for (const auto& u : c.updates) (void)builder.add(u);
         const chain::BuiltChain built = builder.finish();
-        const std::size_t n = chain::segment_count(built.record.size(), kMaxPayload);
-        for (std::size_t i = 0; i < n; ++i) {
-            const chain::Segment s = chain::segment(built.record, kMaxPayload, i);
-            wire::encode_header({.flags = wire::position_flags(s.position), .stream_id = 7, .packet_seq = seq + i,
-                                 .key_epoch = 1, .comp_alg = built.comp_alg,
-                                 .payload_len = static_cast<std::uint16_t>(s.payload.size())},
-                                out[i].data());
-            ops[i] = {.key = &key, .stream_id = 7, .packet_seq = seq + i, .aad = out[i].data(), .src = s.payload.data(),
-                      .dst = out[i].data() + 24, .len = static_cast<std::uint32_t>(s.payload.size()),
-                      .tag_out = out[i].data() + 24 + s.payload.size()};
-        }
+        const std::size_t n = frame_chain(built, key, seq, out, ops);
         benchmark::DoNotOptimize(engine.seal_burst(std::span(ops.data(), n)));
         benchmark::ClobberMemory();
         seq += n;
@@ -133,17 +142,7 @@ void BM_SegmentSeal(benchmark::State& state) {
     std::vector<crypto::SealOp> ops(64);
     std::uint64_t seq = 1, packets = 0;
     for (auto _ : state) {
-        const std::size_t n = chain::segment_count(built.record.size(), kMaxPayload);
-        for (std::size_t i = 0; i < n; ++i) {
-            const chain::Segment s = chain::segment(built.record, kMaxPayload, i);
-            wire::encode_header({.flags = wire::position_flags(s.position), .stream_id = 7, .packet_seq = seq + i,
-                                 .key_epoch = 1, .comp_alg = built.comp_alg,
-                                 .payload_len = static_cast<std::uint16_t>(s.payload.size())},
-                                out[i].data());
-            ops[i] = {.key = &key, .stream_id = 7, .packet_seq = seq + i, .aad = out[i].data(), .src = s.payload.data(),
-                      .dst = out[i].data() + 24, .len = static_cast<std::uint32_t>(s.payload.size()),
-                      .tag_out = out[i].data() + 24 + s.payload.size()};
-        }
+        const std::size_t n = frame_chain(built, key, seq, out, ops);
         benchmark::DoNotOptimize(engine.seal_burst(std::span(ops.data(), n)));
         benchmark::ClobberMemory();
         seq += n;

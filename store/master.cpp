@@ -14,11 +14,6 @@ namespace replicast::store {
 
 namespace {
 
-// Any LMDB/errno code or StoreCode stops a transaction body.
-#define RC_TRY(expr)                 \
-    do {                             \
-        if (int rc_ = (expr); rc_ != 0) return rc_; \
-    } while (0)
 
 }  // namespace
 

@@ -10,6 +10,13 @@
 #include "engine/wire/endian.hpp"
 #include "store/env.hpp"
 
+// Inside a transaction body (Env::write/read): any LMDB/errno code or
+// StoreCode stops the body and is its result.
+#define RC_TRY(expr)                                \
+    do {                                            \
+        if (int rc_ = (expr); rc_ != 0) return rc_; \
+    } while (0)
+
 namespace replicast::store::meta {
 
 /// @return 0 with `out` set, MDB_NOTFOUND (out = fallback), or kCorrupt for a value of the wrong size.

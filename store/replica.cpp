@@ -9,10 +9,6 @@
 namespace replicast::store {
 
 namespace {
-#define RC_TRY(expr)                                \
-    do {                                            \
-        if (int rc_ = (expr); rc_ != 0) return rc_; \
-    } while (0)
 
 const std::span<const std::uint8_t> kReplicaKind{reinterpret_cast<const std::uint8_t*>("replica"), 7};
 }  // namespace

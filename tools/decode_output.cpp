@@ -1,5 +1,7 @@
 #include "tools/decode_output.hpp"
 
+#include "engine/wire/frame.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -11,11 +13,6 @@
 namespace replicast::tools {
 
 namespace {
-
-std::string ip_text(std::uint32_t ip) {
-    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
-           "." + std::to_string(ip & 255);
-}
 
 std::string mac_text(const std::array<std::uint8_t, 6>& m) {
     char buf[18];
@@ -58,8 +55,8 @@ class TextOutput final : public DecodeOutput {
         std::printf("%.*s %" PRIu64 ":", static_cast<int>(src.number_label.size()), src.number_label.data(), src.number);
         if (src.capture != nullptr) {
             const wire::FrameInfo& f = src.capture->frame;
-            std::printf(" %s:%u -> %s:%u ttl %u dscp %u%s ip-csum %s udp-csum %s", ip_text(f.src_ip).c_str(),
-                        f.src_port, ip_text(f.dst_ip).c_str(), f.dst_port, f.ttl, f.dscp, f.dont_fragment ? " DF" : "",
+            std::printf(" %s:%u -> %s:%u ttl %u dscp %u%s ip-csum %s udp-csum %s", wire::ipv4_text(f.src_ip).c_str(),
+                        f.src_port, wire::ipv4_text(f.dst_ip).c_str(), f.dst_port, f.ttl, f.dscp, f.dont_fragment ? " DF" : "",
                         f.ipv4_checksum_ok ? "ok" : "BAD",
                         !f.udp_checksum_present ? "none" : (f.udp_checksum_ok ? "ok" : "BAD"));
             if (src.capture->has_ethernet) {
@@ -110,7 +107,7 @@ class JsonOutput final : public DecodeOutput {
         std::string j = "{" + json_string(src.number_label) + ":" + std::to_string(src.number);
         if (src.capture != nullptr) {
             const wire::FrameInfo& f = src.capture->frame;
-            j += ",\"src\":" + json_string(ip_text(f.src_ip)) + ",\"dst\":" + json_string(ip_text(f.dst_ip)) +
+            j += ",\"src\":" + json_string(wire::ipv4_text(f.src_ip)) + ",\"dst\":" + json_string(wire::ipv4_text(f.dst_ip)) +
                  ",\"src_port\":" + std::to_string(f.src_port) + ",\"dst_port\":" + std::to_string(f.dst_port) +
                  ",\"ttl\":" + std::to_string(f.ttl) + ",\"dscp\":" + std::to_string(f.dscp) +
                  ",\"df\":" + (f.dont_fragment ? "true" : "false") +

@@ -1,5 +1,7 @@
 #include "engine/server/server.hpp"
 
+#include "engine/wire/frame.hpp"
+
 #include "engine/chain/segment.hpp"
 
 #include <rte_cycles.h>
@@ -28,11 +30,6 @@ constexpr std::uint64_t kSeqReserve = std::uint64_t{1} << 40;
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-std::string ip_text(std::uint32_t ip) {
-    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
-           "." + std::to_string(ip & 255);
 }
 
 unsigned ring_size_for(std::size_t entries) {
@@ -141,7 +138,7 @@ void Server::open_streams() {
         s->stats.last_lsn = last;
         s->stats.key_epoch = s->epoch;
         spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{})",
-                     s->stream_id, s->db, ip_text(s->group), s->port, workers_[s->worker]->lcore, s->epoch, s->first_seq,
+                     s->stream_id, s->db, wire::ipv4_text(s->group), s->port, workers_[s->worker]->lcore, s->epoch, s->first_seq,
                      s->next_lsn, oldest, last);
         streams_.push_back(std::move(s));
     }

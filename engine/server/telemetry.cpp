@@ -1,5 +1,7 @@
 #include "engine/server/telemetry.hpp"
 
+#include "engine/wire/frame.hpp"
+
 #include <rte_telemetry.h>
 
 #include <atomic>
@@ -12,11 +14,6 @@ namespace replicast::server {
 namespace {
 
 std::atomic<const Server*> g_server{nullptr};
-
-std::string ip_text(std::uint32_t ip) {
-    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
-           "." + std::to_string(ip & 255);
-}
 
 void add(rte_tel_data* d, const char* name, const std::atomic<std::uint64_t>& v) {
     rte_tel_data_add_dict_u64(d, name, v.load(std::memory_order_relaxed));
@@ -31,7 +28,7 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
         if (e == nullptr) return -1;
         rte_tel_data_start_dict(e);
         rte_tel_data_add_dict_string(e, "db", s->db.c_str());
-        rte_tel_data_add_dict_string(e, "group", (ip_text(s->group) + ":" + std::to_string(s->port)).c_str());
+        rte_tel_data_add_dict_string(e, "group", (wire::ipv4_text(s->group) + ":" + std::to_string(s->port)).c_str());
         rte_tel_data_add_dict_u64(e, "stream_id", s->stream_id);
         add(e, "multicast_lsn", s->stats.multicast_lsn);
         add(e, "last_lsn", s->stats.last_lsn);

@@ -112,6 +112,11 @@ std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32
     return fold(sum_words(bytes, sum));
 }
 
+std::string ipv4_text(std::uint32_t ip) {
+    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
+           "." + std::to_string(ip & 255);
+}
+
 std::array<std::uint8_t, 6> multicast_mac(std::uint32_t group) noexcept {
     return {0x01, 0x00, 0x5e, static_cast<std::uint8_t>((group >> 16) & 0x7f),
             static_cast<std::uint8_t>(group >> 8), static_cast<std::uint8_t>(group)};

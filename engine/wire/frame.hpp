@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace replicast::wire {
@@ -57,6 +58,9 @@ struct FrameInfo {
 /// RFC 1071 ones'-complement checksum of `bytes`, with an initial partial `sum`
 /// (of big-endian 16-bit words, e.g. a pseudo-header).
 [[nodiscard]] std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t sum = 0) noexcept;
+
+/// Dotted-quad text of an IPv4 address held in host order ("239.192.0.1"), for logs and reports.
+[[nodiscard]] std::string ipv4_text(std::uint32_t host_order);
 
 /// The partial sum (not folded, not complemented) of `bytes` added to `sum`:
 /// for checksums built in pieces.

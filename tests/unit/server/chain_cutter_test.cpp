@@ -10,14 +10,10 @@
 using namespace replicast;
 using replicast::testing::Ops;
 using replicast::testing::TempDir;
+using replicast::testing::fast;
 
 namespace {
 
-store::EnvOptions fast() {
-    store::EnvOptions o;
-    o.durability = store::Durability::nosync;
-    return o;
-}
 
 // The updates a job's record carries, decompressed and parsed.
 std::vector<std::string> keys_in(const server::ChainJob& job) {

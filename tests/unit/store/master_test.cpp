@@ -15,12 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 using replicast::testing::Ops;
 using replicast::testing::TempDir;
+using replicast::testing::fast;
 
-EnvOptions fast() {
-    EnvOptions o;
-    o.durability = Durability::nosync;
-    return o;
-}
 
 TEST(Master, WritesGetConsecutiveLsnsPerDatabase) {
     TempDir dir("master");

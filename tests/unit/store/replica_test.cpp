@@ -13,12 +13,8 @@ namespace {
 
 using replicast::testing::Ops;
 using replicast::testing::TempDir;
+using replicast::testing::fast;
 
-EnvOptions fast() {
-    EnvOptions o;
-    o.durability = Durability::nosync;
-    return o;
-}
 
 std::vector<std::uint8_t> body_of(Ops& ops) {
     std::vector<std::uint8_t> body;

@@ -38,6 +38,13 @@ private:
     std::filesystem::path path_;
 };
 
+/// Stores for tests: no fsync (durability is LMDB's, tested by the crash tests).
+inline store::EnvOptions fast() {
+    store::EnvOptions o;
+    o.durability = store::Durability::nosync;
+    return o;
+}
+
 /// Owns the bytes behind UpdateViews built from strings.
 struct Ops {
     std::vector<std::string> keys, values;
