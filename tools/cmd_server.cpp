@@ -41,6 +41,10 @@ int run_server(const ServerArgs& a) {
     const server::RunSummary sum = srv.run(g_stop);
     server::unregister_telemetry();
     spdlog::info("stopped: {} chains, {} updates, {} packets", sum.chains, sum.updates, sum.packets);
+    if (sum.stalled != 0) {
+        spdlog::error("{} stream(s) stopped at a log entry that does not decode (see above)", sum.stalled);
+        return kExitFindings;
+    }
     return kExitOk;
 }
 

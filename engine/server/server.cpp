@@ -275,7 +275,7 @@ bool Server::feed() {
     for (auto& sp : streams_) {
         Stream& s = *sp;
         Worker& w = *workers_[s.worker];
-        while (s.next_lsn <= s.last_lsn && !w.free_jobs.empty()) {
+        while (!s.stalled && s.next_lsn <= s.last_lsn && !w.free_jobs.empty()) {
             const std::uint32_t j = w.free_jobs.back();
             ChainJob& job = w.jobs[j];
             CutResult r;
@@ -283,8 +283,10 @@ bool Server::feed() {
             if (!st) {
                 // A log entry that does not decode is never written by the store:
                 // stop this stream rather than skip data silently.
-                spdlog::error("stream {} ({}): {}; the stream waits for the operator", s.stream_id, s.db, st.message());
-                s.last_lsn = s.next_lsn - 1;
+                spdlog::error("stream {} ({}): {}; this stream stops here (the others go on) until the operator "
+                              "repairs the log and restarts the server",
+                              s.stream_id, s.db, st.message());
+                s.stalled = true;
                 break;
             }
             if (r.skipped != 0) {
@@ -317,7 +319,7 @@ bool Server::feed() {
 
 bool Server::caught_up() const noexcept {
     for (const auto& s : streams_) {
-        if (s->multicast_lsn < s->target_lsn) return false;
+        if (s->stalled ? s->multicast_lsn + 1 < s->next_lsn : s->multicast_lsn < s->target_lsn) return false;
     }
     return true;
 }
@@ -438,7 +440,9 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         }
         if (progressed) continue;
         bool backlog = false;
-        for (const auto& s : streams_) backlog |= s->next_lsn <= s->last_lsn || s->multicast_lsn < s->next_lsn - 1;
+        for (const auto& s : streams_) {
+            backlog |= (!s->stalled && s->next_lsn <= s->last_lsn) || s->multicast_lsn < s->next_lsn - 1;
+        }
         if (backlog) {
             // Jobs are in flight or every job is: the workers hand them back within microseconds.
             std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -459,6 +463,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
     RunSummary sum;
     for (auto& s : streams_) {
         persist(*s, true);
+        sum.stalled += s->stalled ? 1 : 0;
         sum.chains += s->stats.chains.load();
         sum.updates += s->stats.updates.load();
     }

@@ -44,6 +44,7 @@ struct RunSummary {
     std::uint64_t chains = 0;
     std::uint64_t updates = 0;
     std::uint64_t packets = 0;
+    std::uint64_t stalled = 0;  // streams stopped by a log entry that does not decode
 };
 
 class Server {

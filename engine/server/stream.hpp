@@ -43,6 +43,7 @@ struct Stream {
     std::uint64_t watermark = 0;      // persisted: no packet_seq at or above it has been used
     std::uint32_t epoch = 0;          // current key epoch (0: unsealed)
     bool key_change_pending = false;
+    bool stalled = false;             // its log holds an entry that does not decode: stopped, operator's call
     std::unique_ptr<crypto::KeyRing> keys;
 
     StreamStats stats;

@@ -384,6 +384,30 @@ max_bytes = 16384
         self.assertEqual(lsns[-1], 3000)
         self.assertEqual(lsns, list(range(lsns[0], 3001)), "from the last persisted multicast LSN, in order")
 
+    def test_a_log_entry_that_does_not_decode_stops_only_its_stream(self):
+        self.load(orders=300, blobs=10)
+        # Damage orders' LSN 100 in the log (the store never writes such a
+        # value; a disk or a hand edit can): store/LAYOUT.md, _log key = db_id || LSN.
+        import lmdb
+        import struct
+        env = lmdb.open(self.store, max_dbs=256, subdir=True)
+        with env.begin(write=True) as txn:
+            log = env.open_db(b"_log", txn=txn, create=False)
+            key = struct.pack(">IQ", 1, 100)
+            self.assertIsNotNone(txn.get(key, db=log))
+            txn.put(key, b"\x07garbage", db=log)
+        env.close()
+        capture = os.path.join(self.dir, "bad.pcap")
+        p = self.serve_once(self.config(), capture)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        out = p.stdout + p.stderr
+        self.assertIn("log entry 100 does not decode", out)
+        frames = self.decode(capture)
+        self.check_frames(frames)
+        sent = sorted(len(self.lsns(fs)) for fs in self.by_stream(frames).values())
+        self.assertEqual(sent[0], 10, "the other stream went out whole")
+        self.assertLess(sent[1], 100, "nothing at or past the damaged entry")
+
     def test_bring_up_errors_name_the_profile_and_the_reason(self):
         with open(PROFILE) as f:
             good = f.read()
