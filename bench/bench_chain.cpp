@@ -236,7 +236,7 @@ void BM_OpenReassembleInPlace(benchmark::State& state) {
     std::vector<std::vector<std::uint8_t>> scratch(64, std::vector<std::uint8_t>(2048));
     std::vector<crypto::OpenOp> ops(64);
     std::vector<wire::PacketView> views(64);
-    std::vector<bool> slotted(64);
+    std::vector<std::uint8_t> slotted(64);  // not vector<bool>: a byte per packet, no bit twiddling
     chain::ReplayWindow window;
     chain::Reassembler reassembler;
     std::size_t next = 0;
@@ -252,7 +252,7 @@ void BM_OpenReassembleInPlace(benchmark::State& state) {
             if (wire::parse_packet(d, v) != wire::WireError::ok) continue;
             if (window.check(v.header.packet_seq) != chain::ReplayWindow::Verdict::fresh) continue;
             const std::span<std::uint8_t> slot = reassembler.reserve(v.header, v.position);
-            slotted[n] = !slot.empty();
+            slotted[n] = slot.empty() ? 0 : 1;
             ops[n] = {.key = &key, .stream_id = v.header.stream_id, .packet_seq = v.header.packet_seq,
                       .aad = v.header_bytes.data(), .src = v.payload.data(),
                       .dst = slotted[n] ? slot.data() : scratch[n].data(),
