@@ -280,22 +280,35 @@ Status MasterStore::trim(std::string_view db, const Retention& policy, std::uint
         std::uint64_t by_count = last + 1, by_bytes = last + 1;
         if (policy.keep_updates != 0) by_count = last >= policy.keep_updates ? last - policy.keep_updates + 1 : 1;
         if (policy.keep_bytes != 0) {
-            // Walk back from the newest entry until keep_bytes are covered.
-            std::vector<std::pair<std::uint64_t, std::size_t>> sizes;
-            Status s = read_log(db, oldest, last, [&](std::uint64_t lsn, std::span<const std::uint8_t> u) {
-                sizes.emplace_back(lsn, u.size());
-                return true;
+            // Walk back from the newest entry until keep_bytes are covered: the
+            // cost is the entries kept, not the whole log, and nothing is copied.
+            by_bytes = oldest;
+            Status s = env_.read("database " + std::string(db) + ": size the log", [&](MDB_txn* txn) {
+                std::uint32_t id = 0;
+                RC_TRY(db_id(txn, db, false, id));
+                MDB_dbi log_dbi;
+                RC_TRY(env_.dbi(txn, layout::kLogDb, false, log_dbi));
+                MDB_cursor* c = nullptr;
+                RC_TRY(mdb_cursor_open(txn, log_dbi, &c));
+                auto newest = layout::log_key(id, last);
+                MDB_val k{newest.size(), newest.data()}, v{};
+                std::uint64_t bytes = 0;
+                int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+                while (rc == 0) {
+                    if (k.mv_size != 12) { rc = kCorrupt; break; }
+                    const auto* kp = static_cast<const std::uint8_t*>(k.mv_data);
+                    if (wire::load_be<std::uint32_t>(kp) != id) break;
+                    bytes += v.mv_size;
+                    if (bytes >= policy.keep_bytes) {
+                        by_bytes = wire::load_be<std::uint64_t>(kp + 4);
+                        break;
+                    }
+                    rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+                }
+                mdb_cursor_close(c);
+                return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
             });
             if (!s) return s;
-            std::uint64_t bytes = 0;
-            by_bytes = oldest;
-            for (auto it = sizes.rbegin(); it != sizes.rend(); ++it) {
-                bytes += it->second;
-                if (bytes >= policy.keep_bytes) {
-                    by_bytes = it->first;
-                    break;
-                }
-            }
         }
         if (policy.keep_updates == 0) by_count = by_bytes;
         if (policy.keep_bytes == 0) by_bytes = by_count;
