@@ -1,6 +1,7 @@
 // Update body: the first byte is the update count (1..255), the rest the body.
-// No crash; a body that validates re-encodes, update by update, to exactly the
-// same bytes (the codec is a bijection on well-formed bodies).
+// No crash; validate_body gives exactly the reader's verdict; a body that
+// validates re-encodes, update by update, to exactly the same bytes (the codec
+// is a bijection on well-formed bodies).
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (encode_update(u, std::span(again).subspan(at), written) != WireError::ok) {
             std::abort();
         }
+    }
+    if (validate_body(body, count) != reader.error()) {
+        std::abort();  // the fast validator and the reader disagree on a body
     }
     if (reader.error() == WireError::ok &&
         (again.size() != body.size() || std::memcmp(again.data(), body.data(), body.size()) != 0)) {
