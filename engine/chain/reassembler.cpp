@@ -48,11 +48,19 @@ bool Reassembler::append(const Payload& p) {
         // Opened in place: usually exactly where it belongs.
         if (p.offset != gathered_) std::memmove(record_.data() + gathered_, record_.data() + p.offset, len);
     } else {
-        if (record_.size() < gathered_ + len) record_.resize(gathered_ + len);
+        if (record_.size() < gathered_ + len) grow(gathered_ + len);
         if (len != 0) std::memcpy(record_.data() + gathered_, p.bytes.data(), len);
     }
     gathered_ += len;
     return true;
+}
+
+// The buffer's size is its usable room (bytes are not zeroed, so a larger size
+// costs nothing): grown geometrically, with room for a whole burst of jumbo
+// payloads, never past max_record_bytes.
+void Reassembler::grow(std::size_t need) {
+    const std::size_t burst_room = need + kMaxSlots * std::size_t{9216};
+    record_.resize(std::max(need, std::min(config_.max_record_bytes, std::max(2 * record_.size(), burst_room))));
 }
 
 Reassembler::Event Reassembler::on_data(const wire::PacketHeader& h, wire::ChainPosition position,
@@ -92,14 +100,13 @@ std::span<std::uint8_t> Reassembler::reserve(const wire::PacketHeader& h, wire::
         no_more_slots_ = true;
         return {};
     }
-    if (at + len > record_.capacity()) {
+    if (at + len > record_.size()) {
         if (slots_ != 0) {  // growing would move the slots already handed out
             no_more_slots_ = true;
             return {};
         }
-        record_.reserve(std::min(config_.max_record_bytes, std::max(2 * record_.capacity(), at + kMaxSlots * std::size_t{9216})));
+        grow(at + len);
     }
-    if (record_.size() < at + len) record_.resize(at + len);  // within capacity: nothing moves
     slot_offsets_[slots_++] = static_cast<std::uint32_t>(at);
     reserved_end_ = at + len;
     prov_seq_ = h.packet_seq;

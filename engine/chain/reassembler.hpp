@@ -132,6 +132,7 @@ private:
         std::size_t offset = 0;
     };
     [[nodiscard]] bool append(const Payload& payload);
+    void grow(std::size_t need);
     Event accept(const wire::PacketHeader& h, wire::ChainPosition position, const Payload& payload);
     Event complete();
 
@@ -142,7 +143,7 @@ private:
     std::uint64_t first_seq_ = 0;
     std::uint32_t key_epoch_ = 0;
     wire::CompAlg comp_alg_ = wire::CompAlg::none;
-    Bytes record_;          // gathered bytes are [0, gathered_); slots of a burst may lie past them
+    Bytes record_;          // gathered bytes are [0, gathered_); slots of a burst may lie past them; size() is room
     std::size_t gathered_ = 0;
     Bytes body_;
 
