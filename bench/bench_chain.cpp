@@ -86,6 +86,18 @@ std::size_t frame_chain(const chain::BuiltChain& built, const crypto::GcmKey& ke
     return n;
 }
 
+// 64 chains sealed back to back, as a live stream delivers them: the receive
+// benchmarks cycle through them with the replay window reset per lap.
+std::vector<std::vector<std::vector<std::uint8_t>>> sealed_ring(crypto::GcmEngine& engine, const crypto::GcmKey& key) {
+    std::vector<std::vector<std::vector<std::uint8_t>>> chains;
+    std::uint64_t seq = 1;
+    for (std::size_t c = 0; c < 64; ++c) {
+        chains.push_back(sealed_chain(engine, key, seq));
+        seq += chains.back().size();
+    }
+    return chains;
+}
+
 void BM_SealOnly(benchmark::State& state) {
     crypto::GcmEngine engine;
     const crypto::GcmKey key(engine, test_key());
@@ -177,13 +189,8 @@ void BM_OpenReassemble(benchmark::State& state) {
     const crypto::GcmKey key(engine, test_key());
     // Sequence numbers advance every iteration, as on a live stream; pre-seal a
     // ring of chains and cycle through them with the replay window reset per lap.
+    const auto chains = sealed_ring(engine, key);
     constexpr std::size_t kChains = 64;
-    std::vector<std::vector<std::vector<std::uint8_t>>> chains;
-    std::uint64_t seq = 1;
-    for (std::size_t c = 0; c < kChains; ++c) {
-        chains.push_back(sealed_chain(engine, key, seq));
-        seq += chains.back().size();
-    }
     std::vector<std::vector<std::uint8_t>> plain(64, std::vector<std::uint8_t>(2048));
     std::vector<crypto::OpenOp> ops(64);
     std::vector<wire::PacketView> views(64);
@@ -226,13 +233,8 @@ BENCHMARK(BM_OpenReassemble);
 void BM_OpenReassembleInPlace(benchmark::State& state) {
     crypto::GcmEngine engine;
     const crypto::GcmKey key(engine, test_key());
+    const auto chains = sealed_ring(engine, key);
     constexpr std::size_t kChains = 64;
-    std::vector<std::vector<std::vector<std::uint8_t>>> chains;
-    std::uint64_t seq = 1;
-    for (std::size_t c = 0; c < kChains; ++c) {
-        chains.push_back(sealed_chain(engine, key, seq));
-        seq += chains.back().size();
-    }
     std::vector<std::vector<std::uint8_t>> scratch(64, std::vector<std::uint8_t>(2048));
     std::vector<crypto::OpenOp> ops(64);
     std::vector<wire::PacketView> views(64);

@@ -2,13 +2,17 @@
 // reader's guide; keep the two in step).
 #pragma once
 
+#include <lmdb.h>
+
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "engine/wire/endian.hpp"
+#include "engine/wire/update.hpp"
 
 namespace replicast::store::layout {
 
@@ -40,6 +44,24 @@ inline std::array<std::uint8_t, 12> log_key(std::uint32_t db_id, std::uint64_t l
 
 /// A user record's value: reader group (2, BE) || the application's value.
 inline constexpr std::size_t kGroupPrefix = 2;
+
+/// Applies one update to a user database in `txn`: a put reserves the value in
+/// the map and writes group || value in place (no extra copy); a delete of an
+/// absent key is still an update (not an error). The master's hook and the
+/// replica's apply both write records through here.
+inline int write_record(MDB_txn* txn, MDB_dbi dbi, const wire::UpdateView& u) {
+    MDB_val key{u.key.size(), const_cast<std::uint8_t*>(u.key.data())};
+    if (u.op == wire::Op::put) {
+        MDB_val v{kGroupPrefix + u.value.size(), nullptr};
+        if (const int rc = mdb_put(txn, dbi, &key, &v, MDB_RESERVE); rc != 0) return rc;
+        auto* p = static_cast<std::uint8_t*>(v.mv_data);
+        wire::store_be<std::uint16_t>(p, u.reader_group);
+        if (!u.value.empty()) std::memcpy(p + kGroupPrefix, u.value.data(), u.value.size());
+        return 0;
+    }
+    const int rc = mdb_del(txn, dbi, &key, nullptr);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
 
 inline std::array<std::uint8_t, 8> be64(std::uint64_t v) {
     std::array<std::uint8_t, 8> b{};

@@ -116,18 +116,7 @@ Status MasterStore::write(std::string_view db, std::span<const wire::UpdateView>
         std::size_t off = 0;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const wire::UpdateView& u = ops[i];
-            MDB_val key = as_val(u.key);
-            if (u.op == wire::Op::put) {
-                MDB_val v{layout::kGroupPrefix + u.value.size(), nullptr};
-                // Reserve the value in the map and write it in place: no extra copy.
-                RC_TRY(mdb_put(txn, data_dbi, &key, &v, MDB_RESERVE));
-                auto* p = static_cast<std::uint8_t*>(v.mv_data);
-                wire::store_be<std::uint16_t>(p, u.reader_group);
-                if (!u.value.empty()) std::memcpy(p + layout::kGroupPrefix, u.value.data(), u.value.size());
-            } else {
-                const int rc = mdb_del(txn, data_dbi, &key, nullptr);
-                if (rc != 0 && rc != MDB_NOTFOUND) return rc;  // deleting what is not there is still an update
-            }
+            RC_TRY(layout::write_record(txn, data_dbi, u));
             const std::size_t len = wire::encoded_update_size(u);
             const auto lk = layout::log_key(id, first + i);
             MDB_val k{lk.size(), const_cast<std::uint8_t*>(lk.data())};
@@ -216,28 +205,37 @@ Status MasterStore::get(std::string_view db, std::span<const std::uint8_t> key, 
     });
 }
 
+// One database's log entries from `start` (forward) or back from `start`
+// (backward), as views into the map, in one read transaction's cursor.
+int MasterStore::walk_log(MDB_txn* txn, std::string_view db, std::uint64_t start, bool backward,
+                          const std::function<bool(std::uint64_t, std::span<const std::uint8_t>)>& visit) {
+    std::uint32_t id = 0;
+    RC_TRY(db_id(txn, db, false, id));
+    MDB_dbi log_dbi;
+    RC_TRY(env_.dbi(txn, layout::kLogDb, false, log_dbi));
+    MDB_cursor* c = nullptr;
+    RC_TRY(mdb_cursor_open(txn, log_dbi, &c));
+    auto first = layout::log_key(id, start);
+    MDB_val k{first.size(), first.data()}, v{};
+    int rc = mdb_cursor_get(c, &k, &v, backward ? MDB_SET_KEY : MDB_SET_RANGE);
+    while (rc == 0) {
+        if (k.mv_size != 12) {
+            rc = kCorrupt;
+            break;
+        }
+        const auto* kp = static_cast<const std::uint8_t*>(k.mv_data);
+        if (wire::load_be<std::uint32_t>(kp) != id || !visit(wire::load_be<std::uint64_t>(kp + 4), as_span(v))) break;
+        rc = mdb_cursor_get(c, &k, &v, backward ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
 Status MasterStore::read_log(std::string_view db, std::uint64_t from, std::uint64_t to,
                              const std::function<bool(std::uint64_t, std::span<const std::uint8_t>)>& visit) {
     return env_.read("database " + std::string(db) + ": read log", [&](MDB_txn* txn) {
-        std::uint32_t id = 0;
-        RC_TRY(db_id(txn, db, false, id));
-        MDB_dbi log_dbi;
-        RC_TRY(env_.dbi(txn, layout::kLogDb, false, log_dbi));
-        MDB_cursor* c = nullptr;
-        RC_TRY(mdb_cursor_open(txn, log_dbi, &c));
-        auto start = layout::log_key(id, from);
-        MDB_val k{start.size(), start.data()}, v{};
-        int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        while (rc == 0) {
-            if (k.mv_size != 12) { rc = kCorrupt; break; }
-            const auto* kp = static_cast<const std::uint8_t*>(k.mv_data);
-            if (wire::load_be<std::uint32_t>(kp) != id) break;
-            const std::uint64_t lsn = wire::load_be<std::uint64_t>(kp + 4);
-            if (lsn > to || !visit(lsn, as_span(v))) break;
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-        }
-        mdb_cursor_close(c);
-        return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+        return walk_log(txn, db, from, false,
+                        [&](std::uint64_t lsn, std::span<const std::uint8_t> u) { return lsn <= to && visit(lsn, u); });
     });
 }
 
@@ -283,30 +281,14 @@ Status MasterStore::trim(std::string_view db, const Retention& policy, std::uint
             // Walk back from the newest entry until keep_bytes are covered: the
             // cost is the entries kept, not the whole log, and nothing is copied.
             by_bytes = oldest;
+            std::uint64_t bytes = 0;
             Status s = env_.read("database " + std::string(db) + ": size the log", [&](MDB_txn* txn) {
-                std::uint32_t id = 0;
-                RC_TRY(db_id(txn, db, false, id));
-                MDB_dbi log_dbi;
-                RC_TRY(env_.dbi(txn, layout::kLogDb, false, log_dbi));
-                MDB_cursor* c = nullptr;
-                RC_TRY(mdb_cursor_open(txn, log_dbi, &c));
-                auto newest = layout::log_key(id, last);
-                MDB_val k{newest.size(), newest.data()}, v{};
-                std::uint64_t bytes = 0;
-                int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-                while (rc == 0) {
-                    if (k.mv_size != 12) { rc = kCorrupt; break; }
-                    const auto* kp = static_cast<const std::uint8_t*>(k.mv_data);
-                    if (wire::load_be<std::uint32_t>(kp) != id) break;
-                    bytes += v.mv_size;
-                    if (bytes >= policy.keep_bytes) {
-                        by_bytes = wire::load_be<std::uint64_t>(kp + 4);
-                        break;
-                    }
-                    rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-                }
-                mdb_cursor_close(c);
-                return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+                return walk_log(txn, db, last, true, [&](std::uint64_t lsn, std::span<const std::uint8_t> u) {
+                    bytes += u.size();
+                    if (bytes < policy.keep_bytes) return true;
+                    by_bytes = lsn;
+                    return false;
+                });
             });
             if (!s) return s;
         }

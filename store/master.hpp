@@ -100,6 +100,8 @@ public:
 
 private:
     int db_id(MDB_txn* txn, std::string_view name, bool create, std::uint32_t& id);
+    int walk_log(MDB_txn* txn, std::string_view db, std::uint64_t start, bool backward,
+                 const std::function<bool(std::uint64_t, std::span<const std::uint8_t>)>& visit);
     void notify(std::uint32_t db_id, std::uint64_t last_lsn) noexcept;
 
     Env env_;

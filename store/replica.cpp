@@ -113,16 +113,7 @@ Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::ui
                 ++r.filtered;
                 continue;
             }
-            if (u.op == wire::Op::put) {
-                MDB_val v{layout::kGroupPrefix + u.value.size(), nullptr};
-                RC_TRY(mdb_put(txn, data_dbi, &key, &v, MDB_RESERVE));
-                auto* p = static_cast<std::uint8_t*>(v.mv_data);
-                wire::store_be<std::uint16_t>(p, u.reader_group);
-                if (!u.value.empty()) std::memcpy(p + layout::kGroupPrefix, u.value.data(), u.value.size());
-            } else {
-                const int rc = mdb_del(txn, data_dbi, &key, nullptr);
-                if (rc != 0 && rc != MDB_NOTFOUND) return rc;
-            }
+            RC_TRY(layout::write_record(txn, data_dbi, u));
             ++r.applied;
         }
         return meta::put_u64(txn, meta_dbi, layout::per_db("applied", db), last);
