@@ -169,29 +169,35 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         mbufs[i]->pkt_len = mbufs[i]->data_len;
         bytes += mbufs[i]->data_len;
     }
-    if (sealed && gcm_.seal_burst(std::span(ops.data(), n)) != n) {
-        // ipsec-mb refused a job: never send what was not sealed. The chain is
-        // abandoned; receivers recover its LSNs over the control plane.
-        counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
-        rte_pktmbuf_free_bulk(mbufs, n);
-        s.seq += n;
-        current_->last_seq = s.seq - 1;
-        finish_message(current_);
-        current_ = nullptr;
-        return;
-    }
-    for (unsigned i = 0; i < n; ++i) {
-        auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
-        const auto udp_len = static_cast<std::uint16_t>(mbufs[i]->data_len - header);
-        if (config_.checksum_offload) {
-            mbufs[i]->l2_len = static_cast<std::uint16_t>(s.frame.l2_size()) & 0x7f;
-            mbufs[i]->l3_len = 20;
-            mbufs[i]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
-            data[s.frame.l2_size() + 10] = 0;  // the NIC writes the IPv4 checksum
-            data[s.frame.l2_size() + 11] = 0;
-            s.frame.write_udp_pseudo_checksum(data, udp_len);
-        } else {
-            s.frame.finish_udp_checksum(data, udp_len);
+    // Sealed in groups small enough that a group's frames are still in L1 when
+    // its UDP checksums read them back (a whole 32-frame burst is ~47 KB, more
+    // than L1 holds); the burst API's per-call cost is already amortised at 8.
+    for (unsigned first = 0; first < n; first += kSealGroup) {
+        const unsigned count = std::min(kSealGroup, n - first);
+        if (sealed && gcm_.seal_burst(std::span(ops.data() + first, count)) != count) {
+            // ipsec-mb refused a job: never send what was not sealed. The chain is
+            // abandoned; receivers recover its LSNs over the control plane.
+            counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
+            rte_pktmbuf_free_bulk(mbufs, n);
+            s.seq += n;
+            current_->last_seq = s.seq - 1;
+            finish_message(current_);
+            current_ = nullptr;
+            return;
+        }
+        for (unsigned i = first; i < first + count; ++i) {
+            auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
+            const auto udp_len = static_cast<std::uint16_t>(mbufs[i]->data_len - header);
+            if (config_.checksum_offload) {
+                mbufs[i]->l2_len = static_cast<std::uint16_t>(s.frame.l2_size()) & 0x7f;
+                mbufs[i]->l3_len = 20;
+                mbufs[i]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+                data[s.frame.l2_size() + 10] = 0;  // the NIC writes the IPv4 checksum
+                data[s.frame.l2_size() + 11] = 0;
+                s.frame.write_udp_pseudo_checksum(data, udp_len);
+            } else {
+                s.frame.finish_udp_checksum(data, udp_len);
+            }
         }
     }
 

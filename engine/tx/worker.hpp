@@ -33,6 +33,7 @@ struct rte_mbuf;
 namespace replicast::tx {
 
 inline constexpr unsigned kBurst = 32;  // packets per seal burst and per rte_eth_tx_burst
+inline constexpr unsigned kSealGroup = 8;  // frames sealed, then checksummed, while still in L1
 
 struct TxStreamConfig {
     std::uint32_t stream_id = 0;

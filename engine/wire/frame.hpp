@@ -66,4 +66,13 @@ struct FrameInfo {
 /// for checksums built in pieces.
 [[nodiscard]] std::uint32_t checksum_partial(std::span<const std::uint8_t> bytes, std::uint32_t sum = 0) noexcept;
 
+/// The code paths the checksum can take. The fastest one the CPU has is picked
+/// once at start; the tests run each one the CPU has against the RFC's loop.
+enum class ChecksumPath : std::uint8_t { scalar, avx2, avx512 };
+[[nodiscard]] ChecksumPath checksum_path() noexcept;
+[[nodiscard]] bool checksum_path_available(ChecksumPath path) noexcept;
+/// internet_checksum through a given path (which must be available).
+[[nodiscard]] std::uint16_t internet_checksum_via(ChecksumPath path, std::span<const std::uint8_t> bytes,
+                                                  std::uint32_t sum = 0) noexcept;
+
 }  // namespace replicast::wire

@@ -1,6 +1,7 @@
 // Ethernet/802.1Q/IPv4/UDP framing checks used on captures.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "engine/wire/frame.hpp"
@@ -105,8 +106,17 @@ TEST(Checksum, Rfc1071Example) {
     EXPECT_EQ(internet_checksum(from_hex("01")), 0xfeff);  // odd length pads with zero
 }
 
-// The fast sum (8 bytes a step) against the RFC's 16-bit loop, every length and alignment.
-TEST(Checksum, FastSumMatchesTheTextbookLoop) {
+std::vector<ChecksumPath> available_paths() {
+    std::vector<ChecksumPath> paths;
+    for (ChecksumPath p : {ChecksumPath::scalar, ChecksumPath::avx2, ChecksumPath::avx512}) {
+        if (checksum_path_available(p)) paths.push_back(p);
+    }
+    return paths;
+}
+
+// Every vector path the CPU has (scalar, AVX2, AVX-512) against the RFC's
+// 16-bit loop, every short length, every alignment.
+TEST(Checksum, EveryPathMatchesTheTextbookLoop) {
     std::vector<std::uint8_t> buf(2100);
     std::uint32_t x = 12345;
     for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
@@ -119,6 +129,10 @@ TEST(Checksum, FastSumMatchesTheTextbookLoop) {
             while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
             const auto expected = static_cast<std::uint16_t>(~naive & 0xffff);
             ASSERT_EQ(internet_checksum(std::span(buf).subspan(off, len), 0x1234), expected) << "len " << len << " off " << off;
+            for (ChecksumPath path : available_paths()) {
+                ASSERT_EQ(internet_checksum_via(path, std::span(buf).subspan(off, len), 0x1234), expected)
+                    << "path " << static_cast<int>(path) << " len " << len << " off " << off;
+            }
         }
     }
 }
@@ -129,11 +143,32 @@ TEST(Checksum, FastSumMatchesTheTextbookLoop) {
 // The widest carries: every byte 0xff, lengths that run the vector path many
 // times over (jumbo frames), against the textbook loop.
 TEST(Checksum, AllOnesJumboMatchesTheTextbookLoop) {
+    using replicast::wire::ChecksumPath;
     const std::vector<std::uint8_t> buf(9000, 0xff);
     for (std::size_t len : {64u, 65u, 1432u, 4097u, 9000u}) {
         std::uint32_t naive = 0;
         for (std::size_t i = 0; i < len; i += 2) naive += i + 1 < len ? 0xffffu : 0xff00u;
         while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
         EXPECT_EQ(replicast::wire::internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
+        for (ChecksumPath path : {ChecksumPath::scalar, ChecksumPath::avx2, ChecksumPath::avx512}) {
+            if (!replicast::wire::checksum_path_available(path)) continue;
+            EXPECT_EQ(replicast::wire::internet_checksum_via(path, std::span(buf).first(len)),
+                      static_cast<std::uint16_t>(~naive & 0xffff))
+                << "path " << static_cast<int>(path) << " len " << len;
+        }
     }
+}
+
+// The dispatch picks the widest path the CPU has (a fallback to scalar would
+// pass every equality test above and lose half the sender's checksum speed).
+TEST(Checksum, PicksTheWidestPathTheCpuHas) {
+    using replicast::wire::ChecksumPath;
+    ChecksumPath widest = ChecksumPath::scalar;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) widest = ChecksumPath::avx2;
+    if (__builtin_cpu_supports("avx512f")) widest = ChecksumPath::avx512;
+#endif
+    EXPECT_EQ(replicast::wire::checksum_path(), widest);
+    std::printf("checksum path in use: %s\n",
+                widest == ChecksumPath::avx512 ? "AVX-512" : widest == ChecksumPath::avx2 ? "AVX2" : "scalar");
 }
