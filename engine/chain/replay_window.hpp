@@ -16,10 +16,30 @@ public:
 
     enum class Verdict : std::uint8_t { fresh, duplicate, too_old };
 
-    [[nodiscard]] Verdict check(std::uint64_t seq) const noexcept;
+    // Inline: both run for every packet of every stream.
+    [[nodiscard]] Verdict check(std::uint64_t seq) const noexcept {
+        if (seq == 0) {
+            return Verdict::too_old;  // packet_seq starts at 1: 0 is never sent
+        }
+        if (seq > highest_) {
+            return Verdict::fresh;
+        }
+        if (highest_ - seq >= kWindow) {
+            return Verdict::too_old;
+        }
+        return test_bit(seq) ? Verdict::duplicate : Verdict::fresh;
+    }
 
     /// Records `seq` as accepted. `seq` must have been checked fresh.
-    void commit(std::uint64_t seq) noexcept;
+    void commit(std::uint64_t seq) noexcept {
+        if (seq > highest_ + 1) {
+            slide_past_gap(seq);
+        }
+        if (seq > highest_) {
+            highest_ = seq;  // the slot seq takes over is set below, whatever it held
+        }
+        set_bit(seq);
+    }
 
     [[nodiscard]] std::uint64_t highest() const noexcept { return highest_; }
 
@@ -28,9 +48,20 @@ public:
 
 private:
     static constexpr std::uint64_t kWords = kWindow / 64;
-    [[nodiscard]] bool test_bit(std::uint64_t seq) const noexcept;
-    void set_bit(std::uint64_t seq) noexcept;
-    void clear_bit(std::uint64_t seq) noexcept;
+    [[nodiscard]] bool test_bit(std::uint64_t seq) const noexcept {
+        const std::uint64_t i = seq % kWindow;
+        return (bits_[i / 64] >> (i % 64)) & 1u;
+    }
+    void set_bit(std::uint64_t seq) noexcept {
+        const std::uint64_t i = seq % kWindow;
+        bits_[i / 64] |= std::uint64_t{1} << (i % 64);
+    }
+    void clear_bit(std::uint64_t seq) noexcept {
+        const std::uint64_t i = seq % kWindow;
+        bits_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+    }
+    /// Clears the slots of the sequence numbers skipped on the way to `seq`.
+    void slide_past_gap(std::uint64_t seq) noexcept;
 
     std::uint64_t highest_ = 0;  // 0 = nothing accepted yet (packet_seq starts at 1)
     std::array<std::uint64_t, kWords> bits_{};

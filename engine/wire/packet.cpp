@@ -2,6 +2,8 @@
 
 #include "engine/wire/endian.hpp"
 
+#include <array>
+
 namespace replicast::wire {
 
 namespace {
@@ -10,9 +12,7 @@ constexpr std::uint8_t kPositionMask = flags::kFic | flags::kMic | flags::kLic;
 constexpr std::uint8_t kControlMask = flags::kKeyChange | flags::kHeartbeat;
 constexpr std::uint8_t kKnownMask = kPositionMask | kControlMask;
 
-}  // namespace
-
-WireError classify_flags(std::uint8_t f, PacketKind& kind, ChainPosition& position) noexcept {
+constexpr WireError flag_rules(std::uint8_t f, PacketKind& kind, ChainPosition& position) noexcept {
     if ((f & ~kKnownMask) != 0) {
         return WireError::bad_flags;
     }
@@ -38,6 +38,33 @@ WireError classify_flags(std::uint8_t f, PacketKind& kind, ChainPosition& positi
     case flags::kOic: position = ChainPosition::only; return WireError::ok;
     default: return WireError::bad_flags;  // MIC with FIC or LIC, or no position at all
     }
+}
+
+// The rules above, evaluated once per flag byte at compile time: the receive
+// path classifies every packet with one load instead of a chain of branches.
+struct FlagClass {
+    bool ok = false;
+    PacketKind kind = PacketKind::data;
+    ChainPosition position = ChainPosition::only;
+};
+
+constexpr std::array<FlagClass, 256> kFlagTable = [] {
+    std::array<FlagClass, 256> t{};
+    for (unsigned f = 0; f < 256; ++f) {
+        FlagClass c;
+        c.ok = flag_rules(static_cast<std::uint8_t>(f), c.kind, c.position) == WireError::ok;
+        t[f] = c;
+    }
+    return t;
+}();
+
+}  // namespace
+
+WireError classify_flags(std::uint8_t f, PacketKind& kind, ChainPosition& position) noexcept {
+    const FlagClass& c = kFlagTable[f];
+    kind = c.kind;
+    position = c.position;
+    return c.ok ? WireError::ok : WireError::bad_flags;
 }
 
 WireError parse_packet(std::span<const std::uint8_t> d, PacketView& out) noexcept {
