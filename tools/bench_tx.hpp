@@ -45,7 +45,8 @@ struct BenchTxResult {
     std::uint64_t ring_full = 0;
     std::uint64_t mbuf_exhausted = 0;
     // references
-    double seal_only_packets_per_s = 0;
+    double seal_only_packets_per_s = 0;     // crypto/ sealing one hot buffer: the limit
+    double seal_records_packets_per_s = 0;  // crypto/ sealing the chain records the worker is fed
     double kernel_packets_per_s = 0;
     std::string kernel_error;       // why the kernel sender did not run, if it did not
     // pacing (rate_mbps or packet_gap_ns set)
