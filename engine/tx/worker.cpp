@@ -128,7 +128,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     // 2. Which packets are due: pacing decides, a burst at most.
     unsigned n = 0;
     while (n < stash_count_ && next_segment_ + n < segments_) {
-        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n);
+        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n, segments_);
         const auto wire_bytes = static_cast<std::uint32_t>(pace::on_wire_bytes(static_cast<std::uint32_t>(header + wire::datagram_size(seg.payload.size(), sealed))));
         if (s.pacer.next_deadline(now, wire_bytes) > now) {
             break;
@@ -148,7 +148,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     std::array<crypto::SealOp, kBurst> ops;
     std::uint64_t bytes = 0;
     for (unsigned i = 0; i < n; ++i) {
-        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + i);
+        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + i, segments_);
         const auto payload_len = static_cast<std::uint16_t>(seg.payload.size());
         const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(payload_len, sealed));
         auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
