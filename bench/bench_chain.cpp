@@ -75,7 +75,7 @@ std::size_t frame_chain(const chain::BuiltChain& built, const crypto::GcmKey& ke
                         std::vector<std::vector<std::uint8_t>>& out, std::vector<crypto::SealOp>& ops) {
     const std::size_t n = chain::segment_count(built.record.size(), kMaxPayload);
     for (std::size_t i = 0; i < n; ++i) {
-        const chain::Segment s = chain::segment(built.record, kMaxPayload, i);
+        const chain::Segment s = chain::segment(built.record, kMaxPayload, i, n);  // as the tx worker: count once
         wire::encode_header({.flags = wire::position_flags(s.position), .stream_id = 7, .packet_seq = seq + i,
                              .key_epoch = 1, .comp_alg = built.comp_alg,
                              .payload_len = static_cast<std::uint16_t>(s.payload.size())},

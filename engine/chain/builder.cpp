@@ -1,6 +1,5 @@
 #include "engine/chain/builder.hpp"
 
-
 namespace replicast::chain {
 
 ChainBuilder::ChainBuilder(const BuilderConfig& config)
@@ -22,12 +21,7 @@ wire::WireError ChainBuilder::add(const wire::UpdateView& u) {
     }
     const std::size_t at = record_.size();
     record_.resize(at + size);
-    std::size_t written = 0;
-    const wire::WireError e = wire::encode_update(u, std::span(record_).subspan(at), written);
-    if (e != wire::WireError::ok) {
-        record_.resize(at);
-        return e;
-    }
+    wire::encode_checked_update(u, record_.data() + at);
     ++count_;
     return wire::WireError::ok;
 }

@@ -57,22 +57,6 @@ WireError parse_update(std::span<const std::uint8_t> bytes, UpdateView& out, std
     return WireError::ok;
 }
 
-WireError check_update(const UpdateView& u) noexcept {
-    if (u.op != Op::put && u.op != Op::del) {
-        return WireError::bad_op;
-    }
-    if (u.key.empty() || u.key.size() > kMaxKeyLen) {
-        return WireError::bad_key_len;
-    }
-    if (u.value.size() > kMaxValueLen) {
-        return WireError::value_too_large;
-    }
-    if (u.op == Op::del && !u.value.empty()) {
-        return WireError::delete_with_value;
-    }
-    return WireError::ok;
-}
-
 WireError encode_update(const UpdateView& u, std::span<std::uint8_t> out, std::size_t& written) noexcept {
     if (const WireError e = check_update(u); e != WireError::ok) {
         return e;
@@ -81,15 +65,7 @@ WireError encode_update(const UpdateView& u, std::span<std::uint8_t> out, std::s
     if (out.size() < total) {
         return WireError::buffer_too_small;
     }
-    std::uint8_t* p = out.data();
-    p[0] = static_cast<std::uint8_t>(u.op);
-    store_be<std::uint16_t>(p + 1, u.reader_group);
-    store_be<std::uint16_t>(p + 3, static_cast<std::uint16_t>(u.key.size()));
-    store_be<std::uint32_t>(p + 5, static_cast<std::uint32_t>(u.value.size()));
-    std::memcpy(p + kUpdateHeadSize, u.key.data(), u.key.size());
-    if (!u.value.empty()) {
-        std::memcpy(p + kUpdateHeadSize + u.key.size(), u.value.data(), u.value.size());
-    }
+    encode_checked_update(u, out.data());
     written = total;
     return WireError::ok;
 }

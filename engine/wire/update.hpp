@@ -13,8 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
+#include "engine/wire/endian.hpp"
 #include "engine/wire/error.hpp"
 
 namespace replicast::wire {
@@ -38,11 +40,39 @@ struct UpdateView {
 [[nodiscard]] WireError parse_update(std::span<const std::uint8_t> bytes, UpdateView& out, std::size_t& consumed) noexcept;
 
 /// Checks that `u` may be encoded (op, key length, value length, delete without value).
-[[nodiscard]] WireError check_update(const UpdateView& u) noexcept;
+/// Inline: the chain builder runs it for every update it bundles.
+[[nodiscard]] constexpr WireError check_update(const UpdateView& u) noexcept {
+    if (u.op != Op::put && u.op != Op::del) {
+        return WireError::bad_op;
+    }
+    if (u.key.empty() || u.key.size() > kMaxKeyLen) {
+        return WireError::bad_key_len;
+    }
+    if (u.value.size() > kMaxValueLen) {
+        return WireError::value_too_large;
+    }
+    if (u.op == Op::del && !u.value.empty()) {
+        return WireError::delete_with_value;
+    }
+    return WireError::ok;
+}
 
 /// Bytes `u` takes on the wire.
 [[nodiscard]] constexpr std::size_t encoded_update_size(const UpdateView& u) noexcept {
     return kUpdateHeadSize + u.key.size() + u.value.size();
+}
+
+/// Encodes `u`, which check_update() accepted, at `out` (encoded_update_size(u)
+/// bytes). Inline, for the chain builder's per-update path.
+inline void encode_checked_update(const UpdateView& u, std::uint8_t* out) noexcept {
+    out[0] = static_cast<std::uint8_t>(u.op);
+    store_be<std::uint16_t>(out + 1, u.reader_group);
+    store_be<std::uint16_t>(out + 3, static_cast<std::uint16_t>(u.key.size()));
+    store_be<std::uint32_t>(out + 5, static_cast<std::uint32_t>(u.value.size()));
+    std::memcpy(out + kUpdateHeadSize, u.key.data(), u.key.size());
+    if (!u.value.empty()) {
+        std::memcpy(out + kUpdateHeadSize + u.key.size(), u.value.data(), u.value.size());
+    }
 }
 
 /// Encodes `u` at the start of `out`.
