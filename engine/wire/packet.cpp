@@ -102,16 +102,4 @@ WireError parse_packet(std::span<const std::uint8_t> d, PacketView& out) noexcep
     return WireError::ok;
 }
 
-void encode_header(const PacketHeader& h, std::uint8_t* out) noexcept {
-    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, magic), kMagic);
-    out[offsetof(WireHeaderLayout, version)] = kVersion;
-    out[offsetof(WireHeaderLayout, flags)] = h.flags;
-    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, stream_id), h.stream_id);
-    store_be<std::uint64_t>(out + offsetof(WireHeaderLayout, packet_seq), h.packet_seq);
-    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, key_epoch), h.key_epoch);
-    out[offsetof(WireHeaderLayout, comp_alg)] = static_cast<std::uint8_t>(h.comp_alg);
-    out[offsetof(WireHeaderLayout, reserved)] = 0;
-    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, payload_len), h.payload_len);
-}
-
 }  // namespace replicast::wire

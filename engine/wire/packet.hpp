@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 
+#include "engine/wire/endian.hpp"
 #include "engine/wire/error.hpp"
 
 namespace replicast::wire {
@@ -95,7 +96,19 @@ struct PacketView {
 [[nodiscard]] WireError parse_packet(std::span<const std::uint8_t> datagram, PacketView& out) noexcept;
 
 /// Writes the 24-byte header for `h` (reserved = 0). The caller guarantees 24 bytes at `out`.
-void encode_header(const PacketHeader& h, std::uint8_t* out) noexcept;
+/// Inline: every sent packet runs it, and as a call it cost about 1 % of the
+/// chain path (bench_chain BM_BuildSegmentSeal).
+inline void encode_header(const PacketHeader& h, std::uint8_t* out) noexcept {
+    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, magic), kMagic);
+    out[offsetof(WireHeaderLayout, version)] = kVersion;
+    out[offsetof(WireHeaderLayout, flags)] = h.flags;
+    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, stream_id), h.stream_id);
+    store_be<std::uint64_t>(out + offsetof(WireHeaderLayout, packet_seq), h.packet_seq);
+    store_be<std::uint32_t>(out + offsetof(WireHeaderLayout, key_epoch), h.key_epoch);
+    out[offsetof(WireHeaderLayout, comp_alg)] = static_cast<std::uint8_t>(h.comp_alg);
+    out[offsetof(WireHeaderLayout, reserved)] = 0;
+    store_be<std::uint16_t>(out + offsetof(WireHeaderLayout, payload_len), h.payload_len);
+}
 
 /// Size of the datagram that carries `payload_len` bytes: header + payload (+ tag when sealed).
 [[nodiscard]] constexpr std::size_t datagram_size(std::size_t payload_len, bool sealed) noexcept {

@@ -47,11 +47,13 @@ TEST(ChainGolden, OnlyPacketChain) {
     record.insert(record.end(), body.begin(), body.end());
     EXPECT_EQ(to_hex(record), "0000000000000009" "00000001" "0000000a" "010000000100000000" "6b");
 
-    std::vector<std::uint8_t> datagram(datagram_size(record.size(), false));
+    std::array<std::uint8_t, kHeaderSize> header{};
     encode_header({.flags = flags::kOic, .stream_id = 5, .packet_seq = 1, .key_epoch = 0,
                    .comp_alg = CompAlg::none, .payload_len = static_cast<std::uint16_t>(record.size())},
-                  datagram.data());
-    std::copy(record.begin(), record.end(), datagram.begin() + kHeaderSize);
+                  header.data());
+    std::vector<std::uint8_t> datagram(header.begin(), header.end());
+    datagram.insert(datagram.end(), record.begin(), record.end());
+    ASSERT_EQ(datagram.size(), datagram_size(record.size(), false));
     EXPECT_EQ(to_hex(datagram), "5243" "01" "05" "00000005" "0000000000000001" "00000000" "00" "00" "001a"
                                 "0000000000000009" "00000001" "0000000a" "010000000100000000" "6b");
 
