@@ -68,7 +68,11 @@ struct FrameInfo {
 
 /// The code paths the checksum can take. The fastest one the CPU has is picked
 /// once at start; the tests run each one the CPU has against the RFC's loop.
-enum class ChecksumPath : std::uint8_t { scalar, avx2, avx512 };
+enum class ChecksumPath : std::uint8_t { scalar, avx2, avx512, avx512_vnni };
+inline constexpr std::array<ChecksumPath, 4> kChecksumPaths = {ChecksumPath::scalar, ChecksumPath::avx2,
+                                                               ChecksumPath::avx512, ChecksumPath::avx512_vnni};
+/// "scalar", "AVX2", "AVX-512F", "AVX-512 VNNI": for reports.
+[[nodiscard]] const char* checksum_path_name(ChecksumPath path) noexcept;
 [[nodiscard]] ChecksumPath checksum_path() noexcept;
 [[nodiscard]] bool checksum_path_available(ChecksumPath path) noexcept;
 /// internet_checksum through a given path (which must be available).

@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint32_t seed = size >= 2 ? (std::uint32_t{data[0]} << 8 | data[1]) : 0;
     for (std::size_t off = 0; off < 2 && off <= size; ++off) {
         const std::uint16_t want = textbook(bytes.subspan(off), seed);
-        for (ChecksumPath p : {ChecksumPath::scalar, ChecksumPath::avx2, ChecksumPath::avx512}) {
+        for (ChecksumPath p : kChecksumPaths) {
             if (checksum_path_available(p) && internet_checksum_via(p, bytes.subspan(off), seed) != want) std::abort();
         }
         if (internet_checksum(bytes.subspan(off), seed) != want) std::abort();

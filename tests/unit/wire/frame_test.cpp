@@ -108,14 +108,14 @@ TEST(Checksum, Rfc1071Example) {
 
 std::vector<ChecksumPath> available_paths() {
     std::vector<ChecksumPath> paths;
-    for (ChecksumPath p : {ChecksumPath::scalar, ChecksumPath::avx2, ChecksumPath::avx512}) {
+    for (ChecksumPath p : kChecksumPaths) {
         if (checksum_path_available(p)) paths.push_back(p);
     }
     return paths;
 }
 
-// Every vector path the CPU has (scalar, AVX2, AVX-512) against the RFC's
-// 16-bit loop, every short length, every alignment.
+// Every vector path the CPU has (scalar, AVX2, AVX-512F, AVX-512 VNNI) against
+// the RFC's 16-bit loop, every short length, every alignment.
 TEST(Checksum, EveryPathMatchesTheTextbookLoop) {
     std::vector<std::uint8_t> buf(2100);
     std::uint32_t x = 12345;
@@ -141,20 +141,27 @@ TEST(Checksum, EveryPathMatchesTheTextbookLoop) {
 }  // namespace replicast::wire
 
 // The widest carries: every byte 0xff, lengths that run the vector path many
-// times over (jumbo frames), against the textbook loop.
+// times over (jumbo frames) and past the VNNI path's 64 KiB blocks (where its
+// lane bounds would first break), against the textbook loop.
 TEST(Checksum, AllOnesJumboMatchesTheTextbookLoop) {
     using replicast::wire::ChecksumPath;
-    const std::vector<std::uint8_t> buf(9000, 0xff);
-    for (std::size_t len : {64u, 65u, 1432u, 4097u, 9000u}) {
-        std::uint32_t naive = 0;
-        for (std::size_t i = 0; i < len; i += 2) naive += i + 1 < len ? 0xffffu : 0xff00u;
-        while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
-        EXPECT_EQ(replicast::wire::internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
-        for (ChecksumPath path : {ChecksumPath::scalar, ChecksumPath::avx2, ChecksumPath::avx512}) {
-            if (!replicast::wire::checksum_path_available(path)) continue;
-            EXPECT_EQ(replicast::wire::internet_checksum_via(path, std::span(buf).first(len)),
-                      static_cast<std::uint16_t>(~naive & 0xffff))
-                << "path " << static_cast<int>(path) << " len " << len;
+    std::vector<std::uint8_t> ones(300'000, 0xff);
+    std::vector<std::uint8_t> noise(300'000);
+    std::uint32_t x = 777;
+    for (auto& b : noise) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+    for (const std::vector<std::uint8_t>* data : {&ones, &noise}) {
+        const std::vector<std::uint8_t>& buf = *data;
+        for (std::size_t len : {64u, 65u, 1432u, 4097u, 9000u, 65'535u, 65'536u, 65'601u, 300'000u, 299'999u}) {
+            std::uint64_t naive = 0;  // 64 bits: 150 000 words of 0xffff overflow 32
+            for (std::size_t i = 0; i < len; i += 2) naive += std::uint64_t{buf[i]} << 8 | (i + 1 < len ? buf[i + 1] : 0);
+            while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
+            EXPECT_EQ(replicast::wire::internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
+            for (ChecksumPath path : replicast::wire::kChecksumPaths) {
+                if (!replicast::wire::checksum_path_available(path)) continue;
+                EXPECT_EQ(replicast::wire::internet_checksum_via(path, std::span(buf).first(len)),
+                          static_cast<std::uint16_t>(~naive & 0xffff))
+                    << "path " << static_cast<int>(path) << " len " << len;
+            }
         }
     }
 }
@@ -167,8 +174,8 @@ TEST(Checksum, PicksTheWidestPathTheCpuHas) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2")) widest = ChecksumPath::avx2;
     if (__builtin_cpu_supports("avx512f")) widest = ChecksumPath::avx512;
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) widest = ChecksumPath::avx512_vnni;
 #endif
     EXPECT_EQ(replicast::wire::checksum_path(), widest);
-    std::printf("checksum path in use: %s\n",
-                widest == ChecksumPath::avx512 ? "AVX-512" : widest == ChecksumPath::avx2 ? "AVX2" : "scalar");
+    std::printf("checksum path in use: %s\n", replicast::wire::checksum_path_name(widest));
 }
