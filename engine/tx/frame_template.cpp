@@ -12,11 +12,6 @@ constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeVlan = 0x8100;
 constexpr std::uint8_t kIpProtoUdp = 17;
 constexpr std::uint16_t kDontFragment = 0x4000;
-
-std::uint16_t fold_complement(std::uint32_t sum) noexcept {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<std::uint16_t>(~sum & 0xffff);
-}
 }  // namespace
 
 FrameTemplate::FrameTemplate(const FrameAddressing& a) noexcept {
@@ -50,27 +45,12 @@ FrameTemplate::FrameTemplate(const FrameAddressing& a) noexcept {
     pseudo_sum_ = (a.source_ip >> 16) + (a.source_ip & 0xffff) + (a.group >> 16) + (a.group & 0xffff) + kIpProtoUdp;
 }
 
-void FrameTemplate::write(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
-    std::memcpy(frame, bytes_.data(), size_);
-    std::uint8_t* ip = frame + l2_size();
-    const auto total = static_cast<std::uint16_t>(20 + 8 + udp_payload_len);
-    wire::store_be<std::uint16_t>(ip + 2, total);
-    wire::store_be<std::uint16_t>(ip + 10, fold_complement(ip_sum_ + total));
-    wire::store_be<std::uint16_t>(ip + 24, static_cast<std::uint16_t>(8 + udp_payload_len));
-}
-
 void FrameTemplate::finish_udp_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
     std::uint8_t* udp = frame + l2_size() + 20;
     const std::uint32_t udp_len = 8u + udp_payload_len;
     // The UDP length counts twice: once in the pseudo-header, once in the UDP header (summed with it).
     std::uint16_t c = wire::internet_checksum({udp, udp_len}, pseudo_sum_ + udp_len);
     wire::store_be<std::uint16_t>(udp + 6, c == 0 ? 0xffff : c);  // RFC 768: a computed 0 is sent as all ones
-}
-
-void FrameTemplate::write_udp_pseudo_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
-    std::uint32_t sum = pseudo_sum_ + 8u + udp_payload_len;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    wire::store_be<std::uint16_t>(frame + l2_size() + 20 + 6, static_cast<std::uint16_t>(sum));
 }
 
 }  // namespace replicast::tx

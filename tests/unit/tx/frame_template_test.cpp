@@ -2,6 +2,7 @@
 // parser (an independent check of checksums, DF, TTL, DSCP, MAC and VLAN).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -18,8 +19,11 @@ FrameAddressing lab_addressing(std::uint16_t vlan = 0) {
 }
 
 std::vector<std::uint8_t> frame_with_payload(const FrameTemplate& t, std::size_t n, bool software_udp, std::uint64_t seed) {
-    std::vector<std::uint8_t> f(t.header_size() + n);
+    // write() stores kWriteBytes whatever the payload (the tail is scratch the
+    // replicast header overwrites): the buffer must hold that much.
+    std::vector<std::uint8_t> f(std::max(t.header_size() + n, FrameTemplate::kWriteBytes));
     t.write(f.data(), static_cast<std::uint16_t>(n));
+    f.resize(t.header_size() + n);
     std::mt19937_64 rng(seed);
     for (std::size_t i = t.header_size(); i < f.size(); ++i) f[i] = static_cast<std::uint8_t>(rng());
     if (software_udp) t.finish_udp_checksum(f.data(), static_cast<std::uint16_t>(n));
