@@ -28,6 +28,7 @@
 #include "engine/tx/port.hpp"
 #include "engine/tx/profile.hpp"
 #include "engine/tx/worker.hpp"
+#include "engine/wire/frame.hpp"
 #include "engine/wire/packet.hpp"
 #include "tools/kernel_sender.hpp"
 
@@ -254,6 +255,9 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     wc.inbox = inbox;
     wc.outbox = outbox;
     wc.checksum_offload = a.assume_offload || (port.caps().udp_checksum_offload && port.caps().ipv4_checksum_offload);
+    r.checksums = a.assume_offload        ? "offloaded (assumed)"
+                  : wc.checksum_offload   ? "offloaded to the port"
+                                          : std::string("software (") + wire::checksum_path_name(wire::checksum_path()) + ")";
     tx::TxStreamConfig sc;
     sc.stream_id = 1;
     sc.addressing = {.source_mac = profile.dataplane.source_mac_set ? profile.dataplane.source_mac : port.mac(),

@@ -44,6 +44,7 @@ struct BenchTxResult {
     std::uint64_t packets = 0;
     std::uint64_t ring_full = 0;
     std::uint64_t mbuf_exhausted = 0;
+    std::string checksums;          // who computed them: the port, assumed offload, or software and its path
     // references
     double seal_only_packets_per_s = 0;     // crypto/ sealing one hot buffer: the limit
     double seal_records_packets_per_s = 0;  // crypto/ sealing the chain records the worker is fed

@@ -17,7 +17,7 @@ void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
                 !a.compress ? "prebuilt chains"
                 : a.codec_lcore >= 0 ? "chains built on the control core, deflated on the codec lcore"
                                      : "chains built and deflated on the control core", a.chain_packets,
-                a.assume_offload ? "offloaded (assumed)" : "software");
+                r.checksums.c_str());
     std::printf("  ours (tx worker)   %10.0f packets/s  %7.2f Gbit/s frames  %7.2f Gbit/s on the wire  %10.0f updates/s\n",
                 r.packets_per_s, r.gbit_per_s, r.wire_gbit_per_s, r.updates_per_s);
     if (r.compression_ratio > 0) std::printf("                     deflate ratio %.2f (chain bodies in / records sent)\n", r.compression_ratio);
@@ -49,12 +49,12 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     std::printf("{\"payload\":%u,\"sealed\":%s,\"compress\":%s,\"packets_per_s\":%.0f,\"gbit_per_s\":%.3f,"
                 "\"wire_gbit_per_s\":%.3f,\"updates_per_s\":%.0f,\"packets\":%llu,\"seal_only_packets_per_s\":%.0f,\"seal_records_packets_per_s\":%.0f,"
                 "\"kernel_packets_per_s\":%.0f,\"rate_mbps\":%llu,\"achieved_mbps\":%.2f,\"gap_p50_ns\":%.0f,"
-                "\"gap_p99_ns\":%.0f,\"gap_max_ns\":%.0f,\"ring_full\":%llu,\"mbuf_exhausted\":%llu}\n",
+                "\"gap_p99_ns\":%.0f,\"gap_max_ns\":%.0f,\"ring_full\":%llu,\"mbuf_exhausted\":%llu,\"checksums\":\"%s\"}\n",
                 a.payload, a.sealed ? "true" : "false", a.compress ? "true" : "false", r.packets_per_s, r.gbit_per_s,
                 r.wire_gbit_per_s, r.updates_per_s, static_cast<unsigned long long>(r.packets), r.seal_only_packets_per_s, r.seal_records_packets_per_s,
                 r.kernel_packets_per_s, static_cast<unsigned long long>(a.rate_mbps), r.achieved_mbps, r.gap_p50_ns,
                 r.gap_p99_ns, r.gap_max_ns, static_cast<unsigned long long>(r.ring_full),
-                static_cast<unsigned long long>(r.mbuf_exhausted));
+                static_cast<unsigned long long>(r.mbuf_exhausted), r.checksums.c_str());
 }
 
 }  // namespace
