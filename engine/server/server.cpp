@@ -252,12 +252,28 @@ bool Server::reap() {
                 if (s == nullptr) continue;  // cannot happen: every message names one of the worker's streams
                 if (m->last_seq > s->highest_seq) s->highest_seq = m->last_seq;
                 if (m->kind == tx::TxMessage::Kind::key_change) {
-                    // Switched: the old epochs' packets are all out.
+                    if (!m->switched) {  // superseded, or handed back unsent at stop: the old key still seals
+                        s->key_change_pending = false;
+                        continue;
+                    }
+                    // Switched: the worker jumped its sequence to first_seq, and
+                    // packets no message reports (heartbeats, announcements) go
+                    // on from there, so the persisted watermark must count from it.
+                    s->highest_seq = std::max(s->highest_seq, m->first_seq);
+                    // The old epochs' packets are all out.
                     s->epoch = m->next_epoch;
                     s->keys->retire_older_than(m->next_epoch);
                     s->key_change_pending = false;
                     s->stats.key_epoch.store(s->epoch, std::memory_order_relaxed);
                     s->stats.key_switches.fetch_add(1, std::memory_order_relaxed);
+                    continue;
+                }
+                if (m->dropped) {
+                    // Stopped while the port did not drain: not multicast, so
+                    // multicast_lsn stays and the next start sends it again.
+                    spdlog::warn("stream {} ({}): LSNs {}..{} not sent: the port stopped taking frames while stopping",
+                                 s->stream_id, s->db, m->first_lsn, m->first_lsn + m->update_count - 1);
+                    w.free_jobs.push_back(m->tag);
                     continue;
                 }
                 s->multicast_lsn = m->first_lsn + m->update_count - 1;
@@ -389,9 +405,11 @@ void Server::persist(Stream& s, bool exact) {
 void Server::log_stats() {
     for (std::size_t wi = 0; wi < workers_.size(); ++wi) {
         const tx::TxCounters& c = workers_[wi]->tx->counters();
-        spdlog::info("lcore {}: packets={} bytes={} chains={} updates={} heartbeats={} ring_full={} mbuf_exhausted={} seal_errors={}",
+        spdlog::info("lcore {}: packets={} bytes={} chains={} updates={} heartbeats={} ring_full={} mbuf_exhausted={} seal_errors={} "
+                     "dropped_at_stop={}",
                      workers_[wi]->lcore, c.packets.load(), c.bytes.load(), c.chains.load(), c.updates.load(),
-                     c.heartbeats.load(), c.tx_ring_full.load(), c.mbuf_exhausted.load(), c.seal_errors.load());
+                     c.heartbeats.load(), c.tx_ring_full.load(), c.mbuf_exhausted.load(), c.seal_errors.load(),
+                     c.dropped_at_stop.load());
     }
     for (const auto& s : streams_) {
         spdlog::info("stream {} ({}): multicast_lsn={} last_lsn={} chains={} updates={} body_bytes={} record_bytes={} epoch={}",

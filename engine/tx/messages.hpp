@@ -37,6 +37,8 @@ struct TxMessage {
     // filled in by the worker before the message goes back
     std::uint64_t first_seq = 0;  // chain: its packets' packet_seq range; key_change: first_seq announced
     std::uint64_t last_seq = 0;
+    bool switched = false;        // key_change: the worker seals with next_key now (false: superseded or never switched)
+    bool dropped = false;         // chain: not (wholly) handed to the port: stopped while the port did not drain
 };
 
 }  // namespace replicast::tx

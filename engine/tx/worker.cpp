@@ -92,12 +92,13 @@ void TxWorker::switch_key(Stream& s) noexcept {
     if (s.seq < s.pending_key->first_seq) s.seq = s.pending_key->first_seq;
     s.epoch = s.pending_key->next_epoch;
     s.key = s.pending_key->next_key;
+    s.pending_key->switched = true;
     finish_message(s.pending_key);
     s.pending_key = nullptr;
     counters_.key_switches.fetch_add(1, std::memory_order_relaxed);
 }
 
-void TxWorker::flush_pending() noexcept {
+void TxWorker::flush_pending(std::uint64_t now) noexcept {
     const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, pending_.data(),
                                                 static_cast<std::uint16_t>(pending_count_));
     if (sent < pending_count_) {
@@ -105,6 +106,29 @@ void TxWorker::flush_pending() noexcept {
         std::memmove(pending_.data(), pending_.data() + sent, (pending_count_ - sent) * sizeof(rte_mbuf*));
     }
     pending_count_ -= sent;
+    if (sent > 0 || pending_count_ == 0) {
+        stalled_since_ = pending_count_ == 0 ? 0 : now;
+    } else if (stalled_since_ == 0) {
+        stalled_since_ = now;
+    }
+}
+
+void TxWorker::abandon_at_stop() noexcept {
+    counters_.dropped_at_stop.fetch_add(pending_count_, std::memory_order_relaxed);
+    rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
+    pending_count_ = 0;
+    stalled_since_ = 0;
+    auto give_back = [this](TxMessage* m) {
+        if (m->kind == TxMessage::Kind::chain) m->dropped = true;  // key changes go back unswitched
+        finish_message(m);
+    };
+    if (current_ != nullptr) {
+        give_back(current_);
+        current_ = nullptr;
+    }
+    for (; queued_count_ > 0; --queued_count_) give_back(queued_[queued_head_++]);
+    void* m = nullptr;
+    while (rte_ring_sc_dequeue(config_.inbox, &m) == 0) give_back(static_cast<TxMessage*>(m));
 }
 
 void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
@@ -181,6 +205,9 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
             rte_pktmbuf_free_bulk(mbufs, n);
             s.seq += n;
             current_->last_seq = s.seq - 1;
+            // The server counts the chain as multicast; heartbeats must then
+            // name its last LSN, or receivers would never learn of the loss.
+            s.last_lsn = current_->first_lsn + current_->update_count - 1;
             finish_message(current_);
             current_ = nullptr;
             return;
@@ -258,14 +285,14 @@ void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
     m->data_len = static_cast<std::uint16_t>(s.frame.header_size() + udp_len);
     m->pkt_len = m->data_len;
     s.frame.finish_udp_checksum(data, udp_len);
-    const std::uint32_t wire_bytes = pace::on_wire_bytes(m->data_len);
-    s.pacer.on_sent(now, wire_bytes, true, len);
+    const std::uint16_t frame_len = m->data_len;  // the mbuf is the driver's once it takes it
+    s.pacer.on_sent(now, pace::on_wire_bytes(frame_len), true, len);
     if (rte_eth_tx_burst(config_.port, config_.queue, &m, 1) != 1) {
         counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
         pending_[pending_count_++] = m;
     }
     counters_.packets.fetch_add(1, std::memory_order_relaxed);
-    counters_.bytes.fetch_add(m->data_len, std::memory_order_relaxed);
+    counters_.bytes.fetch_add(frame_len, std::memory_order_relaxed);
     ++s.seq;
     s.last_tx_tsc = now;
 }
@@ -307,7 +334,13 @@ int TxWorker::run() noexcept {
     for (;;) {
         const std::uint64_t now = rte_rdtsc();
         if (pending_count_ > 0) {
-            flush_pending();
+            flush_pending(now);
+            // Stopping, and the port has taken nothing for a second: it will
+            // not drain what is queued (link down), and the stop must not hang.
+            if (stalled_since_ != 0 && now - stalled_since_ >= tsc_hz_ && stop_.load(std::memory_order_acquire)) {
+                abandon_at_stop();
+                break;
+            }
         }
         if (current_ == nullptr) {
             // Between chains, even under constant load: heartbeats (at least
@@ -341,10 +374,10 @@ int TxWorker::run() noexcept {
     // A port that never drains (link down) must not hold the stop forever.
     const std::uint64_t give_up = rte_rdtsc() + tsc_hz_;
     while (pending_count_ > 0 && rte_rdtsc() < give_up) {
-        flush_pending();
+        flush_pending(rte_rdtsc());
     }
     if (pending_count_ > 0) {
-        counters_.tx_ring_full.fetch_add(pending_count_, std::memory_order_relaxed);
+        counters_.dropped_at_stop.fetch_add(pending_count_, std::memory_order_relaxed);
         rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
         pending_count_ = 0;
     }

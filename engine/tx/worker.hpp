@@ -62,6 +62,7 @@ struct alignas(64) TxCounters {
     std::atomic<std::uint64_t> mbuf_exhausted{0};    // rte_pktmbuf_alloc_bulk failed: retried next turn
     std::atomic<std::uint64_t> seal_errors{0};
     std::atomic<std::uint64_t> pacing_waits{0};      // loop turns where the next packet was not due yet
+    std::atomic<std::uint64_t> dropped_at_stop{0};   // frames freed unsent: stopping, the port took nothing for 1 s
 };
 
 struct TxWorkerConfig {
@@ -79,7 +80,10 @@ public:
     /// Throws std::runtime_error (from GcmEngine) if ipsec-mb cannot initialise.
     explicit TxWorker(TxWorkerConfig config);
 
-    /// The loop; returns when stop() was called and every message was sent.
+    /// The loop; returns when stop() was called and every message was sent, or,
+    /// once stopping, when the port has taken nothing for a second (link down):
+    /// then what is left is freed and counted (dropped_at_stop), and chains not
+    /// wholly sent go back marked `dropped`, so the server does not count them.
     /// Run it on the worker lcore: rte_eal_remote_launch(&TxWorker::launch, worker, lcore).
     int run() noexcept;
     static int launch(void* self) noexcept { return static_cast<TxWorker*>(self)->run(); }
@@ -114,7 +118,8 @@ private:
     void between_chains(std::uint64_t now) noexcept;
     void send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
                       std::uint64_t now) noexcept;
-    void flush_pending() noexcept;
+    void flush_pending(std::uint64_t now) noexcept;
+    void abandon_at_stop() noexcept;
     void switch_key(Stream& s) noexcept;
     void finish_message(TxMessage* m) noexcept;
     std::uint64_t ns_to_tsc(std::uint64_t ns) const noexcept;
@@ -143,6 +148,7 @@ private:
     // Frames rte_eth_tx_burst refused, sent first on the next turn.
     std::array<rte_mbuf*, kBurst> pending_{};
     unsigned pending_count_ = 0;
+    std::uint64_t stalled_since_ = 0;  // TSC of the first refused offer since the port last took a frame; 0: not stalled
 };
 
 }  // namespace replicast::tx

@@ -12,7 +12,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -28,39 +27,15 @@
 #include "engine/tx/worker.hpp"
 #include "engine/wire/frame.hpp"
 #include "engine/wire/packet.hpp"
+#include "ring_port.hpp"
 
 namespace replicast::tx {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-PmdProfile ring_profile() {
-    const std::string text = R"(
-description = "tx ring full test"
-[eal]
-lcores = "0,1"
-memory = "no-huge"
-memory_mb = 256
-file_prefix = "replicast-ringtest-)" + std::to_string(getpid()) + R"("
-vdevs = ["net_ring0"]
-[port]
-name = "net_ring0"
-tx_descriptors = 512
-mtu = 1500
-checksum_offload = "off"
-mbufs = 8191
-mbuf_cache = 256
-[dataplane]
-source_ip = "10.77.0.1"
-source_mac = "02:00:00:00:00:01"
-[workers]
-tx_lcores = [1]
-)";
-    return parse_profile(text, "tx_ring_full_test");
-}
-
 TEST(TxRingFull, RefusedPacketsAreRetriedNeverLostOrRepeated) {
-    const PmdProfile profile = ring_profile();
+    const PmdProfile profile = test_port::ring_profile("ringtest");
     Eal eal(profile, {.force_no_huge = true});
     Port port(profile, 1);
 

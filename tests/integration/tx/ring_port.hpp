@@ -1,0 +1,39 @@
+// A DPDK net_ring port for tx worker tests: its tx and rx share one ring that
+// nobody drains unless the test does, so "the port refuses frames" is certain.
+#pragma once
+
+#include <unistd.h>
+
+#include <string>
+
+#include "engine/tx/profile.hpp"
+
+namespace replicast::tx::test_port {
+
+/// One EAL per process: `name` keeps concurrent test processes' files apart.
+inline PmdProfile ring_profile(const std::string& name) {
+    const std::string text = R"(
+description = "tx test on net_ring"
+[eal]
+lcores = "0,1"
+memory = "no-huge"
+memory_mb = 256
+file_prefix = "replicast-)" + name + "-" + std::to_string(getpid()) + R"("
+vdevs = ["net_ring0"]
+[port]
+name = "net_ring0"
+tx_descriptors = 512
+mtu = 1500
+checksum_offload = "off"
+mbufs = 8191
+mbuf_cache = 256
+[dataplane]
+source_ip = "10.77.0.1"
+source_mac = "02:00:00:00:00:01"
+[workers]
+tx_lcores = [1]
+)";
+    return parse_profile(text, name);
+}
+
+}  // namespace replicast::tx::test_port
