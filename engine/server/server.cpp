@@ -84,16 +84,27 @@ Server::Server(ServerConfig config, ServerOptions options)
         workers_.push_back(std::move(w));
     }
     open_streams();
-    start_workers();
+    try {
+        start_workers();
+    } catch (...) {
+        // A constructor that throws gets no destructor: stop the lcores already
+        // launched before the members they use (port, EAL) are destroyed.
+        release_workers();
+        throw;
+    }
 }
 
-Server::~Server() {
+Server::~Server() { release_workers(); }
+
+void Server::release_workers() noexcept {
     stop_workers();
     for (auto& w : workers_) {
         rte_ring_free(w->inbox);
         rte_ring_free(w->outbox);
+        w->inbox = w->outbox = nullptr;
     }
     rte_ring_free(codec_ring_);
+    codec_ring_ = nullptr;
 }
 
 std::uint32_t Server::make_key(Stream& s, std::uint32_t epoch) {

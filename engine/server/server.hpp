@@ -88,6 +88,7 @@ private:
     void persist(Stream& s, bool exact);
     void log_stats();
     void stop_workers();
+    void release_workers() noexcept;  // stop_workers, then free the rings: the destructor, or a failed start
     std::uint32_t make_key(Stream& s, std::uint32_t epoch);
 
     ServerConfig config_;

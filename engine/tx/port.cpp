@@ -63,6 +63,10 @@ Port::Port(const PmdProfile& p, std::uint16_t queues) : queues_(queues) {
     }
 
     if (int rc = rte_eth_dev_configure(id_, queues, queues, &conf); rc != 0) fail(p, "configure", rc);
+    // -ENOTSUP comes from the PMDs without an MTU at all (net_null, net_pcap,
+    // net_ring), which carry frames of any size; every PMD with a real link
+    // (af_packet, tap, i40e, mlx5, virtio) implements mtu_set and fails here
+    // if the MTU cannot be had.
     if (int rc = rte_eth_dev_set_mtu(id_, p.port.mtu); rc != 0 && rc != -ENOTSUP) {
         fail(p, "set MTU " + std::to_string(p.port.mtu), rc);
     }
