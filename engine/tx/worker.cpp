@@ -16,6 +16,7 @@ namespace replicast::tx {
 namespace {
 
 constexpr std::uint64_t kOncePerSecondNs = 1'000'000'000;
+constexpr std::uint64_t kControlCheckNs = 1'000'000;  // other streams' control work during a chain: every 1 ms
 
 std::uint64_t realtime_ns() noexcept {
     timespec ts{};
@@ -81,6 +82,7 @@ void TxWorker::take_messages() noexcept {
                                           : std::uint64_t{1} << 32;
         m->first_seq = s.seq + reserve;
         s.pending_key = m;
+        s.announcements = 0;
         s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
         s.next_announce_tsc = now;
     }
@@ -250,20 +252,20 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     }
 }
 
-void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
+bool TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
                             std::uint64_t now) noexcept {
     if (pending_count_ == kBurst) {
         // The port refused a whole burst: this control packet would have
         // nowhere to wait. Counted; the next heartbeat carries the same news.
         counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return false;
     }
     const bool sealed = s.epoch != 0;
     const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(len, sealed));
     rte_mbuf* m = nullptr;
     if (rte_pktmbuf_alloc_bulk(config_.pool, &m, 1) != 0) {
         counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return false;
     }
     auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
     s.frame.write(data, udp_len);
@@ -277,7 +279,7 @@ void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
         if (gcm_.seal_burst(std::span(&op, 1)) != 1) {
             counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
             rte_pktmbuf_free(m);
-            return;
+            return false;
         }
     } else {
         std::memcpy(hdr + wire::kHeaderSize, payload, len);
@@ -295,23 +297,34 @@ void TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
     counters_.bytes.fetch_add(frame_len, std::memory_order_relaxed);
     ++s.seq;
     s.last_tx_tsc = now;
+    return true;
 }
 
-void TxWorker::between_chains(std::uint64_t now) noexcept {
+void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
     for (Stream& s : streams_) {
         if (pending_count_ > 0) {
             return;  // the port is busy: control packets wait too
         }
+        if (&s == busy) {
+            continue;  // a control packet would take a packet_seq inside its chain and break it
+        }
         if (s.pending_key != nullptr) {
-            if (now >= s.next_announce_tsc && now < s.switch_tsc && s.seq < s.pending_key->first_seq) {
+            // PROTOCOL.md 1.5: announced before the switch. A long chain on this
+            // stream can hold announcements past switch_tsc; then the first one
+            // still goes out, and receivers get the whole window from it.
+            const bool late = now >= s.switch_tsc;
+            if (now >= s.next_announce_tsc && (!late || s.announcements == 0) && s.seq < s.pending_key->first_seq) {
                 std::uint8_t payload[wire::kKeyChangeSize];
                 wire::encode_key_change({.next_epoch = s.pending_key->next_epoch, .first_seq = s.pending_key->first_seq},
                                         payload);
-                send_control(s, wire::flags::kKeyChange | wire::flags::kOic, payload, sizeof payload, now);
-                counters_.key_announcements.fetch_add(1, std::memory_order_relaxed);
+                if (send_control(s, wire::flags::kKeyChange | wire::flags::kOic, payload, sizeof payload, now)) {
+                    ++s.announcements;
+                    counters_.key_announcements.fetch_add(1, std::memory_order_relaxed);
+                    if (late) s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
+                }
                 s.next_announce_tsc = now + ns_to_tsc(s.config.key_announce_every_ns);
             }
-            if (now >= s.switch_tsc) {
+            if (now >= s.switch_tsc && (s.announcements > 0 || s.seq >= s.pending_key->first_seq)) {
                 switch_key(s);
             }
         }
@@ -320,9 +333,10 @@ void TxWorker::between_chains(std::uint64_t now) noexcept {
             now - s.last_heartbeat_tsc >= ns_to_tsc(kOncePerSecondNs)) {
             std::uint8_t payload[wire::kHeartbeatSize];
             wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
-            send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now);
+            if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
+                counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+            }
             s.last_heartbeat_tsc = now;
-            counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
         }
     }
 }
@@ -345,12 +359,18 @@ int TxWorker::run() noexcept {
         if (current_ == nullptr) {
             // Between chains, even under constant load: heartbeats (at least
             // once a second), key announcements and switches.
-            between_chains(now);
+            between_chains(now, nullptr);
             take_messages();
         }
         if (current_ != nullptr) {
             if (pending_count_ == 0) {
                 send_chain_packets(now);
+            }
+            // The other streams' heartbeats and announcements do not wait for
+            // this chain: a paced chain of megabytes takes seconds.
+            if (current_ != nullptr && streams_.size() > 1 && now >= next_control_tsc_) {
+                between_chains(now, &streams_[current_->stream]);
+                next_control_tsc_ = now + ns_to_tsc(kControlCheckNs);
             }
             continue;
         }

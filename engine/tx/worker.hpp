@@ -109,14 +109,18 @@ private:
         std::uint64_t last_heartbeat_tsc = 0;
         // key change in progress
         TxMessage* pending_key = nullptr;
+        unsigned announcements = 0;  // of pending_key so far
         std::uint64_t switch_tsc = 0;
         std::uint64_t next_announce_tsc = 0;
     };
 
     void take_messages() noexcept;
     void send_chain_packets(std::uint64_t now) noexcept;
-    void between_chains(std::uint64_t now) noexcept;
-    void send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
+    /// Heartbeats, key announcements and switches of every stream but `busy`
+    /// (the one whose chain is in progress, or none).
+    void between_chains(std::uint64_t now, const Stream* busy) noexcept;
+    /// @return whether the packet was built and handed over (or queued to retry).
+    bool send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,
                       std::uint64_t now) noexcept;
     void flush_pending(std::uint64_t now) noexcept;
     void abandon_at_stop() noexcept;
@@ -148,6 +152,7 @@ private:
     // Frames rte_eth_tx_burst refused, sent first on the next turn.
     std::array<rte_mbuf*, kBurst> pending_{};
     unsigned pending_count_ = 0;
+    std::uint64_t next_control_tsc_ = 0;  // next look at the other streams' control work during a chain
     std::uint64_t stalled_since_ = 0;  // TSC of the first refused offer since the port last took a frame; 0: not stalled
 };
 
