@@ -249,8 +249,7 @@ void BM_OpenReassemble(benchmark::State& state) {
         engine.open_burst(std::span(ops.data(), n));
         bool complete = false;
         for (std::size_t i = 0; i < n; ++i) {
-            if (!ops[i].ok) continue;
-            window.commit(views[i].header.packet_seq);
+            if (!ops[i].ok || !window.commit(views[i].header.packet_seq)) continue;
             complete |= reassembler.on_data(views[i].header, views[i].position,
                                             std::span(plain[i].data(), views[i].payload.size())) ==
                         chain::Reassembler::Event::chain;
@@ -298,14 +297,14 @@ void BM_OpenReassembleInPlace(benchmark::State& state) {
         engine.open_burst(std::span(ops.data(), n));
         bool complete = false;
         for (std::size_t i = 0; i < n; ++i) {
+            const bool accepted = ops[i].ok && window.commit(views[i].header.packet_seq);
             chain::Reassembler::Event e = chain::Reassembler::Event::none;
             if (slotted[i]) {
-                e = reassembler.commit(views[i].header, views[i].position, ops[i].ok);
-            } else if (ops[i].ok) {
+                e = reassembler.commit(views[i].header, views[i].position, accepted);
+            } else if (accepted) {
                 e = reassembler.on_data(views[i].header, views[i].position,
                                         std::span(scratch[i].data(), views[i].payload.size()));
             }
-            if (ops[i].ok) window.commit(views[i].header.packet_seq);
             complete |= e == chain::Reassembler::Event::chain;
         }
         if (!complete) state.SkipWithError("chain did not reassemble");

@@ -74,7 +74,10 @@ void Reassembler::begin_burst() noexcept {
 }
 
 std::span<std::uint8_t> Reassembler::reserve(const wire::PacketHeader& h, wire::ChainPosition position) {
-    if (no_more_slots_ || slots_ == kMaxSlots) {
+    if (no_more_slots_ || slots_ == kMaxSlots || h.payload_len == 0) {
+        // (An empty payload would get an empty slot, which the recipe reads as
+        // "copy path": its commit() would never come and the later ones would
+        // take their predecessors' slots. Copy path for it and the rest.)
         no_more_slots_ = true;
         return {};
     }

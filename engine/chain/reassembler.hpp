@@ -49,7 +49,9 @@ enum class DropReason : std::uint8_t {
 [[nodiscard]] std::string_view describe(DropReason r) noexcept;
 
 struct ReassemblerConfig {
-    std::size_t max_record_bytes = 64u << 20;      // gathered record (compressed)
+    // gathered record as carried: the 16-byte head plus the largest body the
+    // builder makes (stored plain when deflate does not shrink it)
+    std::size_t max_record_bytes = wire::kChainRecordHeadSize + wire::kMaxBodyLen;
     std::uint32_t max_body_bytes = wire::kMaxBodyLen;  // after decompression
 };
 
@@ -94,11 +96,14 @@ public:
     // (bench_chain: that copy is 16 % of the receive path's cycles).
     //
     //   begin_burst();
-    //   for each datagram, in arrival order: slot = reserve(header, position)
+    //   for each datagram, in arrival order, if window.check(seq) is fresh:
+    //     slot = reserve(header, position)
     //     (open into the slot, or into a scratch buffer when it is empty)
     //   open the burst
-    //   for each datagram, in arrival order: commit(header, position, authentic)
-    //     if it had a slot, else on_data(header, position, scratch) if authentic
+    //   for each datagram, in arrival order: accepted = opened && window.commit(seq)
+    //     commit(header, position, accepted) if it had a slot,
+    //     else on_data(header, position, scratch) if accepted
+    //   (window.commit refuses a second copy of a seq within the burst: a replay.)
     //
     // Slots are predictions; commit() runs the same rules as on_data() and
     // places the bytes only when they extend the chain, so a wrong guess (a

@@ -3,6 +3,12 @@
 // or a packet older than the window, is refused before any time is spent
 // decrypting it. check() looks, commit() records: commit only after the packet
 // opened, so a forged packet cannot burn a sequence number of a real one.
+//
+// A receiver checks a whole burst before opening it, so two copies of one
+// packet_seq in the same burst (an injected replay lands in the same recvmmsg
+// batch as the original) both pass check(). commit() therefore checks again
+// and refuses the second: only a packet whose commit() returned true may reach
+// the reassembler.
 #pragma once
 
 #include <array>
@@ -30,8 +36,14 @@ public:
         return test_bit(seq) ? Verdict::duplicate : Verdict::fresh;
     }
 
-    /// Records `seq` as accepted. `seq` must have been checked fresh.
-    void commit(std::uint64_t seq) noexcept {
+    /// Records `seq` as accepted, once it opened.
+    /// @return false, recording nothing, when `seq` is no longer fresh (a copy
+    ///         committed earlier in the same burst, or slid out of the window):
+    ///         the packet must then be dropped as a duplicate.
+    [[nodiscard]] bool commit(std::uint64_t seq) noexcept {
+        if (check(seq) != Verdict::fresh) {
+            return false;
+        }
         if (seq > highest_ + 1) {
             slide_past_gap(seq);
         }
@@ -39,6 +51,7 @@ public:
             highest_ = seq;  // the slot seq takes over is set below, whatever it held
         }
         set_bit(seq);
+        return true;
     }
 
     [[nodiscard]] std::uint64_t highest() const noexcept { return highest_; }

@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::span<const std::uint8_t> payload(data + at, std::min(len, size - at));
         at += payload.size();
         if (window.check(seq) != chain::ReplayWindow::Verdict::fresh) continue;
-        window.commit(seq);
+        if (!window.commit(seq)) std::abort();  // fresh a moment ago: nothing else committed it
         Packet p;
         p.control = (kind & 0x80) != 0;
         p.forged = (kind & 0x20) != 0;

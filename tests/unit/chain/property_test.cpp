@@ -111,7 +111,7 @@ void run(std::uint64_t seed, const ChannelConfig& channel, int chains, std::size
             continue;  // fails to open: never reaches the reassembler nor the replay window
         }
         const Reassembler::Event event = reassembler.on_data(p->header, p->position, p->payload);
-        window.commit(p->header.packet_seq);
+        ASSERT_TRUE(window.commit(p->header.packet_seq));
         accepted.push_back(p);
         if (p->position == wire::ChainPosition::first || p->position == wire::ChainPosition::only) ++started;
         if (event != Reassembler::Event::chain) continue;

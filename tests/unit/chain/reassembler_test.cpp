@@ -256,28 +256,119 @@ TEST(ReplayWindow, RefusesDuplicatesAndTheTooOld) {
     using V = ReplayWindow::Verdict;
     EXPECT_EQ(w.check(0), V::too_old);
     EXPECT_EQ(w.check(1), V::fresh);
-    w.commit(1);
+    EXPECT_TRUE(w.commit(1));
     EXPECT_EQ(w.check(1), V::duplicate);
-    w.commit(5);
+    EXPECT_TRUE(w.commit(5));
     EXPECT_EQ(w.check(3), V::fresh) << "late but inside the window";
-    w.commit(3);
+    EXPECT_TRUE(w.commit(3));
     EXPECT_EQ(w.check(3), V::duplicate);
     EXPECT_EQ(w.check(5), V::duplicate);
-    w.commit(5 + ReplayWindow::kWindow);
+    EXPECT_TRUE(w.commit(5 + ReplayWindow::kWindow));
     EXPECT_EQ(w.check(5), V::too_old);
     EXPECT_EQ(w.check(6), V::fresh) << "6 is inside the window and was never seen";
     EXPECT_EQ(w.check(5 + ReplayWindow::kWindow), V::duplicate);
-    w.commit(100000);
+    EXPECT_TRUE(w.commit(100000));
     EXPECT_EQ(w.check(100000 - ReplayWindow::kWindow + 1), V::fresh) << "a jump clears the bitmap";
     EXPECT_EQ(w.check(100000 - ReplayWindow::kWindow), V::too_old);
 }
 
 TEST(ReplayWindow, SlidingReusesSlotsCorrectly) {
     ReplayWindow w;
-    for (std::uint64_t s = 1; s <= 5000; s += 2) w.commit(s);  // odd only
+    for (std::uint64_t s = 1; s <= 5000; s += 2) ASSERT_TRUE(w.commit(s));  // odd only
     for (std::uint64_t s = 5000 - ReplayWindow::kWindow + 2; s < 5000; ++s) {
         EXPECT_EQ(w.check(s), s % 2 ? ReplayWindow::Verdict::duplicate : ReplayWindow::Verdict::fresh) << s;
     }
+}
+
+// Two copies of one packet_seq in one burst (a replay injected next to the
+// original) both pass check(), which runs before the burst is opened; the
+// second commit() must refuse, and a receive loop that follows the recipe in
+// reassembler.hpp then hands the chain out once.
+TEST(ReplayWindow, ASecondCopyInTheSameBurstIsRefusedAtCommit) {
+    ReplayWindow w;
+    EXPECT_TRUE(w.commit(6));
+    EXPECT_EQ(w.check(7), ReplayWindow::Verdict::fresh);
+    EXPECT_EQ(w.check(7), ReplayWindow::Verdict::fresh) << "check() only looks";
+    EXPECT_TRUE(w.commit(7));
+    EXPECT_FALSE(w.commit(7)) << "the copy was recorded twice";
+    EXPECT_FALSE(w.commit(6));
+}
+
+TEST(ReplayWindow, AReplayedOnlyPacketInTheSameBurstGivesOneChain) {
+    const std::vector<Pkt> oic = chain_packets(1, 3, 10, 1432);
+    ASSERT_EQ(oic.size(), 1u);
+    const std::vector<Pkt> burst = {oic[0], oic[0]};  // the original and its replay
+    ReplayWindow window;
+    Reassembler r;
+    r.begin_burst();
+    std::vector<bool> checked;
+    std::vector<std::span<std::uint8_t>> slots;
+    for (const Pkt& p : burst) {
+        checked.push_back(window.check(p.header.packet_seq) == ReplayWindow::Verdict::fresh);
+        slots.push_back(checked.back() ? r.reserve(p.header, p.position) : std::span<std::uint8_t>{});
+    }
+    ASSERT_TRUE(checked[0] && checked[1]) << "the test needs both copies past check()";
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+        if (!slots[i].empty()) std::copy(burst[i].payload.begin(), burst[i].payload.end(), slots[i].begin());  // "open"
+    }
+    std::size_t chains = 0;
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+        const bool accepted = window.commit(burst[i].header.packet_seq);
+        Event e = Event::none;
+        if (!slots[i].empty()) {
+            e = r.commit(burst[i].header, burst[i].position, accepted);
+        } else if (accepted) {
+            e = feed(r, burst[i]);
+        }
+        chains += e == Event::chain ? 1 : 0;
+    }
+    EXPECT_EQ(chains, 1u) << "the replayed chain was handed out twice";
+    EXPECT_EQ(r.counters().chains, 1u);
+}
+
+// A packet with an empty payload inside a burst (the sender never makes one,
+// but a receiver must not depend on that): the in-place path gives exactly
+// what the copy path gives, for it and for every packet after it.
+TEST(Reassembler, AnEmptyPayloadInABurstKeepsSlotsAndCommitsPaired) {
+    std::vector<Pkt> pkts = chain_packets(1, 6, 1, 50);
+    ASSERT_GE(pkts.size(), 4u);
+    Pkt empty = pkts[1];
+    empty.header.payload_len = 0;
+    empty.payload.clear();
+    pkts.insert(pkts.begin() + 1, empty);
+    for (std::size_t i = 0; i < pkts.size(); ++i) pkts[i].header.packet_seq = 1 + i;
+    Reassembler copy, in_place;
+    std::vector<Event> expected;
+    for (const Pkt& p : pkts) expected.push_back(feed(copy, p));
+    ASSERT_EQ(expected.back(), Event::chain) << "the copy path should take the empty MIC";
+    EXPECT_EQ(burst_in_place(in_place, pkts), expected);
+    ASSERT_EQ(in_place.counters().chains, 1u);
+    EXPECT_EQ(std::vector<std::uint8_t>(in_place.chain().body.begin(), in_place.chain().body.end()),
+              std::vector<std::uint8_t>(copy.chain().body.begin(), copy.chain().body.end()));
+}
+
+// The largest body the builder makes (64 MiB, sent plain) fits the default
+// receiver: the record is that plus its 16-byte head.
+TEST(Reassembler, TheLargestChainTheBuilderMakesFitsTheDefaults) {
+    ChainBuilder b({.compress = false});
+    b.begin(1);
+    const std::vector<std::uint8_t> value(wire::kMaxBodyLen / 4 - 9 - 2, 0x61);
+    for (const char* k : {"k0", "k1", "k2", "k3"}) {
+        ASSERT_EQ(b.add({.op = wire::Op::put, .key = testing::bytes_of(k), .value = value}), wire::WireError::ok);
+    }
+    ASSERT_EQ(b.body_size(), wire::kMaxBodyLen);
+    const BuiltChain c = b.finish();
+    Reassembler r;
+    Event last = Event::none;
+    const std::size_t n = segment_count(c.record.size(), 1432);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Segment s = segment(c.record, 1432, i, n);
+        last = r.on_data({.flags = wire::position_flags(s.position), .stream_id = 1, .packet_seq = 1 + i, .key_epoch = 1,
+                          .comp_alg = c.comp_alg, .payload_len = static_cast<std::uint16_t>(s.payload.size())},
+                         s.position, s.payload);
+    }
+    EXPECT_EQ(last, Event::chain) << "dropped: " << describe(r.last_drop());
+    EXPECT_EQ(r.counters().dropped_total(), 0u);
 }
 
 }  // namespace

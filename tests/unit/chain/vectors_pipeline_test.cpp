@@ -45,7 +45,7 @@ TEST(VectorPipeline, EveryCaseComesOutAsStated) {
             if (v.header.sealed()) {
                 ASSERT_TRUE(crypto::open_packet(engine, *key, v, plain));
             }
-            window.commit(v.header.packet_seq);
+            ASSERT_TRUE(window.commit(v.header.packet_seq));
             switch (v.kind) {
             case wire::PacketKind::heartbeat: {
                 wire::Heartbeat hb;
