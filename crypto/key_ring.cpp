@@ -50,6 +50,17 @@ const GcmKey* KeyRing::find(std::uint32_t epoch) const noexcept {
     return nullptr;
 }
 
+bool KeyRing::remove(std::uint32_t epoch) noexcept {
+    for (Slot& s : slots_) {
+        if (s.key && s.epoch == epoch) {
+            s.key.reset();
+            s.epoch = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 void KeyRing::retire_older_than(std::uint32_t epoch) noexcept {
     for (Slot& s : slots_) {
         if (s.key && s.epoch < epoch) {

@@ -39,6 +39,12 @@ public:
     /// to those keys dangle afterwards.
     void retire_older_than(std::uint32_t epoch) noexcept;
 
+    /// Drops (and zeroises) the key of `epoch` alone: one added but never
+    /// handed out (the server's key change could not be posted), so that it
+    /// does not take a slot that the oldest epoch, still sealing, needs.
+    /// @return whether `epoch` was there.
+    bool remove(std::uint32_t epoch) noexcept;
+
     [[nodiscard]] std::size_t size() const noexcept;
     [[nodiscard]] std::uint32_t newest_epoch() const noexcept;
 

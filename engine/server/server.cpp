@@ -110,6 +110,7 @@ void Server::release_workers() noexcept {
 std::uint32_t Server::make_key(Stream& s, std::uint32_t epoch) {
     const crypto::Key key = crypto::generate_key();
     s.keys->add(epoch, key);
+    s.newest_made = std::max(s.newest_made, epoch);
     if (key_log_) key_log_->append({.stream_id = s.stream_id, .epoch = epoch, .key = key});
     return epoch;
 }
@@ -357,7 +358,7 @@ void Server::rotate_keys() {
     for (auto& sp : streams_) {
         Stream& s = *sp;
         if (s.key_change_pending) continue;  // the last switch has not happened yet
-        const std::uint32_t next = s.keys->newest_epoch() + 1;
+        const std::uint32_t next = std::max(s.keys->newest_epoch(), s.newest_made) + 1;
         make_key(s, next);
         persist(s, false);  // the epoch is on disk before any packet uses it
         Worker& w = *workers_[s.worker];
@@ -367,7 +368,14 @@ void Server::rotate_keys() {
         m.stream = s.slot;
         m.next_epoch = next;
         m.next_key = s.keys->find(next);
-        if (rte_ring_enqueue(w.inbox, &m) == 0) s.key_change_pending = true;
+        if (rte_ring_enqueue(w.inbox, &m) == 0) {
+            s.key_change_pending = true;
+        } else {
+            // Not posted: the worker never learns this key. Take it out again,
+            // or failed rotations would fill the ring and evict the key the
+            // worker still seals with. (The epoch number is skipped: newest_made.)
+            s.keys->remove(next);
+        }
     }
 }
 
@@ -403,7 +411,7 @@ void Server::persist(Stream& s, bool exact) {
     } else if (s.highest_seq + kSeqReserve / 2 > s.watermark) {
         watermark = s.highest_seq + kSeqReserve;  // keep the reserve ahead of the sequence
     }
-    const std::uint32_t epoch = std::max(s.epoch, s.keys->newest_epoch());
+    const std::uint32_t epoch = std::max({s.epoch, s.keys->newest_epoch(), s.newest_made});
     const store::Status st = store_.put_stream_state(
         s.db, {.packet_seq_watermark = watermark, .key_epoch = epoch, .multicast_lsn = s.multicast_lsn});
     if (!st) {

@@ -42,6 +42,7 @@ struct Stream {
     std::uint64_t highest_seq = 0;    // the highest packet_seq seen in a returned message
     std::uint64_t watermark = 0;      // persisted: no packet_seq at or above it has been used
     std::uint32_t epoch = 0;          // current key epoch (0: unsealed)
+    std::uint32_t newest_made = 0;    // the newest epoch a key was made for: never made twice, even if not used
     bool key_change_pending = false;
     bool stalled = false;             // its log holds an entry that does not decode: stopped, operator's call
     std::unique_ptr<crypto::KeyRing> keys;

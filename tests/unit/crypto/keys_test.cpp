@@ -38,6 +38,24 @@ TEST(KeyRing, LookupByEpochAndOverlap) {
     EXPECT_NE(ring.find(4), nullptr);
 }
 
+// A key added and never handed out is taken back out, alone: the current
+// epoch keeps its key (and its slot), whatever is added after.
+TEST(KeyRing, RemoveTakesOutOneEpochOnly) {
+    GcmEngine engine;
+    KeyRing ring(engine);
+    ASSERT_TRUE(ring.add(5, generate_key()));
+    const GcmKey* current = ring.find(5);
+    for (std::uint32_t failed = 6; failed < 12; ++failed) {  // rotations whose post failed
+        ASSERT_TRUE(ring.add(failed, generate_key()));
+        EXPECT_TRUE(ring.remove(failed));
+        EXPECT_EQ(ring.find(failed), nullptr);
+        ASSERT_EQ(ring.find(5), current) << "the key in use was evicted after " << failed - 5 << " failed rotations";
+    }
+    EXPECT_FALSE(ring.remove(42));
+    EXPECT_EQ(ring.size(), 1u);
+    EXPECT_EQ(ring.newest_epoch(), 5u);
+}
+
 // The ring hands back the key that was added for each epoch (a replaced epoch
 // gets its new key), checked by opening what the raw key sealed.
 TEST(KeyRing, EachEpochOpensWithItsOwnKey) {
