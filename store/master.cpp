@@ -41,7 +41,10 @@ MasterStore::MasterStore(const std::string& path, const EnvOptions& options) : e
         }
         std::span<const std::uint8_t> id;
         RC_TRY(meta::get_bytes(txn, meta_dbi, layout::kUuid, id, found));
-        if (found && id.size() == 16) {
+        if (found) {
+            // A uuid of another size is damage, not a new store: replacing it
+            // would change the store's identity and re-bootstrap every replica.
+            if (id.size() != 16) return static_cast<int>(kCorrupt);
             std::memcpy(uuid_.data(), id.data(), 16);
             return 0;
         }
@@ -299,22 +302,31 @@ Status MasterStore::trim(std::string_view db, const Retention& policy, std::uint
     if (policy.keep_from != 0) cut = std::min(cut, std::max(oldest, policy.keep_from));
     while (oldest < cut) {
         const std::uint64_t end = std::min<std::uint64_t>(cut, oldest + batch);
+        std::uint64_t deleted = 0;
         Status s = env_.write("database " + std::string(db) + ": trim log", [&](MDB_txn* txn) {
+            deleted = 0;
             std::uint32_t id = 0;
             RC_TRY(db_id(txn, db, true, id));
             MDB_dbi meta_dbi, log_dbi;
             RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
             RC_TRY(env_.dbi(txn, layout::kLogDb, true, log_dbi));
-            for (std::uint64_t lsn = oldest; lsn < end; ++lsn) {
+            // Another trimmer (the server and `replicast trim`) may have moved
+            // oldest_lsn since it was read: start from what is stored now, and
+            // never move it back, or the log would claim entries it no longer has.
+            std::uint64_t stored = 1;
+            RC_TRY(meta::get_u64(txn, meta_dbi, layout::per_db("oldest_lsn", id), stored, 1));
+            if (stored >= end) return 0;
+            for (std::uint64_t lsn = std::max(stored, oldest); lsn < end; ++lsn) {
                 auto key = layout::log_key(id, lsn);
                 MDB_val k{key.size(), key.data()};
                 const int rc = mdb_del(txn, log_dbi, &k, nullptr);
                 if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+                ++deleted;
             }
             return meta::put_u64(txn, meta_dbi, layout::per_db("oldest_lsn", id), end);
         });
         if (!s) return s;
-        removed += end - oldest;
+        removed += deleted;
         oldest = end;
     }
     return Status::ok();

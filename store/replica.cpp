@@ -170,6 +170,11 @@ Status ReplicaStore::bootstrap_page(std::string_view db, std::span<const Record>
 
 Status ReplicaStore::finish_bootstrap(std::string_view db, std::uint64_t snapshot_lsn) {
     return env_.write("database " + std::string(db) + ": finish bootstrap", [&](MDB_txn* txn) {
+        ReplicaState st;
+        RC_TRY(read_state(env_, txn, db, st, true));
+        // Only a bootstrap in progress can finish: a second one (another copy)
+        // that already finished must not mark this partial data complete.
+        if (!st.incomplete) return static_cast<int>(kIncomplete);
         MDB_dbi meta_dbi;
         RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
         const std::string mark = layout::per_db("incomplete", db);  // outlives the MDB_val that points into it
@@ -184,6 +189,7 @@ Status ReplicaStore::scan(std::string_view db, std::uint64_t& applied_lsn, const
     return env_.read("database " + std::string(db) + ": scan", [&](MDB_txn* txn) {
         ReplicaState st;
         RC_TRY(read_state(env_, txn, db, st, false));
+        if (st.incomplete) return static_cast<int>(kIncomplete);  // LAYOUT.md: unavailable mid-bootstrap
         applied_lsn = st.applied_lsn;
         MDB_dbi data_dbi;
         const int open_rc = env_.dbi(txn, std::string(db), false, data_dbi);

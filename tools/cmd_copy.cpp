@@ -50,7 +50,10 @@ void add_copy_command(CLI::App& app) {
         if (store::Status s = master.lsn_range(o->db, oldest, last); !s) fail(s);
         store::ReplicaState st;
         if (store::Status s = replica->state(o->db, st); !s && s.code() != MDB_NOTFOUND) fail(s);
-        const bool stale = !st.bound || st.master_uuid != master.uuid() || st.incomplete || st.applied_lsn + 1 < oldest;
+        // Ahead of the master (restored from a backup: same identity, LSNs
+        // reused) is stale too: those LSNs would be dropped as duplicates.
+        const bool stale = !st.bound || st.master_uuid != master.uuid() || st.incomplete || st.applied_lsn + 1 < oldest ||
+                           st.applied_lsn > last;
         std::uint64_t bootstrapped = 0;
         if (stale) {
             if (store::Status s = replica->begin_bootstrap(o->db, master.uuid()); !s) fail(s);
@@ -68,7 +71,12 @@ void add_copy_command(CLI::App& app) {
             };
             const store::Status s = master.snapshot(o->db, [&](std::uint64_t l) { snap_lsn = l; }, [&](const store::Record& r) {
                 if (!filter.allows(r.group)) return true;
-                page.push_back(r);  // views into the master's read transaction, valid until it ends
+                // r views the master's read transaction, which ends before the
+                // last page is flushed: the page holds copies. (Moving a vector
+                // keeps its buffer, so the views below survive keys' growth.)
+                keys.emplace_back(r.key.begin(), r.key.end());
+                values.emplace_back(r.value.begin(), r.value.end());
+                page.push_back({.key = keys.back(), .group = r.group, .value = values.back()});
                 if (page.size() == 4096) flush();
                 return page_status.is_ok();
             });
@@ -91,7 +99,16 @@ void add_copy_command(CLI::App& app) {
             n = 0;
             body.clear();
         };
-        const store::Status s = master.read_log(o->db, st.applied_lsn + 1, last, [&](std::uint64_t, std::span<const std::uint8_t> u) {
+        // The log is read from applied + 1 and must continue from there without
+        // a gap: a trim between lsn_range() and here would make read_log start
+        // further on, and applying those entries under the wrong LSNs loses the
+        // ones between.
+        std::uint64_t gap_at = 0;
+        const store::Status s = master.read_log(o->db, st.applied_lsn + 1, last, [&](std::uint64_t lsn, std::span<const std::uint8_t> u) {
+            if (lsn != first + n) {
+                gap_at = lsn;
+                return false;
+            }
             body.insert(body.end(), u.begin(), u.end());
             if (++n == o->chain) apply();
             return apply_status.is_ok();
@@ -99,6 +116,12 @@ void add_copy_command(CLI::App& app) {
         apply();
         if (!s) fail(s);
         if (!apply_status) fail(apply_status);
+        if (gap_at != 0) {
+            throw CLI::RuntimeError("replicast copy: " + o->db + ": the master's log now starts at LSN " +
+                                        std::to_string(gap_at) + ", after the replica's next LSN " +
+                                        std::to_string(first) + " (trimmed meanwhile): run copy again to bootstrap",
+                                    kExitFindings);
+        }
         std::printf("bootstrapped=%" PRIu64 " applied=%" PRIu64 " lsn=%" PRIu64 "\n", bootstrapped, applied, last);
     });
 }

@@ -151,6 +151,7 @@ void add_trim(CLI::App& app) {
     struct TrimOptions {
         std::string store, db;
         std::uint64_t keep_updates = 0, keep_bytes = 0;
+        bool force = false;
     };
     auto o = std::make_shared<TrimOptions>();
     CLI::App* cmd = app.add_subcommand("trim", "Drop the oldest log entries of a master beyond a retention policy");
@@ -158,17 +159,31 @@ void add_trim(CLI::App& app) {
     cmd->add_option("--db", o->db, "database name")->required();
     cmd->add_option("--keep-updates", o->keep_updates, "keep at least this many newest entries");
     cmd->add_option("--keep-bytes", o->keep_bytes, "keep at least this many bytes of newest entries");
+    cmd->add_flag("--force", o->force,
+                  "also drop entries a server has not multicast yet (its replicas then need them from a snapshot)");
     cmd->callback([o] {
         if (o->keep_updates == 0 && o->keep_bytes == 0) {
             throw CLI::RuntimeError("replicast trim: give --keep-updates and/or --keep-bytes", kExitUsage);
         }
         store::MasterStore master = open_master(o->store, /*must_exist=*/true);
+        // A database a server streams (stopped or lagging) keeps every entry
+        // it has not multicast yet, as the server's own retention does.
+        store::StreamState stream;
+        if (const store::Status s = master.stream_state(o->db, stream); !s) fail(s);
+        const bool streamed = stream.packet_seq_watermark != 0;
+        const std::uint64_t keep_from = streamed && !o->force ? stream.multicast_lsn + 1 : 0;
         std::uint64_t removed = 0, oldest = 0, last = 0;
-        if (const store::Status s = master.trim(o->db, {.keep_updates = o->keep_updates, .keep_bytes = o->keep_bytes}, removed); !s) {
+        if (const store::Status s = master.trim(
+                o->db, {.keep_updates = o->keep_updates, .keep_bytes = o->keep_bytes, .keep_from = keep_from}, removed);
+            !s) {
             fail(s);
         }
         if (const store::Status s = master.lsn_range(o->db, oldest, last); !s) fail(s);
         std::printf("removed=%" PRIu64 " oldest_lsn=%" PRIu64 " last_lsn=%" PRIu64 "\n", removed, oldest, last);
+        if (keep_from != 0 && oldest == keep_from && keep_from <= last) {
+            std::fprintf(stderr, "replicast trim: kept LSN %" PRIu64 " and later: not multicast yet (--force drops them)\n",
+                         keep_from);
+        }
     });
 }
 

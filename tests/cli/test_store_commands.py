@@ -60,6 +60,45 @@ class StoreCommands(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("--keep-updates", err)
 
+    def set_multicast_lsn(self, db, lsn):
+        """What a server stores as it streams `db`: stream/<id> (store/LAYOUT.md)."""
+        import lmdb  # python3-lmdb, as the reader test uses
+        env = lmdb.open(self.m, max_dbs=256, subdir=True)
+        try:
+            meta = env.open_db(b"_meta", create=False)
+            with env.begin(write=True, db=meta) as txn:
+                db_id = int.from_bytes(txn.get(b"db/" + db.encode()), "big")
+                value = (1 << 40).to_bytes(8, "big") + (3).to_bytes(4, "big") + lsn.to_bytes(8, "big")
+                txn.put(b"stream/%d" % db_id, value)
+        finally:
+            env.close()
+
+    def test_trim_keeps_what_a_server_has_not_multicast(self):
+        ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"k{i}\tv\n" for i in range(100)))
+        self.set_multicast_lsn("t", 40)
+        rc, out, err = run("trim", "--store", self.m, "--db", "t", "--keep-updates", "10")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.strip(), "removed=40 oldest_lsn=41 last_lsn=100")
+        self.assertIn("kept LSN 41 and later: not multicast yet", err)
+        self.assertEqual(ok("trim", "--store", self.m, "--db", "t", "--keep-updates", "10", "--force").strip(),
+                         "removed=50 oldest_lsn=91 last_lsn=100")
+
+    def test_copy_bootstraps_again_a_replica_ahead_of_a_restored_master(self):
+        ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"k{i}\told\n" for i in range(5)))
+        backup = os.path.join(self.dir, "backup")
+        shutil.copytree(self.m, backup)
+        ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"k{i}\tnewer\n" for i in range(5, 10)))
+        r = os.path.join(self.dir, "replica")
+        ok("copy", "--from", self.m, "--to", r, "--db", "t")  # the replica has applied LSN 10
+        shutil.rmtree(self.m)
+        shutil.copytree(backup, self.m)  # same identity, LSNs 6.. to be written again, differently
+        ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"x{i}\tother\n" for i in range(3)))
+        out = ok("copy", "--from", self.m, "--to", r, "--db", "t")
+        self.assertRegex(out, r"bootstrapped=8 ")
+        sums = [ok("checksum", "--store", s, "--db", "t").split() for s in (self.m, r)]
+        self.assertEqual([f for f in sums[0] if f.startswith(("records=", "sha256="))],
+                         [f for f in sums[1] if f.startswith(("records=", "sha256="))])
+
     def test_value_from_file_is_byte_exact(self):
         blob = os.path.join(self.dir, "blob")
         with open(blob, "wb") as f:

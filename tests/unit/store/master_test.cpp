@@ -2,6 +2,7 @@
 // retention, map growth, notifications and stream state.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <lmdb.h>
 
 #include "store/checksum.hpp"
 #include "store/master.hpp"
@@ -212,6 +213,33 @@ TEST(Master, IdentityIsMadeOnceAndKept) {
     EXPECT_EQ(again.uuid(), first);
     TempDir other("uuid2");
     EXPECT_NE(MasterStore(other.str(), fast()).uuid(), first);
+}
+
+// A uuid of the wrong size is damage: the store refuses to open (kCorrupt)
+// rather than make itself a new identity, which would re-bootstrap every replica.
+TEST(Master, AWrongSizeIdentityIsCorruptNotReplaced) {
+    TempDir dir("uuidsize");
+    { MasterStore m(dir.str(), fast()); }
+    {
+        MDB_env* env = nullptr;
+        ASSERT_EQ(mdb_env_create(&env), 0);
+        ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+        ASSERT_EQ(mdb_env_open(env, dir.str().c_str(), 0, 0644), 0);
+        MDB_txn* txn = nullptr;
+        ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+        MDB_dbi meta;
+        ASSERT_EQ(mdb_dbi_open(txn, "_meta", 0, &meta), 0);
+        MDB_val k{4, const_cast<char*>("uuid")}, v{5, const_cast<char*>("short")};
+        ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+        ASSERT_EQ(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+    }
+    try {
+        MasterStore m(dir.str(), fast());
+        FAIL() << "opened with a 5-byte uuid (identity now " << m.uuid_text() << ")";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.code(), kCorrupt) << e.what();
+    }
 }
 
 TEST(Master, KindsAreNotConfused) {

@@ -254,6 +254,27 @@ TEST(Replica, BootstrapFromASnapshotThenContinues) {
     }
 }
 
+// Mid-bootstrap the database is unavailable to readers (LAYOUT.md), and only
+// a bootstrap in progress can be finished: one that another copy already
+// finished must not mark this one's partial data complete.
+TEST(Replica, ABootstrapInProgressIsUnreadableAndFinishesOnce) {
+    TempDir dir("bootonce");
+    MasterStore m(dir.sub("m"), fast());
+    ReplicaStore r(dir.sub("r"), fast());
+    Ops o;
+    o.put("a", "1");
+    ASSERT_TRUE(m.write("db", o.span()));
+    EXPECT_EQ(r.finish_bootstrap("db", 1).code(), kIncomplete) << "finished a bootstrap never begun";
+    ASSERT_TRUE(r.begin_bootstrap("db", m.uuid()));
+    std::uint64_t applied = 0;
+    std::size_t seen = 0;
+    EXPECT_EQ(r.scan("db", applied, [&](const Record&) { return ++seen, true; }).code(), kIncomplete);
+    EXPECT_EQ(seen, 0u);
+    ASSERT_TRUE(r.finish_bootstrap("db", 1));
+    EXPECT_EQ(r.finish_bootstrap("db", 1).code(), kIncomplete) << "finished twice";
+    EXPECT_TRUE(r.scan("db", applied, [&](const Record&) { return true; }));
+}
+
 TEST(Replica, AnotherMastersUuidMeansRebuild) {
     TempDir dir("uuidmm");
     MasterStore a(dir.sub("a"), fast()), b(dir.sub("b"), fast());
