@@ -1,5 +1,6 @@
 #include "engine/server/config.hpp"
 
+#include <charconv>
 #include <filesystem>
 
 #include "engine/tx/profile.hpp"
@@ -24,12 +25,12 @@ void parse_group_range(tx::TableReader& r, const std::string& text, ServerConfig
     if (slash == std::string::npos || !tx::parse_ipv4(text.substr(0, slash), base)) {
         r.fail("group_range", "\"" + text + "\" is not an IPv4 range like 239.192.0.0/24");
     }
-    try {
-        std::size_t used = 0;
-        len = static_cast<unsigned>(std::stoul(text.substr(slash + 1), &used));
-        if (used != text.size() - slash - 1) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-        r.fail("group_range", "\"" + text + "\": the prefix length is not a number");
+    // One or two decimal digits, nothing else: stoul would take " 24", "+24"
+    // and wrap 4294967320 to 24.
+    const std::string digits = slash == std::string::npos ? std::string() : text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 2 ||
+        std::from_chars(digits.data(), digits.data() + digits.size(), len).ptr != digits.data() + digits.size()) {
+        r.fail("group_range", "\"" + text + "\": the prefix length is not a number of 1 or 2 digits");
     }
     if (len < 4 || len > 32) r.fail("group_range", "prefix length " + std::to_string(len) + " must be in 4..32");
     if ((base >> 28) != 0xE) r.fail("group_range", "\"" + text + "\" is not in 224.0.0.0/4 (IPv4 multicast)");

@@ -2,6 +2,7 @@
 
 #include "engine/tx/strict_toml.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -109,7 +110,11 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
         for (const toml::node& e : *a) {
             const auto v = e.value<std::int64_t>();
             if (!e.is_integer() || !v || *v < 0 || *v > 1023) wr.fail(&e, "tx_lcores", "lcore ids are integers 0..1023");
-            p.tx_lcores.push_back(static_cast<unsigned>(*v));
+            const auto lcore = static_cast<unsigned>(*v);
+            if (std::find(p.tx_lcores.begin(), p.tx_lcores.end(), lcore) != p.tx_lcores.end()) {
+                wr.fail(&e, "tx_lcores", "lcore " + std::to_string(lcore) + " is listed twice (one tx worker per lcore)");
+            }
+            p.tx_lcores.push_back(lcore);
         }
     } else {
         p.tx_lcores = {1};

@@ -44,6 +44,17 @@ def main(results):
     if counts.is_file():
         ok, bad = (int(x) for x in counts.read_text().split())
         passed, failed = passed + ok, failed + bad
+    # Phases scripts/test saw fail: each one that left no failed test behind
+    # (a build error, a suite that could not run) counts as one failure.
+    phases = results / "phases.failed"
+    if phases.is_file():
+        with_failed_tests = {log.stem for log in results.glob("*.json")
+                             if any(json.loads(line)["result"] not in ("OK", "EXPECTEDFAIL", "SKIP")
+                                    for line in log.read_text().splitlines())}
+        for name in phases.read_text().split():
+            # fuzz:<target> failures are in fuzz.counts already
+            if name not in with_failed_tests and not name.startswith("fuzz:"):
+                failed += 1
     line = f"{passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"

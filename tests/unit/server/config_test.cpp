@@ -96,6 +96,12 @@ TEST(ServerConfig, BadValuesNameFileLineAndKey) {
                 HasSubstr("s.toml:6: streams.group_range: \"10.0.0.0/8\" is not in 224.0.0.0/4"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"224.0.0.0/24\"\n"), HasSubstr("link-local"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"239.1.1.1/24\"\n"), HasSubstr("host bits"));
+    // The prefix length is 1 or 2 digits: no sign, no space, no value that wraps to a small one.
+    for (const char* bad : {"239.192.0.0/+24", "239.192.0.0/ 24", "239.192.0.0/4294967320", "239.192.0.0/", "239.192.0.0/024"}) {
+        EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"" + bad + "\"\n"),
+                    HasSubstr("prefix length is not a number of 1 or 2 digits"))
+            << bad;
+    }
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\", \"b\"]\ngroup_range = \"239.1.1.0/31\"\n"),
                 HasSubstr("holds 1 groups for 2 databases"));
     EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\nstart = \"newest\"\n"), HasSubstr("must be one of oldest, next"));

@@ -88,6 +88,8 @@ TEST(Profile, MistakesNameFileLineKeyAndReason) {
     EXPECT_THAT(error_of("[dataplane]\nsource_ip = \"1.2.3.4\"\n"), HasSubstr("port.name: missing"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\ntx_lcores = []\n"),
                 HasSubstr("workers.tx_lcores: must be a non-empty array"));
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\ntx_lcores = [1, 2, 1]\n"),
+                HasSubstr("workers.tx_lcores: lcore 1 is listed twice"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nvdevs = \"net_null0\"\n"),
                 HasSubstr("eal.vdevs: must be an array of strings"));
     EXPECT_THAT(error_of("colour = \"blue\"\n" + std::string(kMinimal)), HasSubstr("test.toml:1: colour: unknown key"));
