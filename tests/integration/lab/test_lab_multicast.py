@@ -6,6 +6,7 @@ a clean client whole (every packet, contiguous packet_seq, only from the
 server); a client behind the hub's nftables loss rule must lose packets (and
 the rule's counter proves it); a client that joined for another source must
 get nothing."""
+import atexit
 import json
 import os
 import select
@@ -25,7 +26,8 @@ RECEIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ssm_receive
 PROFILE = os.path.join(SOURCE_ROOT, "pmd-config", "lab-af_packet.toml")
 PREFIX = f"rl{os.getpid() % 10000}"
 NET = f"10.{80 + os.getpid() % 40}.{os.getpid() % 200}"
-ENV = dict(os.environ, REPLICAST_LAB=PREFIX, REPLICAST_LAB_NET=NET)
+DPDK_PREFIX = f"{PREFIX}-dpdk"  # this run's EAL runtime files, removed by this run only
+ENV = dict(os.environ, REPLICAST_LAB=PREFIX, REPLICAST_LAB_NET=NET, REPLICAST_FILE_PREFIX=DPDK_PREFIX)
 
 
 def lab(*args):
@@ -35,10 +37,24 @@ def lab(*args):
     return p.stdout
 
 
+def lab_down_quietly():
+    subprocess.run([LAB, "down"], capture_output=True, timeout=120, env=ENV)
+    shutil.rmtree(f"/var/run/dpdk/{DPDK_PREFIX}", ignore_errors=True)
+
+
 class LabMulticast(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        lab("up", "3")
+        # The lab must go whatever ends this run: a failing `up` (no class
+        # teardown then), meson's timeout (SIGTERM), or Ctrl-C. SystemExit
+        # unwinds normally, so atexit runs; `down` is idempotent.
+        atexit.register(lab_down_quietly)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            lab("up", "3")
+        except BaseException:
+            lab_down_quietly()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -54,7 +70,7 @@ class LabMulticast(unittest.TestCase):
                 p.kill()
                 p.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
-        shutil.rmtree(f"/var/run/dpdk/{PREFIX}", ignore_errors=True)
+        shutil.rmtree(f"/var/run/dpdk/{DPDK_PREFIX}", ignore_errors=True)
 
     def receiver(self, client, source, groups):
         p = subprocess.Popen(["ip", "netns", "exec", f"{PREFIX}-c{client}", "/usr/bin/python3", RECEIVER, source, "5000",

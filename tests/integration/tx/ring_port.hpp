@@ -4,11 +4,25 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "engine/tx/profile.hpp"
 
 namespace replicast::tx::test_port {
+
+/// Removes the EAL's runtime directory (/var/run/dpdk/<file_prefix>) when it
+/// goes: declare it before the Eal, so that it runs after rte_eal_cleanup.
+/// EAL leaves the directory behind, and every run's prefix is new.
+struct RuntimeDirCleanup {
+    std::string dir;
+    explicit RuntimeDirCleanup(const PmdProfile& p) : dir("/var/run/dpdk/" + p.eal.file_prefix) {}
+    ~RuntimeDirCleanup() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
 
 /// One EAL per process: `name` keeps concurrent test processes' files apart.
 inline PmdProfile ring_profile(const std::string& name) {

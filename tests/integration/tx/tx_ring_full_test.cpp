@@ -36,6 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 TEST(TxRingFull, RefusedPacketsAreRetriedNeverLostOrRepeated) {
     const PmdProfile profile = test_port::ring_profile("ringtest");
+    const test_port::RuntimeDirCleanup cleanup(profile);
     Eal eal(profile, {.force_no_huge = true});
     Port port(profile, 1);
 

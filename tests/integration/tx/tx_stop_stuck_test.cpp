@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 TEST(TxStopStuck, StopReturnsAndReportsWhatThePortNeverTook) {
     const PmdProfile profile = test_port::ring_profile("stopstuck");
+    const test_port::RuntimeDirCleanup cleanup(profile);
     Eal eal(profile, {.force_no_huge = true});
     Port port(profile, 1);
 
