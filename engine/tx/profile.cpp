@@ -63,6 +63,19 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
     eal.strings("extra_args", p.eal.extra_args);
     eal.string("log_level", p.eal.log_level);
     eal.reject_unknown();
+    {
+        // Checked here: rte_eal_init would only say "Invalid argument".
+        static constexpr std::string_view kLevels[] = {"emergency", "alert", "critical", "error", "warning",
+                                                       "notice", "info", "debug", "1", "2", "3", "4", "5", "6", "7", "8"};
+        const std::string& level = p.eal.log_level;
+        // "LEVEL", "TYPE:LEVEL" or "REGEX,LEVEL" (rte_eal's --log-level forms)
+        const std::size_t sep = level.find_last_of(":,");
+        const std::string_view bare = std::string_view(level).substr(sep == std::string::npos ? 0 : sep + 1);
+        if (std::find(std::begin(kLevels), std::end(kLevels), bare) == std::end(kLevels)) {
+            eal.fail(section(root, "eal", path).get("log_level"), "log_level",
+                     "\"" + level + "\" is not a DPDK log level (emergency, alert, critical, error, warning, notice, info, debug or 1..8)");
+        }
+    }
 
     TableReader port(section(root, "port", path), path, "port.", kDocs);
     port.string("name", p.port.name);
@@ -88,10 +101,22 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
         dp.fail(section(root, "dataplane", path).get("source_ip"), "source_ip",
                 ip.empty() ? "missing (the IPv4 source of every multicast packet)" : "\"" + ip + "\" is not an IPv4 address");
     }
+    // Receivers join (source, group) with SSM: the source must be a unicast
+    // address a host can have, or no join ever matches.
+    const std::uint32_t sip = p.dataplane.source_ip;
+    if (sip == 0 || sip == 0xFFFFFFFFu || (sip >> 28) == 0xE || (sip >> 28) == 0xF || (sip >> 24) == 127) {
+        dp.fail(section(root, "dataplane", path).get("source_ip"), "source_ip",
+                "\"" + ip + "\" is not a unicast host address (receivers join this source with SSM)");
+    }
     dp.string("source_mac", mac);
     if (!mac.empty()) {
         if (!parse_mac(mac, p.dataplane.source_mac)) {
             dp.fail(section(root, "dataplane", path).get("source_mac"), "source_mac", "\"" + mac + "\" is not a MAC like 02:00:00:00:00:01");
+        }
+        const auto& m = p.dataplane.source_mac;
+        if ((m[0] & 1) != 0 || (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0) {
+            dp.fail(section(root, "dataplane", path).get("source_mac"), "source_mac",
+                    "\"" + mac + "\" is a multicast or all-zero MAC: a frame's source must be a unicast address");
         }
         p.dataplane.source_mac_set = true;
     }

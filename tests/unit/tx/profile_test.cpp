@@ -90,6 +90,19 @@ TEST(Profile, MistakesNameFileLineKeyAndReason) {
                 HasSubstr("workers.tx_lcores: must be a non-empty array"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\ntx_lcores = [1, 2, 1]\n"),
                 HasSubstr("workers.tx_lcores: lcore 1 is listed twice"));
+    for (const char* ip : {"0.0.0.0", "239.1.1.1", "255.255.255.255", "127.0.0.1"}) {
+        EXPECT_THAT(error_of("[port]\nname = \"x\"\n[dataplane]\nsource_ip = \"" + std::string(ip) + "\"\n"),
+                    HasSubstr("dataplane.source_ip: \"" + std::string(ip) + "\" is not a unicast host address"));
+    }
+    for (const char* mac : {"01:00:5e:00:00:01", "00:00:00:00:00:00"}) {
+        EXPECT_THAT(error_of(std::string(kMinimal) + "source_mac = \"" + mac + "\"\n"),
+                    HasSubstr("dataplane.source_mac: \"" + std::string(mac) + "\" is a multicast or all-zero MAC"));
+    }
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nlog_level = \"debgu\"\n"),
+                HasSubstr("eal.log_level: \"debgu\" is not a DPDK log level"));
+    for (const char* level : {"debug", "lib.eal:info", "pmd.net.*,8", "5"}) {
+        EXPECT_EQ(error_of(std::string(kMinimal) + "[eal]\nlog_level = \"" + level + "\"\n"), "no error") << level;
+    }
     EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nvdevs = \"net_null0\"\n"),
                 HasSubstr("eal.vdevs: must be an array of strings"));
     EXPECT_THAT(error_of("colour = \"blue\"\n" + std::string(kMinimal)), HasSubstr("test.toml:1: colour: unknown key"));
