@@ -24,8 +24,10 @@ store::Status ChainCutter::cut(store::MasterStore& store, std::string_view db, s
     std::uint64_t first = 0;
     wire::WireError bad = wire::WireError::ok;
     std::uint64_t bad_lsn = 0;
-    const std::uint64_t to = std::min(last, from + limits_.max_updates - 1);
-    const store::Status s = store.read_log(db, from, to, [&](std::uint64_t lsn, std::span<const std::uint8_t> update) {
+    // Read up to `last`, not from + max_updates: if retention trimmed past
+    // `from`, the log starts further on and the chain must start there; the
+    // visitor ends the chain at max_updates (it stops the read).
+    const store::Status s = store.read_log(db, from, last, [&](std::uint64_t lsn, std::span<const std::uint8_t> update) {
         if (first == 0) {
             first = lsn;
             builder_.begin(lsn);

@@ -134,6 +134,10 @@ void TxWorker::abandon_at_stop() noexcept {
 }
 
 void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
+    if (next_segment_ == segments_) {
+        complete_chain();  // every frame was offered; the last refused ones have now gone too
+        return;
+    }
     Stream& s = streams_[current_->stream];
     const bool sealed = s.epoch != 0;
     const std::size_t header = s.frame.header_size();
@@ -242,14 +246,22 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     next_segment_ += n;
     counters_.packets.fetch_add(n, std::memory_order_relaxed);
     counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);
-    if (next_segment_ == segments_) {
-        current_->last_seq = s.seq - 1;
-        s.last_lsn = current_->first_lsn + current_->update_count - 1;
-        counters_.chains.fetch_add(1, std::memory_order_relaxed);
-        counters_.updates.fetch_add(current_->update_count, std::memory_order_relaxed);
-        finish_message(current_);
-        current_ = nullptr;
+    if (next_segment_ == segments_ && pending_count_ == 0) {
+        complete_chain();
     }
+}
+
+void TxWorker::complete_chain() noexcept {
+    // Only once the port took every frame: the server counts a returned chain
+    // as multicast and persists that, so one whose last frames still wait in
+    // pending_ stays current (and goes back `dropped` if a stop abandons it).
+    Stream& s = streams_[current_->stream];
+    current_->last_seq = s.seq - 1;
+    s.last_lsn = current_->first_lsn + current_->update_count - 1;
+    counters_.chains.fetch_add(1, std::memory_order_relaxed);
+    counters_.updates.fetch_add(current_->update_count, std::memory_order_relaxed);
+    finish_message(current_);
+    current_ = nullptr;
 }
 
 bool TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* payload, std::uint16_t len,

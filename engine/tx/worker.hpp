@@ -116,6 +116,7 @@ private:
 
     void take_messages() noexcept;
     void send_chain_packets(std::uint64_t now) noexcept;
+    void complete_chain() noexcept;
     /// Heartbeats, key announcements and switches of every stream but `busy`
     /// (the one whose chain is in progress, or none).
     void between_chains(std::uint64_t now, const Stream* busy) noexcept;

@@ -118,3 +118,24 @@ TEST(ChainCutter, ATrimmedLogIsReportedAndTheChainStartsAtTheOldestEntry) {
     EXPECT_EQ(job.message.first_lsn, 21u);
     EXPECT_EQ(job.message.update_count, 10u);
 }
+
+// Trimmed further than one chain's worth of updates: the chain still starts at
+// the oldest entry (a cut that only looked at from..from+max_updates-1 would
+// find nothing there, every time, and the stream would stop for good).
+TEST(ChainCutter, ATrimFartherThanOneChainStillStartsAtTheOldestEntry) {
+    TempDir dir("cutter-trim-far");
+    store::MasterStore m(dir.str(), fast());
+    Ops ops;
+    for (int i = 0; i < 30; ++i) ops.put("k" + std::to_string(i), "v");
+    ASSERT_TRUE(m.write("db", ops.span()));
+    std::uint64_t removed = 0;
+    ASSERT_TRUE(m.trim("db", {.keep_updates = 10}, removed));
+    server::ChainCutter cutter({.max_updates = 8, .max_bytes = 1 << 20}, {.compress = false});
+    server::ChainJob job;
+    server::CutResult r;
+    ASSERT_TRUE(cutter.cut(m, "db", 1, 30, 0, job, r));
+    ASSERT_TRUE(r.made) << "no chain: the stream would stall at LSN 1 forever";
+    EXPECT_EQ(r.skipped, 20u);
+    EXPECT_EQ(job.message.first_lsn, 21u);
+    EXPECT_EQ(job.message.update_count, 8u);
+}
