@@ -35,11 +35,13 @@ int run_server(const ServerArgs& a) {
 
     const server::ServerConfig config = server::load_server_config(a.config);
     server::Server srv(config, {.once = a.once, .force_no_huge = a.no_huge});
-    server::register_telemetry(srv);
-    spdlog::info("serving {} database(s) from {}{}", config.databases.size(), config.store,
-                 a.once ? " (--once: until caught up)" : "; SIGINT or SIGTERM stops");
-    const server::RunSummary sum = srv.run(g_stop);
-    server::unregister_telemetry();
+    server::RunSummary sum;
+    {
+        const server::TelemetryRegistration telemetry(srv);  // gone before srv, whatever run() does
+        spdlog::info("serving {} database(s) from {}{}", config.databases.size(), config.store,
+                     a.once ? " (--once: until caught up)" : "; SIGINT or SIGTERM stops");
+        sum = srv.run(g_stop);
+    }
     spdlog::info("stopped: {} chains, {} updates, {} packets", sum.chains, sum.updates, sum.packets);
     if (sum.stalled != 0) {
         spdlog::error("{} stream(s) stopped at a log entry that does not decode (see above)", sum.stalled);

@@ -481,7 +481,10 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
             backlog |= (!s->stalled && s->next_lsn <= s->last_lsn) || s->multicast_lsn < s->next_lsn - 1;
         }
         if (backlog) {
-            // Jobs are in flight or every job is: the workers hand them back within microseconds.
+            // Jobs are in flight or every job is: the workers hand them back
+            // within microseconds. New writes are noticed meanwhile too (a
+            // look at the notify socket that does not wait), not only once idle.
+            if (notify_->wait(std::chrono::milliseconds(0)) > 0) refresh = true;
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         } else {
             // Idle: a notification (or the poll timeout) means the log may have grown.

@@ -5,6 +5,7 @@
 #include <rte_telemetry.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include "engine/server/server.hpp"
@@ -13,14 +14,18 @@ namespace replicast::server {
 
 namespace {
 
-std::atomic<const Server*> g_server{nullptr};
+// The telemetry thread's callbacks hold the lock while they read the server,
+// so unregister_telemetry() returns only when none is still reading it.
+std::mutex g_mutex;
+const Server* g_server = nullptr;
 
 void add(rte_tel_data* d, const char* name, const std::atomic<std::uint64_t>& v) {
     rte_tel_data_add_dict_u64(d, name, v.load(std::memory_order_relaxed));
 }
 
 int streams_cmd(const char*, const char*, rte_tel_data* d) {
-    const Server* server = g_server.load();
+    const std::lock_guard<std::mutex> lock(g_mutex);
+    const Server* server = g_server;
     if (server == nullptr) return -1;
     rte_tel_data_start_dict(d);
     for (const auto& s : server->streams()) {
@@ -46,7 +51,8 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
 }
 
 int lcores_cmd(const char*, const char*, rte_tel_data* d) {
-    const Server* server = g_server.load();
+    const std::lock_guard<std::mutex> lock(g_mutex);
+    const Server* server = g_server;
     if (server == nullptr) return -1;
     rte_tel_data_start_dict(d);
     for (unsigned w = 0; w < server->worker_count(); ++w) {
@@ -74,15 +80,19 @@ int lcores_cmd(const char*, const char*, rte_tel_data* d) {
 }  // namespace
 
 void register_telemetry(const Server& server) {
-    const bool first = g_server.exchange(&server) == nullptr;
+    const std::lock_guard<std::mutex> lock(g_mutex);
+    g_server = &server;
     static bool registered = false;
-    if (first && !registered) {
+    if (!registered) {
         rte_telemetry_register_cmd("/replicast/streams", streams_cmd, "Per stream: LSNs, chains, bytes, key epoch.");
         rte_telemetry_register_cmd("/replicast/lcores", lcores_cmd, "Per tx worker lcore: packets, bytes, drops.");
         registered = true;
     }
 }
 
-void unregister_telemetry() { g_server.store(nullptr); }
+void unregister_telemetry() {
+    const std::lock_guard<std::mutex> lock(g_mutex);
+    g_server = nullptr;
+}
 
 }  // namespace replicast::server

@@ -12,6 +12,16 @@ class Server;
 /// Registers the commands for `server` (which must outlive the process's
 /// telemetry use; unregister() before destroying it).
 void register_telemetry(const Server& server);
+/// Returns once no callback reads the server any more.
 void unregister_telemetry();
+
+/// Registered for its lifetime: unregisters on every way out, exceptions too.
+class TelemetryRegistration {
+public:
+    explicit TelemetryRegistration(const Server& server) { register_telemetry(server); }
+    ~TelemetryRegistration() { unregister_telemetry(); }
+    TelemetryRegistration(const TelemetryRegistration&) = delete;
+    TelemetryRegistration& operator=(const TelemetryRegistration&) = delete;
+};
 
 }  // namespace replicast::server
