@@ -299,50 +299,57 @@ bool Server::reap() {
 }
 
 bool Server::feed() {
+    // Round robin, one chain per stream per turn: a stream with a long backlog
+    // (a catch-up from its oldest entry) must not take every free job of its
+    // worker, and every job freed after, while the other streams wait.
     bool any = false;
-    for (auto& sp : streams_) {
-        Stream& s = *sp;
-        Worker& w = *workers_[s.worker];
-        while (!s.stalled && s.next_lsn <= s.last_lsn && !w.free_jobs.empty()) {
-            const std::uint32_t j = w.free_jobs.back();
-            ChainJob& job = w.jobs[j];
-            CutResult r;
-            const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, s.slot, job, r);
-            if (!st) {
-                // A log entry that does not decode is never written by the store:
-                // stop this stream rather than skip data silently.
-                spdlog::error("stream {} ({}): {}; this stream stops here (the others go on) until the operator "
-                              "repairs the log and restarts the server",
-                              s.stream_id, s.db, st.message());
-                s.stalled = true;
-                break;
-            }
-            if (r.skipped != 0) {
-                spdlog::warn("stream {} ({}): LSNs {}..{} were trimmed by retention before they were multicast; "
-                             "receivers recover them from a snapshot",
-                             s.stream_id, s.db, s.next_lsn, s.next_lsn + r.skipped - 1);
-                s.stats.skipped_lsns.fetch_add(r.skipped, std::memory_order_relaxed);
-            }
-            if (!r.made) break;
-            job.message.tag = j;
-            job.inbox = w.inbox;
-            if (codec_ring_ != nullptr) {
-                // The codec lcore writes the deflated record into `packed`; an
-                // oversized chain grew `record`, so `packed` follows it here.
-                if (job.packed.size() < job.record.size()) job.packed.resize(job.record.size());
-                if (rte_ring_sp_enqueue(codec_ring_, &job) != 0) break;  // cannot happen: it holds every job
-            } else if (rte_ring_enqueue(w.inbox, &job.message) != 0) {
-                break;  // cannot happen: the ring holds every job
-            }
-            w.free_jobs.pop_back();
-            s.next_lsn = job.message.first_lsn + job.message.update_count;
-            s.stats.chains.fetch_add(1, std::memory_order_relaxed);
-            s.stats.updates.fetch_add(job.message.update_count, std::memory_order_relaxed);
-            s.stats.body_bytes.fetch_add(job.uncompressed_bytes, std::memory_order_relaxed);
-            any = true;
-        }
+    for (bool posted = true; posted;) {
+        posted = false;
+        for (auto& sp : streams_) posted |= feed_one(*sp);
+        any |= posted;
     }
     return any;
+}
+
+bool Server::feed_one(Stream& s) {
+    Worker& w = *workers_[s.worker];
+    if (s.stalled || s.next_lsn > s.last_lsn || w.free_jobs.empty()) return false;
+    const std::uint32_t j = w.free_jobs.back();
+    ChainJob& job = w.jobs[j];
+    CutResult r;
+    const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, s.slot, job, r);
+    if (!st) {
+        // A log entry that does not decode is never written by the store:
+        // stop this stream rather than skip data silently.
+        spdlog::error("stream {} ({}): {}; this stream stops here (the others go on) until the operator "
+                      "repairs the log and restarts the server",
+                      s.stream_id, s.db, st.message());
+        s.stalled = true;
+        return false;
+    }
+    if (r.skipped != 0) {
+        spdlog::warn("stream {} ({}): LSNs {}..{} were trimmed by retention before they were multicast; "
+                     "receivers recover them from a snapshot",
+                     s.stream_id, s.db, s.next_lsn, s.next_lsn + r.skipped - 1);
+        s.stats.skipped_lsns.fetch_add(r.skipped, std::memory_order_relaxed);
+    }
+    if (!r.made) return false;
+    job.message.tag = j;
+    job.inbox = w.inbox;
+    if (codec_ring_ != nullptr) {
+        // The codec lcore writes the deflated record into `packed`; an
+        // oversized chain grew `record`, so `packed` follows it here.
+        if (job.packed.size() < job.record.size()) job.packed.resize(job.record.size());
+        if (rte_ring_sp_enqueue(codec_ring_, &job) != 0) return false;  // cannot happen: it holds every job
+    } else if (rte_ring_enqueue(w.inbox, &job.message) != 0) {
+        return false;  // cannot happen: the ring holds every job
+    }
+    w.free_jobs.pop_back();
+    s.next_lsn = job.message.first_lsn + job.message.update_count;
+    s.stats.chains.fetch_add(1, std::memory_order_relaxed);
+    s.stats.updates.fetch_add(job.message.update_count, std::memory_order_relaxed);
+    s.stats.body_bytes.fetch_add(job.uncompressed_bytes, std::memory_order_relaxed);
+    return true;
 }
 
 bool Server::caught_up() const noexcept {

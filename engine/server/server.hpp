@@ -82,6 +82,7 @@ private:
     void refresh_last_lsns();
     bool reap();
     bool feed();
+    bool feed_one(Stream& s);  // at most one chain: @return whether one was posted
     bool caught_up() const noexcept;
     void rotate_keys();
     void trim_logs();
