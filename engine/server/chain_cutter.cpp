@@ -43,7 +43,10 @@ store::Status ChainCutter::cut(store::MasterStore& store, std::string_view db, s
         return true;
     });
     if (!s) return s;
-    if (bad != wire::WireError::ok) {
+    // Entries before a damaged one still go out, as a chain of their own; the
+    // next cut starts at the damaged entry and reports it, so the stream stops
+    // exactly there.
+    if (bad != wire::WireError::ok && builder_.update_count() == 0) {
         return {store::kCorrupt, store.path() + ": database " + std::string(db) + ": log entry " + std::to_string(bad_lsn) +
                                      " does not decode: " + std::string(wire::describe(bad))};
     }
