@@ -99,6 +99,11 @@ int run_pcap(const DecodeOptions& o, const PayloadOpener* opener, DecodeOutput& 
         }
         output.packet(src, analyse_datagram(cap.datagram, opener));
     }
+    if (source.cut_short_frames() != 0) {
+        std::fprintf(stderr, "replicast decode: %s: %" PRIu64 " frames were cut short by the capture's snap length "
+                             "and skipped (capture with -s 0 to check them)\n",
+                     o.input.c_str(), source.cut_short_frames());
+    }
     return output.finish(source.skipped_frames() + filtered);
 }
 

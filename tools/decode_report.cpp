@@ -1,5 +1,8 @@
 #include "tools/decode_report.hpp"
 
+#include "engine/chain/codec.hpp"
+#include "engine/wire/update.hpp"
+
 namespace replicast::tools {
 
 std::string_view describe(OpenState s) noexcept {
@@ -13,6 +16,22 @@ std::string_view describe(OpenState s) noexcept {
 }
 
 namespace {
+
+// A one-packet chain carries its whole record: apply the receiver's rules
+// (PROTOCOL.md 1.3) to the body too, as a reassembler would.
+wire::WireError check_whole_body(const wire::ChainRecordView& rec, wire::CompAlg comp_alg) {
+    std::span<const std::uint8_t> body = rec.body;
+    std::vector<std::uint8_t> inflated;
+    if (comp_alg == wire::CompAlg::deflate) {
+        inflated.resize(rec.head.body_len);
+        chain::Decompressor d;
+        if (!d.decompress_exact(rec.body, inflated)) return wire::WireError::inflate_failed;
+        body = inflated;
+    } else if (body.size() != rec.head.body_len) {
+        return wire::WireError::body_len_mismatch;
+    }
+    return wire::validate_body(body, rec.head.update_count);
+}
 
 void interpret_payload(PacketReport& r) {
     const std::span<const std::uint8_t> payload(r.plaintext);
@@ -37,6 +56,9 @@ void interpret_payload(PacketReport& r) {
             wire::ChainRecordView rec;
             r.payload_error = wire::parse_chain_record(payload, rec);
             if (r.payload_error == wire::WireError::ok) r.chain_head = rec.head;
+            if (r.payload_error == wire::WireError::ok && r.view.position == wire::ChainPosition::only) {
+                r.payload_error = check_whole_body(rec, r.view.header.comp_alg);  // the whole chain is here
+            }
         } else if (r.view.position == wire::ChainPosition::only) {
             r.payload_error = wire::WireError::record_too_short;
         }

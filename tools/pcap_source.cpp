@@ -44,6 +44,13 @@ bool PcapSource::next(CapturedDatagram& out) {
                                      pcap_geterr(handle_));
         }
         ++frame_number_;
+        if (hdr->caplen < hdr->len) {
+            // The capture kept only the first caplen bytes (its snap length):
+            // the frame is not whole, which says nothing about the sender.
+            ++cut_short_;
+            ++skipped_;
+            continue;
+        }
         const std::span<const std::uint8_t> bytes(data, hdr->caplen);
         out = CapturedDatagram{};
         out.frame_number = frame_number_;

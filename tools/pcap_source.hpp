@@ -37,6 +37,8 @@ public:
     bool next(CapturedDatagram& out);
 
     [[nodiscard]] std::uint64_t skipped_frames() const noexcept { return skipped_; }
+    /// Of those, frames the capture cut short (caplen < len: a snap length).
+    [[nodiscard]] std::uint64_t cut_short_frames() const noexcept { return cut_short_; }
 
 private:
     std::string path_;
@@ -44,6 +46,7 @@ private:
     int link_type_ = 0;
     std::uint64_t frame_number_ = 0;
     std::uint64_t skipped_ = 0;
+    std::uint64_t cut_short_ = 0;
 };
 
 }  // namespace replicast::tools

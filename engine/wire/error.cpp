@@ -21,6 +21,8 @@ constexpr ErrorText text_of(WireError e) noexcept {
     case WireError::record_too_short: return {"record_too_short", "chain record shorter than its 16-byte head"};
     case WireError::zero_update_count: return {"zero_update_count", "chain record with update_count 0"};
     case WireError::body_too_large: return {"body_too_large", "chain body_len over 64 MiB"};
+    case WireError::body_len_mismatch: return {"body_len_mismatch", "plain chain body is not body_len bytes"};
+    case WireError::inflate_failed: return {"inflate_failed", "DEFLATE body corrupt or not body_len bytes inflated"};
     case WireError::update_truncated: return {"update_truncated", "update runs past the end of the body"};
     case WireError::bad_op: return {"bad_op", "unknown update op (expected 1 put or 2 delete)"};
     case WireError::bad_key_len: return {"bad_key_len", "key_len outside 1..511"};

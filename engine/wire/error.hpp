@@ -21,6 +21,8 @@ enum class WireError : std::uint8_t {
     record_too_short,      // fewer than 16 bytes of record
     zero_update_count,     // update_count == 0
     body_too_large,        // body_len > 64 MiB
+    body_len_mismatch,     // a plain body that is not exactly body_len bytes
+    inflate_failed,        // a DEFLATE body that is corrupt or does not inflate to exactly body_len bytes
     // 1.3 update body
     update_truncated,      // an update's 9-byte head or its key/value runs past the body
     bad_op,                // op not 1 (put) or 2 (delete)

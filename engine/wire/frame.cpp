@@ -279,12 +279,14 @@ FrameError parse_ipv4_udp(std::span<const std::uint8_t> ip, FrameInfo& out) noex
     if (ihl < kIpv4MinHeader || total < ihl || total > ip.size()) {
         return FrameError::bad_ipv4_header;
     }
+    // Protocol first: a fragmented ping or TCP segment is other traffic, not
+    // a broken replicast frame.
+    if (p[9] != kIpProtoUdp) {
+        return FrameError::not_udp;
+    }
     const std::uint16_t frag = load_be<std::uint16_t>(p + 6);
     if ((frag & kIpFlagMf) != 0 || (frag & kIpFragOffsetMask) != 0) {
         return FrameError::fragment;
-    }
-    if (p[9] != kIpProtoUdp) {
-        return FrameError::not_udp;
     }
     out.dscp = static_cast<std::uint8_t>(p[1] >> 2);
     out.ttl = p[8];

@@ -105,6 +105,21 @@ class Decode(unittest.TestCase):
                 self.assertIn("tag does not verify", why)
                 self.assertEqual(row["open"], "tag does not verify")
 
+    def test_a_one_packet_chain_is_checked_whole(self):
+        # An unsealed OIC (tests/unit/wire/chain_test.cpp's golden chain): LSN 9,
+        # one put of key "k", empty value; then the same with body_len one too
+        # many, and with an unknown op. A one-packet chain carries its whole
+        # body, so decode checks it as a receiver would.
+        header = "5243" "01" "05" "00000005" "0000000000000001" "00000000" "00" "00" "001a"
+        head, body = "0000000000000009" "00000001", "01" "0000" "0001" "00000000" "6b"
+        rc, out, _ = run("--hex", "-", stdin=header + head + "0000000a" + body + "\n")
+        self.assertEqual(rc, 0, out)
+        for record, reason in ((head + "0000000b" + body, "plain chain body is not body_len bytes"),
+                               (head + "0000000a" + "07" + body[2:], "unknown update op")):
+            rc, out, _ = run("--hex", "-", stdin=header + record + "\n")
+            self.assertEqual(rc, 1, out)
+            self.assertIn("MALFORMED PAYLOAD: " + reason, out)
+
     def test_text_output_names_the_reason_and_exits_1(self):
         rc, out, _ = run("--hex", "-", stdin=self.bad[0][0] + "\n")
         self.assertEqual(rc, 1)

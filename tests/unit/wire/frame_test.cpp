@@ -84,6 +84,9 @@ TEST(Frame, RejectsWhatIsNotOurs) {
     // more-fragments flag
     EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "45b80037000020001011703c0a000001efc00001" + kUdp + kPayload), f),
               FrameError::fragment);
+    // a fragment of something else (ICMP, protocol 1): other traffic, not a broken frame of ours
+    EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "45b80037000020001001703c0a000001efc00001" + kUdp + kPayload), f),
+              FrameError::not_udp);
     // IHL 4
     EXPECT_EQ(parse_ethernet_frame(from_hex(kEth + "44b80037000040001011703c0a000001efc00001" + kUdp + kPayload), f),
               FrameError::bad_ipv4_header);
