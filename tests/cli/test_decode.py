@@ -148,6 +148,18 @@ class Decode(unittest.TestCase):
         rc, out, _ = run(pcap, "--port", "6000", "--json")
         self.assertEqual(json.loads(out.splitlines()[-1])["summary"]["packets"], 0)
 
+    def test_frames_a_snap_length_cut_short_are_skipped_not_malformed(self):
+        whole = frame(bytes.fromhex(self.good[0]))
+        pcap = os.path.join(self.dir, "snap.pcap")
+        with open(pcap, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 64, 1))  # snap length 64, Ethernet
+            f.write(struct.pack("<IIII", 1764000000, 0, 64, len(whole)) + whole[:64])
+        rc, out, err = run(pcap, "--json")
+        self.assertEqual(rc, 0, out + err)
+        summary = json.loads(out.splitlines()[-1])["summary"]
+        self.assertEqual((summary["malformed"], summary["skipped_frames"]), (0, 1))
+        self.assertIn("1 frames were cut short by the capture's snap length", err)
+
     def test_unreadable_inputs_exit_2_with_the_reason(self):
         rc, _, err = run(os.path.join(self.dir, "missing.pcap"))
         self.assertEqual(rc, 2)
