@@ -96,9 +96,11 @@ class TextOutput final : public DecodeOutput {
     }
 
     void print_summary(std::uint64_t skipped) override {
-        std::printf("%" PRIu64 " packets: %" PRIu64 " good, %" PRIu64 " malformed, %" PRIu64 " forged or corrupted, %" PRIu64
-                    " not opened (no key); %" PRIu64 " other frames skipped\n",
-                    packets_, good_, malformed_, forged_, unopened_, skipped);
+        // good + malformed + forged = packets; "not opened" is a part of good
+        // (nothing wrong was found, but without a key the payload was not read).
+        std::printf("%" PRIu64 " packets: %" PRIu64 " good (%" PRIu64 " of them not opened: no key), %" PRIu64
+                    " malformed, %" PRIu64 " forged or corrupted; %" PRIu64 " other frames skipped\n",
+                    packets_, good_, unopened_, malformed_, forged_, skipped);
     }
 };
 

@@ -2,11 +2,24 @@
 
 #include "crypto/key_log.hpp"
 
+#include <openssl/crypto.h>
+
 namespace replicast::tools {
 
 KeyLogOpener::KeyLogOpener(const std::string& path) {
     for (const crypto::KeyLogEntry& e : crypto::load_key_log(path)) {
-        keys_[{e.stream_id, e.epoch}] = std::make_unique<crypto::GcmKey>(engine_, e.key);
+        auto& known = keys_[{e.stream_id, e.epoch}];
+        bool seen = false;
+        for (const auto& k : known) seen |= k.first == e.key;
+        if (seen) continue;
+        known.emplace_back(e.key, std::make_unique<crypto::GcmKey>(engine_, e.key));
+        ++key_count_;
+    }
+}
+
+KeyLogOpener::~KeyLogOpener() {
+    for (auto& [id, known] : keys_) {
+        for (auto& k : known) OPENSSL_cleanse(k.first.data(), k.first.size());
     }
 }
 
@@ -16,11 +29,11 @@ std::optional<bool> KeyLogOpener::open(const wire::PacketView& view, std::vector
         return std::nullopt;
     }
     out.resize(view.payload.size());
-    if (!crypto::open_packet(engine_, *it->second, view, out)) {
-        out.clear();
-        return false;
+    for (const auto& k : it->second) {
+        if (crypto::open_packet(engine_, *k.second, view, out)) return true;
     }
-    return true;
+    out.clear();
+    return false;
 }
 
 }  // namespace replicast::tools

@@ -83,6 +83,20 @@ class Decode(unittest.TestCase):
         chains = [p["chain"] for p in packets if "chain" in p]
         self.assertIn({"first_lsn": 42, "update_count": 3, "body_len": 583}, chains)
 
+    def test_a_key_log_with_two_keys_for_one_epoch_opens_with_the_right_one(self):
+        # A key log kept across a store made again: another key for the same
+        # (stream, epoch) comes later in the file. The tag tells which key sealed.
+        key = VECTORS["cases"][0]["key"]
+        other = "ff" * 32
+        keys = os.path.join(self.dir, "two-keys.log")
+        with open(keys, "w") as f:
+            f.write(f"REPLICAST_KEY 16909060 1 {key}\nREPLICAST_KEY 16909060 7 {key}\n"
+                    f"REPLICAST_KEY 16909060 1 {other}\nREPLICAST_KEY 16909060 7 {other}\n")
+        rc, out, _ = run("--hex", self.hexfile(self.good), "--key-log", keys, "--json")
+        self.assertEqual(rc, 0, out)
+        summary = json.loads(out.splitlines()[-1])["summary"]
+        self.assertEqual((summary["good"], summary["forged"], summary["not_opened"]), (len(self.good), 0, 0))
+
     def test_without_keys_sealed_packets_are_reported_not_opened(self):
         rc, out, _ = run("--hex", self.hexfile(self.good), "--json")
         self.assertEqual(rc, 0)
