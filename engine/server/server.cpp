@@ -285,6 +285,10 @@ bool Server::reap() {
                     // multicast_lsn stays and the next start sends it again.
                     spdlog::warn("stream {} ({}): LSNs {}..{} not sent: the port stopped taking frames while stopping",
                                  s->stream_id, s->db, m->first_lsn, m->first_lsn + m->update_count - 1);
+                    // Counted when posted: take them back, the summary and telemetry say what left.
+                    s->stats.chains.fetch_sub(1, std::memory_order_relaxed);
+                    s->stats.updates.fetch_sub(m->update_count, std::memory_order_relaxed);
+                    s->stats.body_bytes.fetch_sub(w.jobs[m->tag].uncompressed_bytes, std::memory_order_relaxed);
                     w.free_jobs.push_back(m->tag);
                     continue;
                 }

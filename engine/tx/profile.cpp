@@ -65,13 +65,18 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
     eal.reject_unknown();
     {
         // Checked here: rte_eal_init would only say "Invalid argument".
+        // EAL takes a level as a number, or as any prefix of a name ("warn", "err").
         static constexpr std::string_view kLevels[] = {"emergency", "alert", "critical", "error", "warning",
-                                                       "notice", "info", "debug", "1", "2", "3", "4", "5", "6", "7", "8"};
+                                                       "notice", "info", "debug"};
         const std::string& level = p.eal.log_level;
         // "LEVEL", "TYPE:LEVEL" or "REGEX,LEVEL" (rte_eal's --log-level forms)
         const std::size_t sep = level.find_last_of(":,");
         const std::string_view bare = std::string_view(level).substr(sep == std::string::npos ? 0 : sep + 1);
-        if (std::find(std::begin(kLevels), std::end(kLevels), bare) == std::end(kLevels)) {
+        const bool number = !bare.empty() && bare.size() <= 2 && bare.find_first_not_of("0123456789") == std::string_view::npos;
+        const bool name = !bare.empty() && std::any_of(std::begin(kLevels), std::end(kLevels), [&](std::string_view l) {
+            return l.substr(0, bare.size()) == bare;
+        });
+        if (!number && !name) {
             eal.fail(section(root, "eal", path).get("log_level"), "log_level",
                      "\"" + level + "\" is not a DPDK log level (emergency, alert, critical, error, warning, notice, info, debug or 1..8)");
         }

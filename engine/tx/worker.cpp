@@ -151,6 +151,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
             stash_count_ = kBurst;
         } else if (stash_count_ == 0) {
             counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+            if (stalled_since_ == 0) stalled_since_ = now;  // the port may be holding them all
             return;  // nothing to send with: the next turn tries again
         }
     }
@@ -236,6 +237,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
 
     // 4. Out; what the ring refuses waits in pending_ and goes first next turn.
     const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, mbufs, static_cast<std::uint16_t>(n));
+    if (sent > 0) stalled_since_ = 0;  // the port takes frames
     if (sent < n) {
         counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
         std::memcpy(pending_.data(), mbufs + sent, (n - sent) * sizeof(rte_mbuf*));
@@ -361,12 +363,13 @@ int TxWorker::run() noexcept {
         const std::uint64_t now = rte_rdtsc();
         if (pending_count_ > 0) {
             flush_pending(now);
-            // Stopping, and the port has taken nothing for a second: it will
-            // not drain what is queued (link down), and the stop must not hang.
-            if (stalled_since_ != 0 && now - stalled_since_ >= tsc_hz_ && stop_.load(std::memory_order_acquire)) {
-                abandon_at_stop();
-                break;
-            }
+        }
+        // Stopping, and the port has taken nothing for a second (it refuses
+        // frames, or holds every mbuf so none can be allocated): it will not
+        // drain what is queued (link down), and the stop must not hang.
+        if (stalled_since_ != 0 && now - stalled_since_ >= tsc_hz_ && stop_.load(std::memory_order_acquire)) {
+            abandon_at_stop();
+            break;
         }
         if (current_ == nullptr) {
             // Between chains, even under constant load: heartbeats (at least
@@ -400,8 +403,9 @@ int TxWorker::run() noexcept {
         }
         std::uint8_t payload[wire::kHeartbeatSize];
         wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
-        send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now);
-        counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+        if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
+            counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+        }
     }
     // A port that never drains (link down) must not hold the stop forever.
     const std::uint64_t give_up = rte_rdtsc() + tsc_hz_;

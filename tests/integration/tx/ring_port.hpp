@@ -25,7 +25,7 @@ struct RuntimeDirCleanup {
 };
 
 /// One EAL per process: `name` keeps concurrent test processes' files apart.
-inline PmdProfile ring_profile(const std::string& name) {
+inline PmdProfile ring_profile(const std::string& name, unsigned mbufs = 8191) {
     const std::string text = R"(
 description = "tx test on net_ring"
 [eal]
@@ -39,7 +39,7 @@ name = "net_ring0"
 tx_descriptors = 512
 mtu = 1500
 checksum_offload = "off"
-mbufs = 8191
+mbufs = )" + std::to_string(mbufs) + R"(
 mbuf_cache = 256
 [dataplane]
 source_ip = "10.77.0.1"

@@ -100,7 +100,7 @@ TEST(Profile, MistakesNameFileLineKeyAndReason) {
     }
     EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nlog_level = \"debgu\"\n"),
                 HasSubstr("eal.log_level: \"debgu\" is not a DPDK log level"));
-    for (const char* level : {"debug", "lib.eal:info", "pmd.net.*,8", "5"}) {
+    for (const char* level : {"debug", "lib.eal:info", "pmd.net.*,8", "5", "warn", "lib.eal:err"}) {
         EXPECT_EQ(error_of(std::string(kMinimal) + "[eal]\nlog_level = \"" + level + "\"\n"), "no error") << level;
     }
     EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nvdevs = \"net_null0\"\n"),
