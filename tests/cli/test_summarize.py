@@ -29,25 +29,28 @@ class Summary(unittest.TestCase):
         with open(os.path.join(self.results, name), "w") as f:
             f.write(text)
 
+    def suite(self, name, *results):
+        """A meson test log (one JSON object per test) as scripts/test keeps it."""
+        self.write(name, "".join(json.dumps({"result": r, "command": [f"/x/t{i}"]}) + "\n" for i, r in enumerate(results)))
+
     def test_counts_tests_and_fuzz_targets(self):
-        self.write("unit.json", "\n".join(json.dumps({"result": r, "command": ["/x/t" + str(i)]})
-                                          for i, r in enumerate(["OK", "OK", "FAIL", "SKIP"])) + "\n")
+        self.suite("unit.json", "OK", "OK", "FAIL", "SKIP")
         self.write("fuzz.counts", "3 0\n")
         self.assertEqual(summarize(self.results), (1, "5 passed, 1 failed, 1 skipped"))
 
     def test_a_failed_phase_without_test_results_is_a_failure(self):
-        self.write("unit.json", json.dumps({"result": "OK", "command": ["/x/t"]}) + "\n")
+        self.suite("unit.json", "OK")
         self.write("phases.failed", "asan-build\n")
         self.assertEqual(summarize(self.results), (1, "1 passed, 1 failed"))
 
     def test_a_failed_suite_is_not_counted_twice(self):
-        self.write("unit.json", json.dumps({"result": "FAIL", "command": ["/x/t"]}) + "\n")
+        self.suite("unit.json", "FAIL")
         self.write("phases.failed", "unit\nfuzz:fuzz_packet\n")
         self.write("fuzz.counts", "0 1\n")
         self.assertEqual(summarize(self.results), (1, "0 passed, 2 failed"))
 
     def test_all_green(self):
-        self.write("unit.json", json.dumps({"result": "OK", "command": ["/x/t"]}) + "\n")
+        self.suite("unit.json", "OK")
         self.write("phases.failed", "\n")
         self.assertEqual(summarize(self.results), (0, "1 passed, 0 failed"))
 

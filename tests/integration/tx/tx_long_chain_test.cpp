@@ -39,15 +39,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 TxStreamConfig stream(const PmdProfile& profile, std::uint32_t id, const crypto::GcmKey* key) {
-    TxStreamConfig sc;
-    sc.stream_id = id;
-    sc.addressing = {.source_mac = profile.dataplane.source_mac, .source_ip = profile.dataplane.source_ip,
-                     .group = 0xEFC00000 + id, .source_port = 40000, .group_port = 5000, .ttl = 16, .dscp = 0};
-    sc.key_epoch = 1;
-    sc.key = key;
-    sc.max_payload = 1432;
-    sc.heartbeat_interval_ns = 100'000'000;
-    sc.key_announce_ns = 300'000'000;       // a window much shorter than the chain
+    TxStreamConfig sc = test_port::sealed_stream(profile, id, key, 100'000'000);
+    sc.key_announce_ns = 300'000'000;  // a window much shorter than the chain
     sc.key_announce_every_ns = 50'000'000;
     return sc;
 }
@@ -65,28 +58,15 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
     const crypto::GcmKey key1(engine, raw1), key2(engine, raw2);
 
     // ~3 MB: about 1.2 s at 20 Mbit/s, four windows' worth.
-    chain::ChainBuilder builder({.compress = false});
-    builder.begin(1);
-    std::vector<std::uint8_t> value(30 * 1024, 0x33);
-    for (std::uint32_t i = 0; i < 100; ++i) {
-        const std::string k = "k" + std::to_string(i);
-        ASSERT_EQ(builder.add({.op = wire::Op::put, .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
-                               .value = value}),
-                  wire::WireError::ok);
-    }
-    const chain::BuiltChain built = builder.finish();
-    const std::vector<std::uint8_t> record(built.record.begin(), built.record.end());
-    const std::size_t segments = chain::segment_count(record.size(), 1432);
+    const test_port::PlainRecord record = test_port::plain_record(
+        100, [](std::uint32_t i) { return "k" + std::to_string(i); },
+        [](std::uint32_t) { return std::vector<std::uint8_t>(30 * 1024, 0x33); });
+    const std::size_t segments = chain::segment_count(record.bytes.size(), 1432);
 
-    rte_ring* inbox = rte_ring_create("l_in", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rte_ring* outbox = rte_ring_create("l_out", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(inbox, nullptr);
-    ASSERT_NE(outbox, nullptr);
-    TxWorkerConfig wc;
-    wc.port = port.id();
-    wc.pool = port.pool();
-    wc.inbox = inbox;
-    wc.outbox = outbox;
+    const test_port::MessageRings rings;
+    ASSERT_NE(rings.inbox, nullptr);
+    ASSERT_NE(rings.outbox, nullptr);
+    TxWorkerConfig wc = test_port::worker_config(port, rings);
     TxStreamConfig a = stream(profile, 1, &key1);
     a.pace.rate_bps = 20'000'000;
     wc.streams.push_back(a);
@@ -98,15 +78,9 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
     key_change.stream = 0;
     key_change.next_epoch = 2;
     key_change.next_key = &key2;
-    TxMessage chain;
-    chain.kind = TxMessage::Kind::chain;
-    chain.stream = 0;
-    chain.record = record;
-    chain.comp_alg = built.comp_alg;
-    chain.first_lsn = 1;
-    chain.update_count = 100;
-    ASSERT_EQ(rte_ring_enqueue(inbox, &key_change), 0);
-    ASSERT_EQ(rte_ring_enqueue(inbox, &chain), 0);
+    TxMessage chain = test_port::chain_message(record, 1, 100);
+    ASSERT_EQ(rte_ring_enqueue(rings.inbox, &key_change), 0);
+    ASSERT_EQ(rte_ring_enqueue(rings.inbox, &chain), 0);
     const unsigned lcore = profile.tx_lcores[0];
     ASSERT_EQ(rte_eal_remote_launch(&TxWorker::launch, &worker, lcore), 0);
 
@@ -146,12 +120,7 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
         }
         rte_pktmbuf_free_bulk(burst, n);
     }
-    worker.stop();
-    while (rte_eal_get_lcore_state(lcore) == RUNNING) {
-        const std::uint16_t n = rte_eth_rx_burst(port.id(), 0, burst, 64);
-        rte_pktmbuf_free_bulk(burst, n);
-    }
-    rte_eal_wait_lcore(lcore);
+    test_port::stop_and_drain(worker, port, lcore);
 
     EXPECT_EQ(a_data, segments);
     EXPECT_TRUE(a_switched_seen) << "A never switched to epoch 2";
@@ -161,8 +130,6 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
     EXPECT_GE(b_heartbeats_during_chain, 5u) << "stream B fell silent while A sent a long chain";
     std::printf("chain of %zu packets; B sent %zu heartbeats during it; A announced %zu times before switching\n",
                 segments, b_heartbeats_during_chain, a_announcements_before_switch);
-    rte_ring_free(inbox);
-    rte_ring_free(outbox);
 }
 
 }  // namespace

@@ -46,50 +46,27 @@ TEST(TxRingFull, RefusedPacketsAreRetriedNeverLostOrRepeated) {
     const crypto::GcmKey key(engine, raw);
 
     // ~3400 packets of 1432 bytes: more than three times what the ring holds.
-    chain::ChainBuilder builder({.compress = false});
-    builder.begin(1);
-    std::vector<std::uint8_t> value(48 * 1024);
-    for (std::uint32_t i = 0; i < 100; ++i) {
-        for (std::size_t b = 0; b < value.size(); ++b) value[b] = static_cast<std::uint8_t>(i * 31 + b * 7);
-        const std::string k = "key/" + std::to_string(i);
-        ASSERT_EQ(builder.add({.op = wire::Op::put, .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
-                               .value = value}),
-                  wire::WireError::ok);
-    }
-    const chain::BuiltChain built = builder.finish();
-    const std::vector<std::uint8_t> record(built.record.begin(), built.record.end());
+    const test_port::PlainRecord built = test_port::plain_record(
+        100, [](std::uint32_t i) { return "key/" + std::to_string(i); },
+        [](std::uint32_t i) {
+            std::vector<std::uint8_t> value(48 * 1024);
+            for (std::size_t b = 0; b < value.size(); ++b) value[b] = static_cast<std::uint8_t>(i * 31 + b * 7);
+            return value;
+        });
+    const std::vector<std::uint8_t>& record = built.bytes;
     const std::uint32_t max_payload = 1432;
     const std::size_t segments = chain::segment_count(record.size(), max_payload);
     ASSERT_GT(segments, 3000u);
 
-    rte_ring* inbox = rte_ring_create("t_in", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rte_ring* outbox = rte_ring_create("t_out", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(inbox, nullptr);
-    ASSERT_NE(outbox, nullptr);
-    TxWorkerConfig wc;
-    wc.port = port.id();
-    wc.queue = 0;
-    wc.pool = port.pool();
-    wc.inbox = inbox;
-    wc.outbox = outbox;
-    TxStreamConfig sc;
-    sc.stream_id = 9;
-    sc.addressing = {.source_mac = profile.dataplane.source_mac, .source_ip = profile.dataplane.source_ip,
-                     .group = 0xEFC00001, .source_port = 40000, .group_port = 5000, .ttl = 16, .dscp = 0};
-    sc.key_epoch = 1;
-    sc.key = &key;
-    sc.max_payload = max_payload;
-    sc.heartbeat_interval_ns = 1'000'000'000;
-    wc.streams.push_back(sc);
+    const test_port::MessageRings rings;
+    ASSERT_NE(rings.inbox, nullptr);
+    ASSERT_NE(rings.outbox, nullptr);
+    TxWorkerConfig wc = test_port::worker_config(port, rings);
+    wc.streams.push_back(test_port::sealed_stream(profile, 9, &key));
     TxWorker worker(std::move(wc));
 
-    TxMessage msg;
-    msg.kind = TxMessage::Kind::chain;
-    msg.record = record;
-    msg.comp_alg = built.comp_alg;
-    msg.first_lsn = 1;
-    msg.update_count = 100;
-    ASSERT_EQ(rte_ring_enqueue(inbox, &msg), 0);
+    TxMessage msg = test_port::chain_message(built, 1, 100);
+    ASSERT_EQ(rte_ring_enqueue(rings.inbox, &msg), 0);
     const unsigned lcore = profile.tx_lcores[0];
     ASSERT_EQ(rte_eal_remote_launch(&TxWorker::launch, &worker, lcore), 0);
 
@@ -136,27 +113,19 @@ TEST(TxRingFull, RefusedPacketsAreRetriedNeverLostOrRepeated) {
             rte_pktmbuf_free(burst[i]);
         }
     }
-    worker.stop();
-    // The final heartbeat may need the ring too: keep draining until the worker returns.
-    while (rte_eal_get_lcore_state(lcore) == RUNNING) {
-        const std::uint16_t n = rte_eth_rx_burst(port.id(), 0, burst, 64);
-        rte_pktmbuf_free_bulk(burst, n);
-    }
-    rte_eal_wait_lcore(lcore);
+    test_port::stop_and_drain(worker, port, lcore);
 
     EXPECT_EQ(bad, 0u);
     EXPECT_EQ(data_packets, segments);
     EXPECT_TRUE(reassembled == record) << "the payloads do not rebuild the chain record";
     void* back = nullptr;
-    ASSERT_EQ(rte_ring_dequeue(outbox, &back), 0) << "the chain message was not handed back";
+    ASSERT_EQ(rte_ring_dequeue(rings.outbox, &back), 0) << "the chain message was not handed back";
     EXPECT_EQ(back, &msg);
     EXPECT_EQ(msg.first_seq, first_data_seq);
     EXPECT_EQ(msg.last_seq, first_data_seq + segments - 1);
     EXPECT_EQ(worker.counters().chains.load(), 1u);
     std::printf("ring refused %llu bursts; %zu packets arrived once and in order\n",
                 static_cast<unsigned long long>(worker.counters().tx_ring_full.load()), data_packets);
-    rte_ring_free(inbox);
-    rte_ring_free(outbox);
 }
 
 }  // namespace

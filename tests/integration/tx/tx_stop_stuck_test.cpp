@@ -55,50 +55,21 @@ TEST(TxStopStuck, StopReturnsAndReportsWhatThePortNeverTook) {
     // is offered and the last one or two are refused: a chain that is "all
     // offered" but not all taken (100 updates of 4-byte keys and 14640-byte
     // values: a 1465316-byte record).
-    chain::ChainBuilder builder({.compress = false});
-    builder.begin(1);
-    std::vector<std::uint8_t> value(14640, 0x5a);
-    for (std::uint32_t i = 0; i < 100; ++i) {
-        const std::string k = "k" + std::string(i < 10 ? "00" : "0") + std::to_string(i);
-        ASSERT_EQ(builder.add({.op = wire::Op::put, .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
-                               .value = value}),
-                  wire::WireError::ok);
-    }
-    const chain::BuiltChain built = builder.finish();
-    const std::vector<std::uint8_t> record(built.record.begin(), built.record.end());
-    const std::size_t segments = chain::segment_count(record.size(), 1432);
-    ASSERT_EQ(segments, 1024u);
+    const test_port::PlainRecord record = test_port::plain_record(
+        100, [](std::uint32_t i) { return "k" + std::string(i < 10 ? "00" : "0") + std::to_string(i); },
+        [](std::uint32_t) { return std::vector<std::uint8_t>(14640, 0x5a); });
+    ASSERT_EQ(chain::segment_count(record.bytes.size(), 1432), 1024u);
 
-    rte_ring* inbox = rte_ring_create("s_in", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rte_ring* outbox = rte_ring_create("s_out", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(inbox, nullptr);
-    ASSERT_NE(outbox, nullptr);
-    TxWorkerConfig wc;
-    wc.port = port.id();
-    wc.pool = port.pool();
-    wc.inbox = inbox;
-    wc.outbox = outbox;
-    TxStreamConfig sc;
-    sc.stream_id = 4;
-    sc.addressing = {.source_mac = profile.dataplane.source_mac, .source_ip = profile.dataplane.source_ip,
-                     .group = 0xEFC00002, .source_port = 40000, .group_port = 5000, .ttl = 16, .dscp = 0};
-    sc.key_epoch = 1;
-    sc.key = &key;
-    sc.max_payload = 1432;
-    sc.heartbeat_interval_ns = 1'000'000'000;
-    wc.streams.push_back(sc);
+    const test_port::MessageRings rings;
+    ASSERT_NE(rings.inbox, nullptr);
+    ASSERT_NE(rings.outbox, nullptr);
+    TxWorkerConfig wc = test_port::worker_config(port, rings);
+    wc.streams.push_back(test_port::sealed_stream(profile, 4, &key));
     TxWorker worker(std::move(wc));
 
     // Two chains: the first fills the ring and stalls, the second never starts.
-    std::vector<TxMessage> msgs(2);
-    for (std::size_t i = 0; i < msgs.size(); ++i) {
-        msgs[i].kind = TxMessage::Kind::chain;
-        msgs[i].record = record;
-        msgs[i].comp_alg = built.comp_alg;
-        msgs[i].first_lsn = 1 + 100 * i;
-        msgs[i].update_count = 100;
-        ASSERT_EQ(rte_ring_enqueue(inbox, &msgs[i]), 0);
-    }
+    std::vector<TxMessage> msgs = {test_port::chain_message(record, 1, 100), test_port::chain_message(record, 101, 100)};
+    for (TxMessage& m : msgs) ASSERT_EQ(rte_ring_enqueue(rings.inbox, &m), 0);
     const unsigned lcore = profile.tx_lcores[0];
     ASSERT_EQ(rte_eal_remote_launch(&TxWorker::launch, &worker, lcore), 0);
 
@@ -128,14 +99,12 @@ TEST(TxStopStuck, StopReturnsAndReportsWhatThePortNeverTook) {
     EXPECT_EQ(c.chains.load(), 0u) << "a chain the port did not wholly take was counted as sent";
     for (TxMessage& m : msgs) {
         void* back = nullptr;
-        ASSERT_EQ(rte_ring_dequeue(outbox, &back), 0) << "a chain was not handed back";
+        ASSERT_EQ(rte_ring_dequeue(rings.outbox, &back), 0) << "a chain was not handed back";
         EXPECT_EQ(back, &m) << "chains came back out of order";
         EXPECT_TRUE(m.dropped) << "chain at LSN " << m.first_lsn << " came back as if sent";
     }
     std::printf("stop returned in %.2f s; %llu frames dropped at stop, %llu packets built\n", took,
                 static_cast<unsigned long long>(c.dropped_at_stop.load()), static_cast<unsigned long long>(c.packets.load()));
-    rte_ring_free(inbox);
-    rte_ring_free(outbox);
 }
 
 }  // namespace

@@ -100,15 +100,20 @@ TEST(ChainCutter, CompressesWhenItShrinksAndNeverReadsPastLast) {
     EXPECT_EQ(keys_in(job).back(), "order/39");
 }
 
-TEST(ChainCutter, ATrimmedLogIsReportedAndTheChainStartsAtTheOldestEntry) {
-    TempDir dir("cutter-trim");
-    store::MasterStore m(dir.str(), fast());
+// LSNs 1..30 written, 1..20 trimmed: the log starts at 21.
+void write_30_keep_10(store::MasterStore& m) {
     Ops ops;
     for (int i = 0; i < 30; ++i) ops.put("k" + std::to_string(i), "v");
     ASSERT_TRUE(m.write("db", ops.span()));
     std::uint64_t removed = 0;
     ASSERT_TRUE(m.trim("db", {.keep_updates = 10}, removed));
     ASSERT_EQ(removed, 20u);
+}
+
+TEST(ChainCutter, ATrimmedLogIsReportedAndTheChainStartsAtTheOldestEntry) {
+    TempDir dir("cutter-trim");
+    store::MasterStore m(dir.str(), fast());
+    ASSERT_NO_FATAL_FAILURE(write_30_keep_10(m));
     server::ChainCutter cutter({.max_updates = 100, .max_bytes = 1 << 20}, {.compress = false});
     server::ChainJob job;
     server::CutResult r;
@@ -125,11 +130,7 @@ TEST(ChainCutter, ATrimmedLogIsReportedAndTheChainStartsAtTheOldestEntry) {
 TEST(ChainCutter, ATrimFartherThanOneChainStillStartsAtTheOldestEntry) {
     TempDir dir("cutter-trim-far");
     store::MasterStore m(dir.str(), fast());
-    Ops ops;
-    for (int i = 0; i < 30; ++i) ops.put("k" + std::to_string(i), "v");
-    ASSERT_TRUE(m.write("db", ops.span()));
-    std::uint64_t removed = 0;
-    ASSERT_TRUE(m.trim("db", {.keep_updates = 10}, removed));
+    ASSERT_NO_FATAL_FAILURE(write_30_keep_10(m));
     server::ChainCutter cutter({.max_updates = 8, .max_bytes = 1 << 20}, {.compress = false});
     server::ChainJob job;
     server::CutResult r;
