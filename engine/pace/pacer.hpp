@@ -83,6 +83,12 @@ struct PaceConfig {
     std::uint64_t max_burst_bytes = 0;       ///< bucket depth; 0 = strictly paced (one packet)
 };
 
+/// No cap and no gaps (the burst depth means nothing without a cap): every
+/// packet is due at once, so a sender may skip the Pacer altogether.
+[[nodiscard]] constexpr bool unpaced(const PaceConfig& c) noexcept {
+    return c.rate_bps == 0 && c.min_packet_gap_ns == 0 && c.chain_gap_base_ns == 0 && c.chain_gap_ns_per_kib == 0;
+}
+
 // Limits enforced by validate(), each with its reason.
 inline constexpr std::uint64_t kMinRateBps = 1'000;              // 1 kbit/s: below that, nothing useful fits
 inline constexpr std::uint64_t kMaxRateBps = 400'000'000'000;    // 400 Gbit/s: the fastest port we target

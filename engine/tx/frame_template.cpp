@@ -45,12 +45,4 @@ FrameTemplate::FrameTemplate(const FrameAddressing& a) noexcept {
     pseudo_sum_ = (a.source_ip >> 16) + (a.source_ip & 0xffff) + (a.group >> 16) + (a.group & 0xffff) + kIpProtoUdp;
 }
 
-void FrameTemplate::finish_udp_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
-    std::uint8_t* udp = frame + l2_size() + 20;
-    const std::uint32_t udp_len = 8u + udp_payload_len;
-    // The UDP length counts twice: once in the pseudo-header, once in the UDP header (summed with it).
-    std::uint16_t c = wire::internet_checksum({udp, udp_len}, pseudo_sum_ + udp_len);
-    wire::store_be<std::uint16_t>(udp + 6, c == 0 ? 0xffff : c);  // RFC 768: a computed 0 is sent as all ones
-}
-
 }  // namespace replicast::tx

@@ -17,6 +17,7 @@
 #include <span>
 
 #include "engine/wire/endian.hpp"
+#include "engine/wire/frame.hpp"
 
 namespace replicast::tx {
 
@@ -62,8 +63,17 @@ public:
         wire::store_be<std::uint16_t>(ip + 24, static_cast<std::uint16_t>(8 + udp_payload_len));
     }
 
-    /// Software UDP checksum over the payload already in place after the headers.
-    void finish_udp_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept;
+    /// Software UDP checksum over the payload already in place after the
+    /// headers. Inline, with the sum function picked once: every frame runs it.
+    void finish_udp_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
+        std::uint8_t* udp = frame + l2_size() + 20;
+        const std::uint32_t udp_len = 8u + udp_payload_len;
+        // The UDP length counts twice: once in the pseudo-header, once in the UDP header (summed with it).
+        std::uint32_t sum = pseudo_sum_ + udp_len + sum_(udp, udp_len);
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        const auto c = static_cast<std::uint16_t>(~sum & 0xffff);
+        wire::store_be<std::uint16_t>(udp + 6, c == 0 ? 0xffff : c);  // RFC 768: a computed 0 is sent as all ones
+    }
 
     /// For UDP checksum offload: the pseudo-header sum the NIC expects in the field.
     void write_udp_pseudo_checksum(std::uint8_t* frame, std::uint16_t udp_payload_len) const noexcept {
@@ -78,6 +88,7 @@ private:
     std::size_t size_ = 0;
     std::uint32_t ip_sum_ = 0;      // partial sum of the IPv4 header with length and checksum 0
     std::uint32_t pseudo_sum_ = 0;  // source + group + protocol: the pseudo-header without length
+    wire::FoldedSumFn sum_ = wire::folded_sum_fn();
 };
 
 }  // namespace replicast::tx

@@ -32,6 +32,7 @@ TxWorker::TxWorker(TxWorkerConfig config) : config_(std::move(config)), tsc_hz_(
         streams_.push_back(Stream{.config = c,
                                   .frame = FrameTemplate(c.addressing),
                                   .pacer = pace::Pacer(c.pace, tsc_hz_),
+                                  .unpaced = pace::unpaced(c.pace),
                                   .seq = c.next_seq,
                                   .epoch = c.key_epoch,
                                   .key = c.key,
@@ -156,9 +157,13 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         }
     }
 
-    // 2. Which packets are due: pacing decides, a burst at most.
+    // 2. Which packets are due: pacing decides, a burst at most. An unpaced
+    //    stream (the benchmark profile, or a dedicated link) sends what it has.
     unsigned n = 0;
-    while (n < stash_count_ && next_segment_ + n < segments_) {
+    if (s.unpaced) {
+        n = static_cast<unsigned>(std::min<std::size_t>(stash_count_, segments_ - next_segment_));
+    }
+    while (!s.unpaced && n < stash_count_ && next_segment_ + n < segments_) {
         const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n, segments_);
         const auto wire_bytes = static_cast<std::uint32_t>(pace::on_wire_bytes(static_cast<std::uint32_t>(header + wire::datagram_size(seg.payload.size(), sealed))));
         if (s.pacer.next_deadline(now, wire_bytes) > now) {

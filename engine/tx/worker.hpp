@@ -101,6 +101,7 @@ private:
         TxStreamConfig config;
         FrameTemplate frame;
         pace::Pacer pacer;
+        bool unpaced;  // the pacer would pass every packet: not asked
         std::uint64_t seq;
         std::uint32_t epoch;
         const crypto::GcmKey* key;

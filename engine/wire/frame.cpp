@@ -177,6 +177,11 @@ std::uint32_t sum_words(std::span<const std::uint8_t> bytes, std::uint32_t sum, 
     return sum + native;
 }
 
+// sum_words with no initial sum returns one folded, byte-order-corrected word.
+std::uint16_t folded_sum_generic(const std::uint8_t* p, std::size_t n) noexcept {
+    return static_cast<std::uint16_t>(sum_words({p, n}, 0));
+}
+
 std::uint16_t fold(std::uint32_t sum) noexcept {
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
@@ -208,6 +213,13 @@ std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32
 }
 
 ChecksumPath checksum_path() noexcept { return kBestPath; }
+
+FoldedSumFn folded_sum_fn() noexcept {
+#if defined(__x86_64__)
+    if (kBestPath == ChecksumPath::avx512_vnni) return &sum_avx512_vnni;
+#endif
+    return &folded_sum_generic;
+}
 
 const char* checksum_path_name(ChecksumPath path) noexcept {
     switch (path) {

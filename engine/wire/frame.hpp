@@ -75,6 +75,11 @@ inline constexpr std::array<ChecksumPath, 4> kChecksumPaths = {ChecksumPath::sca
 [[nodiscard]] const char* checksum_path_name(ChecksumPath path) noexcept;
 [[nodiscard]] ChecksumPath checksum_path() noexcept;
 [[nodiscard]] bool checksum_path_available(ChecksumPath path) noexcept;
+/// The sum of `n` bytes at `p` folded to 16 bits, not complemented (big-endian
+/// word order), through the widest path: what a per-frame caller keeps, so
+/// that a checksum costs one call instead of the three behind internet_checksum.
+using FoldedSumFn = std::uint16_t (*)(const std::uint8_t* p, std::size_t n) noexcept;
+[[nodiscard]] FoldedSumFn folded_sum_fn() noexcept;
 /// internet_checksum through a given path (which must be available).
 [[nodiscard]] std::uint16_t internet_checksum_via(ChecksumPath path, std::span<const std::uint8_t> bytes,
                                                   std::uint32_t sum = 0) noexcept;

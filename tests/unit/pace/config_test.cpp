@@ -57,5 +57,22 @@ TEST(OnWire, AddsPreambleFcsAndInterFrameGap) {
     EXPECT_EQ(on_wire_bytes(9014), 9038u);  // a 9000-MTU jumbo frame
 }
 
+// The tx worker skips the Pacer for an unpaced stream: that must mean no knob
+// that could ever delay a packet is set (a burst depth alone delays nothing).
+TEST(Unpaced, OnlyWhenNoKnobCanDelayAPacket) {
+    EXPECT_TRUE(unpaced({}));
+    EXPECT_TRUE(unpaced({.max_burst_bytes = 1'000'000}));
+    EXPECT_FALSE(unpaced({.rate_bps = 1'000'000}));
+    EXPECT_FALSE(unpaced({.min_packet_gap_ns = 1}));
+    EXPECT_FALSE(unpaced({.chain_gap_base_ns = 1}));
+    EXPECT_FALSE(unpaced({.chain_gap_ns_per_kib = 1}));
+    // And then the Pacer itself never delays: deadlines are always in the past.
+    Pacer p({.max_burst_bytes = 1'000'000}, 1'000'000'000);
+    for (std::uint64_t t = 1; t < 1000; ++t) {
+        ASSERT_LE(p.next_deadline(t, 9000), t);
+        p.on_sent(t, 9000, t % 7 == 0, 63'000);
+    }
+}
+
 }  // namespace
 }  // namespace replicast::pace

@@ -1,6 +1,7 @@
 // Ethernet/802.1Q/IPv4/UDP framing checks used on captures.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <string>
 
@@ -118,12 +119,13 @@ std::vector<ChecksumPath> available_paths() {
 }
 
 // Every vector path the CPU has (scalar, AVX2, AVX-512F, AVX-512 VNNI) against
-// the RFC's 16-bit loop, every short length, every alignment.
+// the RFC's 16-bit loop, every short length, every position in a cache line
+// (the VNNI path loads whole aligned lines and masks the ends).
 TEST(Checksum, EveryPathMatchesTheTextbookLoop) {
-    std::vector<std::uint8_t> buf(2100);
+    alignas(64) std::array<std::uint8_t, 2112> buf{};
     std::uint32_t x = 12345;
     for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
-    for (std::size_t off = 0; off < 8; ++off) {
+    for (std::size_t off = 0; off < 66; ++off) {
         for (std::size_t len = 0; len < 2000; len += (len < 64 ? 1 : 37)) {
             std::uint32_t naive = 0x1234;
             for (std::size_t i = 0; i < len; i += 2) {
@@ -154,16 +156,20 @@ TEST(Checksum, AllOnesJumboMatchesTheTextbookLoop) {
     for (auto& b : noise) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
     for (const std::vector<std::uint8_t>* data : {&ones, &noise}) {
         const std::vector<std::uint8_t>& buf = *data;
-        for (std::size_t len : {64u, 65u, 1432u, 4097u, 9000u, 65'535u, 65'536u, 65'601u, 300'000u, 299'999u}) {
-            std::uint64_t naive = 0;  // 64 bits: 150 000 words of 0xffff overflow 32
-            for (std::size_t i = 0; i < len; i += 2) naive += std::uint64_t{buf[i]} << 8 | (i + 1 < len ? buf[i + 1] : 0);
-            while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
-            EXPECT_EQ(replicast::wire::internet_checksum(std::span(buf).first(len)), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
-            for (ChecksumPath path : replicast::wire::kChecksumPaths) {
-                if (!replicast::wire::checksum_path_available(path)) continue;
-                EXPECT_EQ(replicast::wire::internet_checksum_via(path, std::span(buf).first(len)),
-                          static_cast<std::uint16_t>(~naive & 0xffff))
-                    << "path " << static_cast<int>(path) << " len " << len;
+        for (std::size_t len : {64u, 65u, 1432u, 4097u, 9000u, 65'535u, 65'536u, 65'601u, 299'967u, 299'966u}) {
+            // Two starts: the allocator's alignment, and 33 bytes on (odd,
+            // so blocks straddle cache lines and bytes pair the other way).
+            for (std::size_t off : {0u, 33u}) {
+                const auto bytes = std::span(buf).subspan(off, len);
+                std::uint64_t naive = 0;  // 64 bits: 150 000 words of 0xffff overflow 32
+                for (std::size_t i = 0; i < len; i += 2) naive += std::uint64_t{bytes[i]} << 8 | (i + 1 < len ? bytes[i + 1] : 0);
+                while (naive >> 16) naive = (naive & 0xffff) + (naive >> 16);
+                EXPECT_EQ(replicast::wire::internet_checksum(bytes), static_cast<std::uint16_t>(~naive & 0xffff)) << len;
+                for (ChecksumPath path : replicast::wire::kChecksumPaths) {
+                    if (!replicast::wire::checksum_path_available(path)) continue;
+                    EXPECT_EQ(replicast::wire::internet_checksum_via(path, bytes), static_cast<std::uint16_t>(~naive & 0xffff))
+                        << "path " << static_cast<int>(path) << " len " << len << " off " << off;
+                }
             }
         }
     }
@@ -181,4 +187,20 @@ TEST(Checksum, PicksTheWidestPathTheCpuHas) {
 #endif
     EXPECT_EQ(replicast::wire::checksum_path(), widest);
     std::printf("checksum path in use: %s\n", replicast::wire::checksum_path_name(widest));
+}
+
+// The sender's direct sum (one call per frame, no dispatch) is the same sum:
+// complemented, it is internet_checksum, for every length and start.
+TEST(Checksum, FoldedSumFnIsTheUncomplementedChecksum) {
+    alignas(64) std::array<std::uint8_t, 1700> buf{};
+    std::uint32_t x = 4242;
+    for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+    const replicast::wire::FoldedSumFn sum = replicast::wire::folded_sum_fn();
+    for (std::size_t off = 0; off < 66; ++off) {
+        for (std::size_t len = 0; len <= 1600; len += (len < 130 ? 1 : 53)) {
+            const auto bytes = std::span(buf).subspan(off, len);
+            EXPECT_EQ(static_cast<std::uint16_t>(~sum(bytes.data(), len) & 0xffff), replicast::wire::internet_checksum(bytes))
+                << "len " << len << " off " << off;
+        }
+    }
 }
