@@ -66,13 +66,50 @@ GcmKey::GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key)
 
 GcmKey::~GcmKey() = default;
 
-GcmEngine::GcmEngine() {
+std::string_view gcm_arch_id(GcmArch arch) noexcept {
+    switch (arch) {
+    case GcmArch::best: return "best";
+    case GcmArch::avx512: return "avx512";
+    case GcmArch::avx2: return "avx2";
+    case GcmArch::avx: return "avx";
+    case GcmArch::sse: return "sse";
+    }
+    return "unknown";
+}
+
+bool parse_gcm_arch(std::string_view name, GcmArch& out) noexcept {
+    for (GcmArch a : {GcmArch::best, GcmArch::avx512, GcmArch::avx2, GcmArch::avx, GcmArch::sse}) {
+        if (name == gcm_arch_id(a)) {
+            out = a;
+            return true;
+        }
+    }
+    return false;
+}
+
+GcmEngine::GcmEngine(GcmArch wanted) {
     mgr_ = alloc_mb_mgr(0);
     if (mgr_ == nullptr) {
         throw std::runtime_error("ipsec-mb: cannot allocate a multi-buffer manager");
     }
     IMB_ARCH arch = IMB_ARCH_NONE;
-    init_mb_mgr_auto(mgr_, &arch);
+    // A named path must have its CPU features: ipsec-mb would otherwise run
+    // instructions the CPU does not have.
+    auto init_if = [&](std::uint64_t needs, void (*init)(IMB_MGR*), IMB_ARCH as) {
+        if ((mgr_->features & needs) != needs) {
+            free_mb_mgr(mgr_);
+            throw std::runtime_error("ipsec-mb: this CPU cannot run the " + std::string(gcm_arch_id(wanted)) + " code path");
+        }
+        init(mgr_);
+        arch = as;
+    };
+    switch (wanted) {
+    case GcmArch::best: init_mb_mgr_auto(mgr_, &arch); break;
+    case GcmArch::avx512: init_if(IMB_CPUFLAGS_AVX512, init_mb_mgr_avx512, IMB_ARCH_AVX512); break;
+    case GcmArch::avx2: init_if(IMB_CPUFLAGS_AVX2, init_mb_mgr_avx2, IMB_ARCH_AVX2); break;
+    case GcmArch::avx: init_if(IMB_CPUFLAGS_AVX, init_mb_mgr_avx, IMB_ARCH_AVX); break;
+    case GcmArch::sse: init_if(IMB_CPUFLAGS_SSE, init_mb_mgr_sse, IMB_ARCH_SSE); break;
+    }
     if (const int err = imb_get_errno(mgr_); err != 0 || arch == IMB_ARCH_NONE) {
         free_mb_mgr(mgr_);
         throw std::runtime_error(std::string("ipsec-mb: cannot initialise: ") + imb_get_strerror(err));

@@ -96,14 +96,24 @@ struct OpenOp {
     std::uint32_t aad_len = kAadSize;
 };
 
+/// Which of ipsec-mb's code paths a GcmEngine runs: the best the CPU has, or
+/// a narrower one by name, so that a benchmark can show what the rest of the
+/// sender costs against a slower seal (as on CPUs without VAES).
+enum class GcmArch : std::uint8_t { best, avx512, avx2, avx, sse };
+/// "best", "avx512", "avx2", "avx", "sse": the names parse_gcm_arch() takes.
+[[nodiscard]] std::string_view gcm_arch_id(GcmArch arch) noexcept;
+/// @return false for a name that is none of gcm_arch_id()'s.
+[[nodiscard]] bool parse_gcm_arch(std::string_view name, GcmArch& out) noexcept;
+
 /// The per-thread sealing engine: one ipsec-mb manager (IMB_MGR) and its job
 /// queue. Not thread-safe: use one GcmEngine per thread (per lcore); it is
 /// cheap to keep, costly to create (allocation and CPU feature probing).
 class GcmEngine {
 public:
-    /// Allocates and initialises an IMB_MGR with the best code path this CPU has.
-    /// Throws std::runtime_error when ipsec-mb cannot.
-    GcmEngine();
+    /// Allocates and initialises an IMB_MGR with the best code path this CPU
+    /// has, or with `arch`. Throws std::runtime_error when ipsec-mb cannot, or
+    /// when the CPU lacks what `arch` needs (naming it).
+    explicit GcmEngine(GcmArch arch = GcmArch::best);
     ~GcmEngine();
     GcmEngine(const GcmEngine&) = delete;
     GcmEngine& operator=(const GcmEngine&) = delete;

@@ -42,6 +42,7 @@ constexpr std::size_t kMaxStamps = 1u << 20;
 // --- seal-only: crypto/ alone on the worker lcore ------------------------
 struct SealOnly {
     std::uint32_t payload = 0;
+    crypto::GcmArch arch = crypto::GcmArch::best;
     double seconds = 0;
     // Set: seal the slices of these chain records (the ones the worker is fed)
     // instead of one hot buffer, into a burst's worth of fixed destinations.
@@ -51,7 +52,7 @@ struct SealOnly {
 
     static int run(void* self) {
         auto& s = *static_cast<SealOnly*>(self);
-        crypto::GcmEngine engine;
+        crypto::GcmEngine engine(s.arch);
         crypto::Key raw{};
         raw[0] = 1;
         const crypto::GcmKey key(engine, raw);
@@ -216,12 +217,12 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     // (the limit), and sealing the very chain records the worker gets (what
     // the same sealing costs when the bytes come from memory, as they must).
     if (a.sealed) {
-        SealOnly hot{.payload = a.payload, .seconds = a.compare_seconds};
+        SealOnly hot{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds};
         rte_eal_remote_launch(&SealOnly::run, &hot, lcore);
         rte_eal_wait_lcore(lcore);
         r.seal_only_packets_per_s = static_cast<double>(hot.packets) / hot.elapsed;
         if (!a.compress) {
-            SealOnly fed{.payload = a.payload, .seconds = a.compare_seconds, .records = &source.jobs};
+            SealOnly fed{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds, .records = &source.jobs};
             rte_eal_remote_launch(&SealOnly::run, &fed, lcore);
             rte_eal_wait_lcore(lcore);
             r.seal_records_packets_per_s = static_cast<double>(fed.packets) / fed.elapsed;
@@ -254,6 +255,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     wc.pool = port.pool();
     wc.inbox = inbox;
     wc.outbox = outbox;
+    wc.crypto_arch = a.crypto_arch;
     wc.checksum_offload = a.assume_offload || (port.caps().udp_checksum_offload && port.caps().ipv4_checksum_offload);
     r.checksums = a.assume_offload        ? "offloaded (assumed)"
                   : wc.checksum_offload   ? "offloaded to the port"
@@ -271,6 +273,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     sc.heartbeat_interval_ns = 100'000'000;
     wc.streams.push_back(sc);
     tx::TxWorker worker(std::move(wc));
+    r.crypto = worker.crypto_path();
 
     Stamps stamps;
     const bool pacing = a.rate_mbps != 0 || a.packet_gap_ns != 0;
@@ -357,7 +360,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         KernelSendResult k;
         std::thread t([&] {
             pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
-            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, a.compare_seconds, UINT64_MAX);
+            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, a.compare_seconds, UINT64_MAX, a.crypto_arch);
         });
         t.join();
         if (k.error.empty()) {

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "crypto/gcm.hpp"
+
 namespace replicast::tools {
 
 struct BenchTxArgs {
@@ -29,6 +31,7 @@ struct BenchTxArgs {
     bool kernel = true;
     std::string kernel_group = "239.255.0.1";
     std::string kernel_interface = "127.0.0.1";  // IP_MULTICAST_IF: loopback by default, stays on this machine
+    crypto::GcmArch crypto_arch = crypto::GcmArch::best;  // a narrower ipsec-mb path for every sealer in the run
     bool assume_offload = false;          // leave IPv4/UDP checksums to the port, as on a NIC that offloads them
     bool no_huge = false;
     bool json = false;
@@ -44,6 +47,7 @@ struct BenchTxResult {
     std::uint64_t packets = 0;
     std::uint64_t ring_full = 0;
     std::uint64_t mbuf_exhausted = 0;
+    std::string crypto;             // the ipsec-mb code path every sealer ran
     std::string checksums;          // who computed them: the port, assumed offload, or software and its path
     // references
     double seal_only_packets_per_s = 0;     // crypto/ sealing one hot buffer: the limit

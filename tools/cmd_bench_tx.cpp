@@ -12,8 +12,8 @@ namespace replicast::tools {
 namespace {
 
 void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
-    std::printf("replicast bench tx: profile %s, payload %u B, %s, %s, %u packets per chain, %s checksums\n",
-                a.profile.c_str(), a.payload, a.sealed ? "sealed" : "unsealed",
+    std::printf("replicast bench tx: profile %s, payload %u B, %s (ipsec-mb %s), %s, %u packets per chain, %s checksums\n",
+                a.profile.c_str(), a.payload, a.sealed ? "sealed" : "unsealed", r.crypto.c_str(),
                 !a.compress ? "prebuilt chains"
                 : a.codec_lcore >= 0 ? "chains built on the control core, deflated on the codec lcore"
                                      : "chains built and deflated on the control core", a.chain_packets,
@@ -49,12 +49,12 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     std::printf("{\"payload\":%u,\"sealed\":%s,\"compress\":%s,\"packets_per_s\":%.0f,\"gbit_per_s\":%.3f,"
                 "\"wire_gbit_per_s\":%.3f,\"updates_per_s\":%.0f,\"packets\":%llu,\"seal_only_packets_per_s\":%.0f,\"seal_records_packets_per_s\":%.0f,"
                 "\"kernel_packets_per_s\":%.0f,\"rate_mbps\":%llu,\"achieved_mbps\":%.2f,\"gap_p50_ns\":%.0f,"
-                "\"gap_p99_ns\":%.0f,\"gap_max_ns\":%.0f,\"ring_full\":%llu,\"mbuf_exhausted\":%llu,\"checksums\":\"%s\"}\n",
+                "\"gap_p99_ns\":%.0f,\"gap_max_ns\":%.0f,\"ring_full\":%llu,\"mbuf_exhausted\":%llu,\"checksums\":\"%s\",\"crypto\":\"%s\"}\n",
                 a.payload, a.sealed ? "true" : "false", a.compress ? "true" : "false", r.packets_per_s, r.gbit_per_s,
                 r.wire_gbit_per_s, r.updates_per_s, static_cast<unsigned long long>(r.packets), r.seal_only_packets_per_s, r.seal_records_packets_per_s,
                 r.kernel_packets_per_s, static_cast<unsigned long long>(a.rate_mbps), r.achieved_mbps, r.gap_p50_ns,
                 r.gap_p99_ns, r.gap_max_ns, static_cast<unsigned long long>(r.ring_full),
-                static_cast<unsigned long long>(r.mbuf_exhausted), r.checksums.c_str());
+                static_cast<unsigned long long>(r.mbuf_exhausted), r.checksums.c_str(), r.crypto.c_str());
 }
 
 }  // namespace
@@ -79,6 +79,14 @@ void add_bench_command(CLI::App& app) {
     tx->add_option("--kernel-interface", a->kernel_interface, "IPv4 address of the interface it sends from (loopback by default)");
     tx->add_flag("--assume-offload", a->assume_offload,
                  "flag checksums for the port to fill, as a NIC with IPv4/UDP offload would (net_null leaves them unset)");
+    tx->add_option_function<std::string>(
+          "--crypto-arch",
+          [a](const std::string& name) {
+              if (!crypto::parse_gcm_arch(name, a->crypto_arch)) {
+                  throw CLI::ValidationError("--crypto-arch", "'" + name + "' is not one of best, avx512, avx2, avx, sse");
+              }
+          },
+          "ipsec-mb code path for every sealer in the run (best, avx512, avx2, avx, sse): the sender against a slower seal");
     tx->add_flag("--no-huge", a->no_huge, "run DPDK without hugepages");
     tx->add_flag("--json", a->json, "one JSON object instead of the report");
     tx->callback([a] {

@@ -30,7 +30,8 @@ struct Fd {
 }  // namespace
 
 KernelSendResult kernel_send(const std::string& group, const std::string& interface_ip, std::uint16_t port,
-                             std::uint32_t payload, bool sealed, double seconds, std::uint64_t max_packets) {
+                             std::uint32_t payload, bool sealed, double seconds, std::uint64_t max_packets,
+                             crypto::GcmArch arch) {
     KernelSendResult r;
     Fd s{::socket(AF_INET, SOCK_DGRAM, 0)};
     if (s.fd < 0) {
@@ -55,7 +56,7 @@ KernelSendResult kernel_send(const std::string& group, const std::string& interf
     }
     (void)setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
-    crypto::GcmEngine engine;
+    crypto::GcmEngine engine(arch);
     crypto::Key raw{};
     raw[0] = 1;
     const crypto::GcmKey key(engine, raw);

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "crypto/gcm.hpp"
+
 namespace replicast::tools {
 
 struct KernelSendResult {
@@ -18,6 +20,7 @@ struct KernelSendResult {
 
 /// Sends for `seconds` (and at most `max_packets`) on the calling thread.
 KernelSendResult kernel_send(const std::string& group, const std::string& interface_ip, std::uint16_t port,
-                             std::uint32_t payload, bool sealed, double seconds, std::uint64_t max_packets);
+                             std::uint32_t payload, bool sealed, double seconds, std::uint64_t max_packets,
+                             crypto::GcmArch arch = crypto::GcmArch::best);
 
 }  // namespace replicast::tools

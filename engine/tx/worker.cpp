@@ -26,7 +26,8 @@ std::uint64_t realtime_ns() noexcept {
 
 }  // namespace
 
-TxWorker::TxWorker(TxWorkerConfig config) : config_(std::move(config)), tsc_hz_(rte_get_tsc_hz()) {
+TxWorker::TxWorker(TxWorkerConfig config)
+    : config_(std::move(config)), gcm_(config_.crypto_arch), tsc_hz_(rte_get_tsc_hz()) {
     streams_.reserve(config_.streams.size());
     for (const TxStreamConfig& c : config_.streams) {
         streams_.push_back(Stream{.config = c,

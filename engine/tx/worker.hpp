@@ -72,6 +72,7 @@ struct TxWorkerConfig {
     rte_ring* inbox = nullptr;   // TxMessage*, single producer (control core), single consumer (this worker)
     rte_ring* outbox = nullptr;  // TxMessage* handed back
     bool checksum_offload = false;
+    crypto::GcmArch crypto_arch = crypto::GcmArch::best;  // narrower only for benchmarks
     std::vector<TxStreamConfig> streams;
 };
 
@@ -92,6 +93,8 @@ public:
     void stop() noexcept { stop_.store(true, std::memory_order_release); }
 
     [[nodiscard]] const TxCounters& counters() const noexcept { return counters_; }
+    /// The ipsec-mb code path this worker seals with (GcmEngine::arch_name()).
+    [[nodiscard]] std::string_view crypto_path() const noexcept { return gcm_.arch_name(); }
     /// packet_seq each stream will use next; read after run() returned (persisted as the watermark).
     [[nodiscard]] std::uint64_t next_seq(std::uint32_t stream) const noexcept { return streams_[stream].seq; }
     [[nodiscard]] std::uint32_t key_epoch(std::uint32_t stream) const noexcept { return streams_[stream].epoch; }

@@ -146,6 +146,53 @@ TEST(Gcm, ReportsItsCodePath) {
     EXPECT_EQ(selected_arch_name(), engine.arch_name());
 }
 
+// A narrower code path (bench tx --crypto-arch) seals the same bytes: every
+// path this CPU can run, in bursts and alone, against OpenSSL; names parse
+// back; a path the CPU lacks is refused by name, not run.
+TEST(Gcm, EveryCodePathTheCpuRunsSealsTheSameBytes) {
+    const Key raw = key_from_hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+    std::mt19937 rng(5);
+    std::vector<std::uint8_t> plain(1432);
+    for (auto& b : plain) b = static_cast<std::uint8_t>(rng());
+    const std::array<std::uint8_t, wire::kHeaderSize> aad{0x52, 0x43, 1};
+    unsigned ran = 0;
+    for (GcmArch arch : {GcmArch::best, GcmArch::avx512, GcmArch::avx2, GcmArch::avx, GcmArch::sse}) {
+        GcmArch parsed{};
+        ASSERT_TRUE(parse_gcm_arch(gcm_arch_id(arch), parsed));
+        EXPECT_EQ(parsed, arch);
+        std::unique_ptr<GcmEngine> engine;
+        try {
+            engine = std::make_unique<GcmEngine>(arch);
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find(std::string(gcm_arch_id(arch)) + " code path"), std::string::npos) << e.what();
+            continue;
+        }
+        ++ran;
+        const GcmKey key(*engine, raw);
+        for (std::size_t burst : {std::size_t{1}, std::size_t{5}}) {
+            std::vector<std::vector<std::uint8_t>> out(burst, std::vector<std::uint8_t>(plain.size() + kTagSize));
+            std::vector<SealOp> ops(burst);
+            for (std::size_t i = 0; i < burst; ++i) {
+                const std::size_t len = plain.size() - i * 97;
+                ops[i] = {.key = &key, .stream_id = 7, .packet_seq = 100 + i, .aad = aad.data(), .src = plain.data(),
+                          .dst = out[i].data(), .len = static_cast<std::uint32_t>(len), .tag_out = out[i].data() + len};
+            }
+            ASSERT_EQ(engine->seal_burst(ops), burst) << gcm_arch_id(arch);
+            for (std::size_t i = 0; i < burst; ++i) {
+                std::uint8_t iv[kIvSize] = {0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(100 + i)};
+                const Sealed want = openssl_seal(raw, iv, aad, std::span(plain).first(ops[i].len));
+                EXPECT_EQ(std::vector<std::uint8_t>(out[i].begin(), out[i].begin() + ops[i].len), want.ciphertext)
+                    << gcm_arch_id(arch) << " op " << i;
+                EXPECT_EQ(std::vector<std::uint8_t>(out[i].begin() + ops[i].len, out[i].begin() + ops[i].len + kTagSize), want.tag)
+                    << gcm_arch_id(arch) << " op " << i;
+            }
+        }
+    }
+    EXPECT_GE(ran, 2u) << "best and at least SSE run on any x86-64 with AES-NI";
+    GcmArch unused{};
+    EXPECT_FALSE(parse_gcm_arch("avx3", unused));
+}
+
 // Thousands of random lengths, in bursts of mixed keys and lengths, in place and
 // source-to-destination; OpenSSL EVP is the oracle.
 TEST(Gcm, DifferentialAgainstOpenSsl) {

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""`replicast bench tx` as an operator runs it, briefly, on pmd-config/null.toml
+without hugepages: it reports a sender that sent, the references it ran, who
+computed the checksums and which ipsec-mb path sealed; a narrower path is
+taken when asked (and then every sealer reports it), and bad options are named."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import unittest
+
+REPLICAST = sys.argv.pop(1)
+SOURCE_ROOT = sys.argv.pop(1)
+PROFILE = os.path.join(SOURCE_ROOT, "pmd-config", "null.toml")
+PREFIX = f"rc-bench-test-{os.getpid()}"
+
+
+def cpu_has(flag):
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return flag in line.split()
+    return False
+
+
+def bench(*extra):
+    env = dict(os.environ, REPLICAST_FILE_PREFIX=PREFIX)
+    return subprocess.run([REPLICAST, "bench", "tx", "--profile", PROFILE, "--no-huge", "--no-kernel", "--json",
+                           "--payload", "1400", "--seconds", "0.4", "--compare-seconds", "0.2", *extra],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+class BenchTx(unittest.TestCase):
+    def tearDown(self):
+        shutil.rmtree(f"/var/run/dpdk/{PREFIX}", ignore_errors=True)
+
+    def result(self, *extra):
+        p = bench(*extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [line for line in p.stdout.splitlines() if line.startswith("{")]
+        self.assertEqual(len(lines), 1, p.stdout)
+        return json.loads(lines[0])
+
+    def test_reports_a_sender_that_sent_and_its_references(self):
+        r = self.result()
+        self.assertGreater(r["packets"], 1000)
+        self.assertGreater(r["packets_per_s"], 0)
+        self.assertGreater(r["seal_only_packets_per_s"], 0)
+        self.assertGreater(r["seal_records_packets_per_s"], 0)
+        # 1400-byte payloads: 42 + 8 + 24 + 1400 + 16 bytes a frame.
+        self.assertAlmostEqual(r["gbit_per_s"] * 1e9 / 8 / r["packets_per_s"], 42 + 24 + 1400 + 16, delta=1)
+        self.assertTrue(r["checksums"].startswith("software ("), r["checksums"])
+        self.assertTrue(r["crypto"] and r["crypto"] != "unknown", r["crypto"])
+
+    def test_checksums_left_to_the_port_when_asked(self):
+        self.assertEqual(self.result("--assume-offload")["checksums"], "offloaded (assumed)")
+
+    def test_a_narrower_crypto_path_when_asked(self):
+        if not cpu_has("avx2"):
+            p = bench("--crypto-arch", "avx2")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("cannot run the avx2 code path", p.stderr)
+            return
+        r = self.result("--crypto-arch", "avx2")
+        self.assertEqual(r["crypto"], "AVX2")
+        self.assertGreater(r["packets"], 1000)
+
+    def test_bad_options_are_named(self):
+        p = bench("--crypto-arch", "avx3")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--crypto-arch", p.stderr)
+        self.assertIn("'avx3' is not one of", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
