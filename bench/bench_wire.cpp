@@ -13,6 +13,10 @@
 #include "crypto/gcm.hpp"
 #include "engine/wire/frame.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace {
 
 using namespace replicast;
@@ -41,6 +45,34 @@ void BM_Checksum(benchmark::State& state, wire::ChecksumPath path) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kGroup));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kGroup * size));
 }
+
+// The floor under any checksum: only reading the same bytes, every 64-byte
+// line once (XORed into registers, nothing else), from the same offset. What
+// a checksum path costs above this is its arithmetic.
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw"), noinline)) std::uint64_t read_lines(const std::uint8_t* p, std::size_t n) {
+    __m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
+    for (; n >= 128; p += 128, n -= 128) {
+        a = _mm512_xor_si512(a, _mm512_loadu_si512(p));
+        b = _mm512_xor_si512(b, _mm512_loadu_si512(p + 64));
+    }
+    if (n > 0) a = _mm512_xor_si512(a, _mm512_maskz_loadu_epi8((n >= 64 ? ~0ULL : (1ULL << n) - 1), p));
+    if (n > 64) b = _mm512_xor_si512(b, _mm512_maskz_loadu_epi8((n >= 128 ? ~0ULL : (1ULL << (n - 64)) - 1), p + 64));
+    alignas(64) std::uint64_t lanes[8];
+    _mm512_store_si512(lanes, _mm512_xor_si512(a, b));
+    return lanes[0] ^ lanes[7];
+}
+
+void BM_ReadFloor(benchmark::State& state) {
+    const auto size = static_cast<std::size_t>(state.range(0));
+    const auto data = datagrams(size);
+    for (auto _ : state) {
+        for (const auto& d : data) benchmark::DoNotOptimize(read_lines(d.data() + 34, size));
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kGroup));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kGroup * size));
+}
+#endif
 
 void BM_SealForScale(benchmark::State& state) {
     crypto::GcmEngine engine;
@@ -77,6 +109,11 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark((std::string("BM_Checksum/") + kIds[i]).c_str(), BM_Checksum, wire::kChecksumPaths[i])
             ->Arg(64)->Arg(1480)->Arg(8240);
     }
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512bw")) {
+        benchmark::RegisterBenchmark("BM_ReadFloor", BM_ReadFloor)->Arg(64)->Arg(1480)->Arg(8240);
+    }
+#endif
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
