@@ -60,44 +60,62 @@ __attribute__((target("avx512f"))) std::uint64_t sum_avx512(const std::uint8_t*&
 // each group of four products into a 32-bit lane, so weights 1,0,1,0 sum the
 // even bytes (the high bytes of big-endian words) and 0,1,0,1 the odd ones;
 // high * 256 + low is then the sum of the big-endian words directly, with no
-// byte swap. The tail is one masked load (masked-off bytes are never read), so
-// no scalar loop runs. A 1480-byte datagram: ~12.5 ns against ~17.5 ns on the
-// AVX-512F path (bench_wire, same run). Returns the sum folded to 16 bits.
+// byte swap. Returns the sum folded to 16 bits.
+//
+// Loads are 64-byte aligned: a datagram in a frame starts 34 or 38 bytes into
+// a cache line, and unaligned loads would each straddle two lines. The first
+// and last loads are masked (BZHI builds the masks; masked-off bytes are never
+// read, so nothing outside the span is touched). Starting at an odd address
+// pairs the bytes the other way round, which byte-swaps the sum (RFC 1071
+// 2(B)); it is swapped back at the end. In `bench tx` at 1400 bytes this moved
+// the sender from 74.7-75.1 % to 75.6-79.4 % of seal-only (alternating runs).
 //
 // Bounds: a lane gains at most 2 x 255 per 64 bytes in each sum, so after a
 // 64 KiB block (1024 steps) high * 256 + low stays below 2^27 per lane and the
 // sixteen lanes below 2^31; blocks are folded as they finish.
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) std::uint16_t sum_avx512_vnni(const std::uint8_t* p,
-                                                                                     std::size_t n) noexcept {
+__attribute__((target("avx512f,avx512bw,avx512vnni,bmi2"))) std::uint16_t sum_avx512_vnni(const std::uint8_t* p,
+                                                                                          std::size_t n) noexcept {
     constexpr std::size_t kBlock = 64 * 1024;
     const __m512i even = _mm512_set1_epi32(0x00010001);  // little-endian lanes: bytes 0 and 2 weigh 1
     const __m512i odd = _mm512_set1_epi32(0x01000100);
+    if (n == 0) return 0;
+    const std::size_t skew = reinterpret_cast<std::uintptr_t>(p) & 63;
+    const std::uint8_t* q = p - skew;  // aligned; the skew bytes before p are masked off
+    std::size_t span = n + skew;       // bytes from q to the end
+    constexpr __mmask64 kAll = ~__mmask64{0};
+    __mmask64 first = _bzhi_u64(kAll, static_cast<unsigned>(span < 64 ? span : 64)) & (kAll << skew);
     std::uint64_t total = 0;
-    while (n > 0) {
-        std::size_t left = n < kBlock ? n : kBlock;
-        n -= left;
-        __m512i hi0 = _mm512_setzero_si512(), hi1 = _mm512_setzero_si512();
-        __m512i lo0 = _mm512_setzero_si512(), lo1 = _mm512_setzero_si512();
-        for (; left >= 128; p += 128, left -= 128) {  // two chains each: the adds' latency overlaps
-            const __m512i a = _mm512_loadu_si512(p);
-            const __m512i b = _mm512_loadu_si512(p + 64);
+    while (span > 0) {
+        std::size_t left = span < kBlock ? span : kBlock;
+        span -= left;
+        // The block's first vector: masked at the datagram's start (first
+        // block only) and at its end (a block shorter than 64 bytes).
+        const __m512i v = _mm512_maskz_loadu_epi8(first & _bzhi_u64(kAll, static_cast<unsigned>(left < 64 ? left : 64)), q);
+        __m512i hi0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v, even);
+        __m512i lo0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v, odd);
+        __m512i hi1 = _mm512_setzero_si512(), lo1 = _mm512_setzero_si512();
+        first = kAll;
+        const std::size_t head = left < 64 ? left : 64;
+        q += head;
+        left -= head;
+        for (; left >= 128; q += 128, left -= 128) {  // two chains each: the adds' latency overlaps
+            const __m512i a = _mm512_load_si512(q);
+            const __m512i b = _mm512_load_si512(q + 64);
             hi0 = _mm512_dpbusd_epi32(hi0, a, even);
             lo0 = _mm512_dpbusd_epi32(lo0, a, odd);
             hi1 = _mm512_dpbusd_epi32(hi1, b, even);
             lo1 = _mm512_dpbusd_epi32(lo1, b, odd);
         }
-        if (left >= 64) {
-            const __m512i a = _mm512_loadu_si512(p);
-            hi0 = _mm512_dpbusd_epi32(hi0, a, even);
-            lo0 = _mm512_dpbusd_epi32(lo0, a, odd);
-            p += 64;
-            left -= 64;
-        }
-        if (left > 0) {  // zero-filled, which is also RFC 1071's rule for an odd byte
-            const __m512i a = _mm512_maskz_loadu_epi8((std::uint64_t{1} << left) - 1, p);
+        if (left > 0) {  // up to two more vectors, the last one masked at the end (zeros: RFC 1071's odd-byte rule too)
+            const __m512i a = _mm512_maskz_loadu_epi8(_bzhi_u64(kAll, static_cast<unsigned>(left)), q);
             hi1 = _mm512_dpbusd_epi32(hi1, a, even);
             lo1 = _mm512_dpbusd_epi32(lo1, a, odd);
-            p += left;
+            if (left > 64) {
+                const __m512i b = _mm512_maskz_loadu_epi8(_bzhi_u64(kAll, static_cast<unsigned>(left - 64)), q + 64);
+                hi0 = _mm512_dpbusd_epi32(hi0, b, even);
+                lo0 = _mm512_dpbusd_epi32(lo0, b, odd);
+            }
+            q += left;
         }
         // (maskz forms throughout: GCC 12 warns on the plain ones, see above)
         const __m512i words = _mm512_add_epi32(_mm512_maskz_slli_epi32(0xffff, _mm512_add_epi32(hi0, hi1), 8),
@@ -112,7 +130,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) std::uint16_t sum_avx512_
         total += static_cast<std::uint32_t>(_mm_cvtsi128_si32(quarter));
         while (total >> 16) total = (total & 0xffff) + (total >> 16);
     }
-    return static_cast<std::uint16_t>(total);
+    const auto sum = static_cast<std::uint16_t>(total);
+    return (skew & 1) != 0 ? __builtin_bswap16(sum) : sum;
 }
 
 __attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::uint8_t*& p, std::size_t& n) noexcept {
@@ -133,7 +152,7 @@ __attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::uint8_t*& p, s
 
 ChecksumPath best_path() noexcept {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return ChecksumPath::avx512_vnni;
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) return ChecksumPath::avx512_vnni;
     if (__builtin_cpu_supports("avx512f")) return ChecksumPath::avx512;
     if (__builtin_cpu_supports("avx2")) return ChecksumPath::avx2;
 #endif
