@@ -18,6 +18,12 @@ namespace {
 constexpr std::uint64_t kOncePerSecondNs = 1'000'000'000;
 constexpr std::uint64_t kControlCheckNs = 1'000'000;  // other streams' control work during a chain: every 1 ms
 
+// The counters have one writer, this worker: a plain load and store keeps
+// them readable from the control core without a locked add per burst.
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 std::uint64_t realtime_ns() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);  // vDSO: no system call
@@ -99,14 +105,14 @@ void TxWorker::switch_key(Stream& s) noexcept {
     s.pending_key->switched = true;
     finish_message(s.pending_key);
     s.pending_key = nullptr;
-    counters_.key_switches.fetch_add(1, std::memory_order_relaxed);
+    bump(counters_.key_switches, 1);
 }
 
 void TxWorker::flush_pending(std::uint64_t now) noexcept {
     const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, pending_.data(),
                                                 static_cast<std::uint16_t>(pending_count_));
     if (sent < pending_count_) {
-        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.tx_ring_full, 1);
         std::memmove(pending_.data(), pending_.data() + sent, (pending_count_ - sent) * sizeof(rte_mbuf*));
     }
     pending_count_ -= sent;
@@ -118,7 +124,7 @@ void TxWorker::flush_pending(std::uint64_t now) noexcept {
 }
 
 void TxWorker::abandon_at_stop() noexcept {
-    counters_.dropped_at_stop.fetch_add(pending_count_, std::memory_order_relaxed);
+    bump(counters_.dropped_at_stop, pending_count_);
     rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
     pending_count_ = 0;
     stalled_since_ = 0;
@@ -152,7 +158,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         if (rte_pktmbuf_alloc_bulk(config_.pool, stash_.data() + stash_count_, want) == 0) {
             stash_count_ = kBurst;
         } else if (stash_count_ == 0) {
-            counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+            bump(counters_.mbuf_exhausted, 1);
             if (stalled_since_ == 0) stalled_since_ = now;  // the port may be holding them all
             return;  // nothing to send with: the next turn tries again
         }
@@ -175,7 +181,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         ++n;
     }
     if (n == 0) {
-        counters_.pacing_waits.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.pacing_waits, 1);
         return;
     }
 
@@ -214,7 +220,7 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         if (sealed && gcm_.seal_burst(std::span(ops.data() + first, count)) != count) {
             // ipsec-mb refused a job: never send what was not sealed. The chain is
             // abandoned; receivers recover its LSNs over the control plane.
-            counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
+            bump(counters_.seal_errors, 1);
             rte_pktmbuf_free_bulk(mbufs, n);
             s.seq += n;
             current_->last_seq = s.seq - 1;
@@ -245,15 +251,15 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     const std::uint16_t sent = rte_eth_tx_burst(config_.port, config_.queue, mbufs, static_cast<std::uint16_t>(n));
     if (sent > 0) stalled_since_ = 0;  // the port takes frames
     if (sent < n) {
-        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.tx_ring_full, 1);
         std::memcpy(pending_.data(), mbufs + sent, (n - sent) * sizeof(rte_mbuf*));
         pending_count_ = n - sent;
     }
     s.seq += n;
     s.last_tx_tsc = now;
     next_segment_ += n;
-    counters_.packets.fetch_add(n, std::memory_order_relaxed);
-    counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);
+    bump(counters_.packets, n);
+    bump(counters_.bytes, bytes);
     if (next_segment_ == segments_ && pending_count_ == 0) {
         complete_chain();
     }
@@ -266,8 +272,8 @@ void TxWorker::complete_chain() noexcept {
     Stream& s = streams_[current_->stream];
     current_->last_seq = s.seq - 1;
     s.last_lsn = current_->first_lsn + current_->update_count - 1;
-    counters_.chains.fetch_add(1, std::memory_order_relaxed);
-    counters_.updates.fetch_add(current_->update_count, std::memory_order_relaxed);
+    bump(counters_.chains, 1);
+    bump(counters_.updates, current_->update_count);
     finish_message(current_);
     current_ = nullptr;
 }
@@ -277,14 +283,14 @@ bool TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
     if (pending_count_ == kBurst) {
         // The port refused a whole burst: this control packet would have
         // nowhere to wait. Counted; the next heartbeat carries the same news.
-        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.tx_ring_full, 1);
         return false;
     }
     const bool sealed = s.epoch != 0;
     const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(len, sealed));
     rte_mbuf* m = nullptr;
     if (rte_pktmbuf_alloc_bulk(config_.pool, &m, 1) != 0) {
-        counters_.mbuf_exhausted.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.mbuf_exhausted, 1);
         return false;
     }
     auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
@@ -297,7 +303,7 @@ bool TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
         crypto::SealOp op{.key = s.key, .stream_id = s.config.stream_id, .packet_seq = s.seq, .aad = hdr, .src = payload,
                           .dst = hdr + wire::kHeaderSize, .len = len, .tag_out = hdr + wire::kHeaderSize + len};
         if (gcm_.seal_burst(std::span(&op, 1)) != 1) {
-            counters_.seal_errors.fetch_add(1, std::memory_order_relaxed);
+            bump(counters_.seal_errors, 1);
             rte_pktmbuf_free(m);
             return false;
         }
@@ -310,11 +316,11 @@ bool TxWorker::send_control(Stream& s, std::uint8_t flags, const std::uint8_t* p
     const std::uint16_t frame_len = m->data_len;  // the mbuf is the driver's once it takes it
     s.pacer.on_sent(now, pace::on_wire_bytes(frame_len), true, len);
     if (rte_eth_tx_burst(config_.port, config_.queue, &m, 1) != 1) {
-        counters_.tx_ring_full.fetch_add(1, std::memory_order_relaxed);
+        bump(counters_.tx_ring_full, 1);
         pending_[pending_count_++] = m;
     }
-    counters_.packets.fetch_add(1, std::memory_order_relaxed);
-    counters_.bytes.fetch_add(frame_len, std::memory_order_relaxed);
+    bump(counters_.packets, 1);
+    bump(counters_.bytes, frame_len);
     ++s.seq;
     s.last_tx_tsc = now;
     return true;
@@ -339,7 +345,7 @@ void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
                                         payload);
                 if (send_control(s, wire::flags::kKeyChange | wire::flags::kOic, payload, sizeof payload, now)) {
                     ++s.announcements;
-                    counters_.key_announcements.fetch_add(1, std::memory_order_relaxed);
+                    bump(counters_.key_announcements, 1);
                     if (late) s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
                 }
                 s.next_announce_tsc = now + ns_to_tsc(s.config.key_announce_every_ns);
@@ -354,7 +360,7 @@ void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
             std::uint8_t payload[wire::kHeartbeatSize];
             wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
             if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
-                counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+                bump(counters_.heartbeats, 1);
             }
             s.last_heartbeat_tsc = now;
         }
@@ -410,7 +416,7 @@ int TxWorker::run() noexcept {
         std::uint8_t payload[wire::kHeartbeatSize];
         wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
         if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
-            counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+            bump(counters_.heartbeats, 1);
         }
     }
     // A port that never drains (link down) must not hold the stop forever.
@@ -419,7 +425,7 @@ int TxWorker::run() noexcept {
         flush_pending(rte_rdtsc());
     }
     if (pending_count_ > 0) {
-        counters_.dropped_at_stop.fetch_add(pending_count_, std::memory_order_relaxed);
+        bump(counters_.dropped_at_stop, pending_count_);
         rte_pktmbuf_free_bulk(pending_.data(), pending_count_);
         pending_count_ = 0;
     }
