@@ -1,5 +1,6 @@
 #include "engine/tx/profile.hpp"
 
+#include "engine/tx/lcores.hpp"
 #include "engine/tx/strict_toml.hpp"
 
 #include <algorithm>
@@ -150,6 +151,18 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
         p.tx_lcores = {1};
     }
     wr.reject_unknown();
+
+    // The lcore list, and every tx lcore in it, before the EAL sees them.
+    std::vector<unsigned> lcores;
+    if (const std::string why = parse_lcores(p.eal.lcores, lcores); !why.empty()) {
+        eal.fail(section(root, "eal", path).get("lcores"), "lcores", why);
+    }
+    for (unsigned lcore : p.tx_lcores) {
+        if (std::find(lcores.begin(), lcores.end(), lcore) == lcores.end()) {
+            wr.fail(workers.get("tx_lcores"), "tx_lcores",
+                    "lcore " + std::to_string(lcore) + " is not in eal.lcores \"" + p.eal.lcores + "\"");
+        }
+    }
     return p;
 }
 

@@ -90,6 +90,12 @@ TEST(Profile, MistakesNameFileLineKeyAndReason) {
                 HasSubstr("workers.tx_lcores: must be a non-empty array"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\ntx_lcores = [1, 2, 1]\n"),
                 HasSubstr("workers.tx_lcores: lcore 1 is listed twice"));
+    // The lcore list is held to the EAL's syntax, and every tx lcore must be in it.
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nlcores = \"0,1x\"\n"),
+                HasSubstr("test.toml:7: eal.lcores: expected ',' or '@' at position 4 of \"0,1x\""));
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[eal]\nlcores = \"0,1\"\n[workers]\ntx_lcores = [1, 2]\n"),
+                HasSubstr("workers.tx_lcores: lcore 2 is not in eal.lcores \"0,1\""));
+    EXPECT_EQ(error_of(std::string(kMinimal) + "[eal]\nlcores = \"0@0,1@1,2@0\"\n[workers]\ntx_lcores = [1, 2]\n"), "no error");
     for (const char* ip : {"0.0.0.0", "239.1.1.1", "255.255.255.255", "127.0.0.1"}) {
         EXPECT_THAT(error_of("[port]\nname = \"x\"\n[dataplane]\nsource_ip = \"" + std::string(ip) + "\"\n"),
                     HasSubstr("dataplane.source_ip: \"" + std::string(ip) + "\" is not a unicast host address"));
