@@ -60,7 +60,7 @@ void GcmKey::Deleter::operator()(gcm_key_data* p) const noexcept {
 }
 
 GcmKey::GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key)
-    : data_(static_cast<gcm_key_data*>(::operator new(sizeof(gcm_key_data), kKeyDataAlign))) {
+    : data_(static_cast<gcm_key_data*>(::operator new(sizeof(gcm_key_data), kKeyDataAlign))), path_(engine.arch_name()) {
     IMB_AES256_GCM_PRE(engine.manager(), key.data(), data_.get());
 }
 

@@ -45,20 +45,25 @@ class GcmEngine;
 /// GcmKey may be used by any number of engines on any threads at once.
 class GcmKey {
 public:
-    /// Expands `key` with `engine`'s manager (the result does not depend on the
-    /// engine and may be used with any other). Throws std::bad_alloc.
+    /// Expands `key` with `engine`'s manager. The expansion's layout depends
+    /// on the engine's code path (ipsec-mb keeps the GHASH table differently
+    /// for VAES, AVX2 and SSE): use the key with engines of the same path()
+    /// only; another path computes wrong tags. Throws std::bad_alloc.
     GcmKey(GcmEngine& engine, std::span<const std::uint8_t, kKeySize> key);
     ~GcmKey();
     GcmKey(const GcmKey&) = delete;
     GcmKey& operator=(const GcmKey&) = delete;
 
     [[nodiscard]] const gcm_key_data* data() const noexcept { return data_.get(); }
+    /// The code path it was expanded for: GcmEngine::arch_name() of its engine.
+    [[nodiscard]] std::string_view path() const noexcept { return path_; }
 
 private:
     struct Deleter {
         void operator()(gcm_key_data* p) const noexcept;
     };
     std::unique_ptr<gcm_key_data, Deleter> data_;
+    std::string_view path_;
 };
 
 /// One packet to seal. `src` may equal `dst` (in place) or be another buffer:

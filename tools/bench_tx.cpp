@@ -50,8 +50,20 @@ struct SealOnly {
     std::uint64_t packets = 0;
     double elapsed = 0;
 
-    static int run(void* self) {
+    std::string error{};  // set when the lcore could not run (an exception must not cross the EAL's C thread)
+
+    static int run(void* self) noexcept {
         auto& s = *static_cast<SealOnly*>(self);
+        try {
+            s.seal();
+        } catch (const std::exception& e) {
+            s.error = e.what();
+        }
+        return 0;
+    }
+
+    void seal() {
+        SealOnly& s = *this;
         crypto::GcmEngine engine(s.arch);
         crypto::Key raw{};
         raw[0] = 1;
@@ -87,7 +99,6 @@ struct SealOnly {
             s.packets += engine.seal_burst(std::span(ops.data(), n));
         }
         s.elapsed = static_cast<double>(rte_rdtsc() - start) / static_cast<double>(hz);
-        return 0;
     }
 };
 
@@ -206,7 +217,9 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     }
     tx::Port port(profile, 1);
 
-    crypto::GcmEngine control;
+    // On the worker's code path: a key's expansion is laid out per path
+    // (and a path this CPU lacks is refused here, before any lcore runs).
+    crypto::GcmEngine control(a.crypto_arch);
     crypto::Key raw{};
     raw[0] = 1;
     const crypto::GcmKey key(control, raw);
@@ -220,11 +233,13 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         SealOnly hot{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds};
         rte_eal_remote_launch(&SealOnly::run, &hot, lcore);
         rte_eal_wait_lcore(lcore);
+        if (!hot.error.empty()) throw std::runtime_error("seal-only: " + hot.error);
         r.seal_only_packets_per_s = static_cast<double>(hot.packets) / hot.elapsed;
         if (!a.compress) {
             SealOnly fed{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds, .records = &source.jobs};
             rte_eal_remote_launch(&SealOnly::run, &fed, lcore);
             rte_eal_wait_lcore(lcore);
+            if (!fed.error.empty()) throw std::runtime_error("seal the records: " + fed.error);
             r.seal_records_packets_per_s = static_cast<double>(fed.packets) / fed.elapsed;
         }
     }

@@ -13,17 +13,18 @@ public:
     std::string run(std::vector<unsigned>& lcores) {
         do {
             std::vector<unsigned> ids;
-            if (!set(kMaxLcoreId, "lcore", ids)) return why_;
+            bool bare_range = false;
+            if (!set(kMaxLcoreId, "lcore", ids, bare_range)) return why_;
             if (peek() == '@') {
+                // The EAL takes '@' after one id or a group, not after a bare range.
+                if (bare_range) return at("a range takes '@' only inside parentheses, as in (1-3)@5");
                 ++pos_;
                 std::vector<unsigned> cpus;
-                if (!set(kMaxCpuId, "CPU", cpus)) return why_;
+                if (!set(kMaxCpuId, "CPU", cpus, bare_range)) return why_;
             }
+            // A repeated lcore is remapped by the EAL, not refused: listed once.
             for (unsigned id : ids) {
-                if (std::find(lcores.begin(), lcores.end(), id) != lcores.end()) {
-                    return "lcore " + std::to_string(id) + " is named twice";
-                }
-                lcores.push_back(id);
+                if (std::find(lcores.begin(), lcores.end(), id) == lcores.end()) lcores.push_back(id);
             }
         } while (take(','));
         if (pos_ != text_.size()) return at("expected ',' or '@'");
@@ -51,35 +52,36 @@ private:
     bool id(unsigned max, const char* kind, unsigned& out) {
         peek();
         const std::size_t start = pos_;
-        unsigned long v = 0;
-        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9' && pos_ - start < 8) {
-            v = v * 10 + static_cast<unsigned>(text_[pos_] - '0');
+        unsigned long long v = 0;
+        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+            v = std::min<unsigned long long>(v * 10 + static_cast<unsigned>(text_[pos_] - '0'), 1ULL << 32);  // saturates
             ++pos_;
         }
         if (pos_ == start) return fail(std::string("expected ") + (kind[0] == 'l' ? "an " : "a ") + kind + " id");
         if (v > max) {
+            const std::string digits(text_.substr(start, pos_ - start));
             pos_ = start;
-            return fail(std::string(kind) + " id " + std::to_string(v) + " is above " + std::to_string(max));
+            return fail(std::string(kind) + " id " + digits + " is above " + std::to_string(max));
         }
         out = static_cast<unsigned>(v);
         return true;
     }
-    // id or id-id, appended to `out`
-    bool item(unsigned max, const char* kind, std::vector<unsigned>& out) {
+    // id or id-id (either order, as the EAL takes it), appended to `out`
+    bool item(unsigned max, const char* kind, std::vector<unsigned>& out, bool& range) {
         unsigned lo = 0, hi = 0;
         if (!id(max, kind, lo)) return false;
         hi = lo;
-        if (take('-')) {
-            if (!id(max, kind, hi)) return false;
-            if (hi < lo) return fail(std::string(kind) + " range " + std::to_string(lo) + "-" + std::to_string(hi) + " runs backwards");
-        }
-        for (unsigned v = lo; v <= hi; ++v) out.push_back(v);
+        range = take('-');
+        if (range && !id(max, kind, hi)) return false;
+        for (unsigned v = std::min(lo, hi); v <= std::max(lo, hi); ++v) out.push_back(v);
         return true;
     }
-    bool set(unsigned max, const char* kind, std::vector<unsigned>& out) {
-        if (!take('(')) return item(max, kind, out);
+    bool set(unsigned max, const char* kind, std::vector<unsigned>& out, bool& bare_range) {
+        bare_range = false;
+        if (!take('(')) return item(max, kind, out, bare_range);
+        bool range = false;
         do {
-            if (!item(max, kind, out)) return false;
+            if (!item(max, kind, out, range)) return false;
         } while (take(','));
         if (!take(')')) return fail("expected ')'");
         return true;

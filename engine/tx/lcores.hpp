@@ -4,12 +4,16 @@
 // after the EAL had started.
 //
 //   lcores  := element (',' element)*
-//   element := set ['@' set]          lcores, optionally mapped onto CPUs
-//   set     := id | id '-' id | '(' item (',' item)* ')'
+//   element := id ['@' set] | id '-' id | group ['@' set]
+//   set     := id | id '-' id | group         CPUs the lcores run on
+//   group   := '(' item (',' item)* ')'
 //   item    := id | id '-' id
 //
-// Lcore ids are below RTE_MAX_LCORE (128 in Debian's DPDK), CPU ids below 1024
-// (CPU_SETSIZE). Whether the CPUs exist is left to the EAL. No DPDK here.
+// As the EAL reads it: a range may run either way ("3-1"), a repeated lcore is
+// remapped rather than refused, blanks between tokens are skipped, and a bare
+// range cannot take '@' (only a group can: "(1-3)@5"). Lcore ids are below
+// RTE_MAX_LCORE (128 in Debian's DPDK), CPU ids below 1024 (CPU_SETSIZE).
+// Whether the CPUs exist is left to the EAL. No DPDK here.
 #pragma once
 
 #include <string>
@@ -22,7 +26,8 @@ inline constexpr unsigned kMaxLcoreId = 127;  // RTE_MAX_LCORE - 1
 inline constexpr unsigned kMaxCpuId = 1023;   // CPU_SETSIZE - 1
 
 /// Parses `text`; on success returns "" and sets `lcores` to every lcore id it
-/// names, in the order written. Otherwise returns why, naming the position.
+/// names, once each, in the order first written. Otherwise returns why,
+/// naming the position.
 [[nodiscard]] std::string parse_lcores(std::string_view text, std::vector<unsigned>& lcores);
 
 }  // namespace replicast::tx

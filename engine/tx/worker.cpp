@@ -6,6 +6,8 @@
 #include <rte_ring.h>
 
 #include <ctime>
+#include <stdexcept>
+#include <string>
 #include <cstring>
 
 #include "engine/chain/segment.hpp"
@@ -36,6 +38,12 @@ TxWorker::TxWorker(TxWorkerConfig config)
     : config_(std::move(config)), gcm_(config_.crypto_arch), tsc_hz_(rte_get_tsc_hz()) {
     streams_.reserve(config_.streams.size());
     for (const TxStreamConfig& c : config_.streams) {
+        if (c.key != nullptr && c.key->path() != gcm_.arch_name()) {
+            // Its tags would be wrong on every packet, and nothing here would notice.
+            throw std::runtime_error("tx worker: stream " + std::to_string(c.stream_id) + "'s key was expanded for the " +
+                                     std::string(c.key->path()) + " code path, the worker seals with " +
+                                     std::string(gcm_.arch_name()));
+        }
         streams_.push_back(Stream{.config = c,
                                   .frame = FrameTemplate(c.addressing),
                                   .pacer = pace::Pacer(c.pace, tsc_hz_),

@@ -78,7 +78,8 @@ struct TxWorkerConfig {
 
 class TxWorker {
 public:
-    /// Throws std::runtime_error (from GcmEngine) if ipsec-mb cannot initialise.
+    /// Throws std::runtime_error (from GcmEngine) if ipsec-mb cannot initialise,
+    /// or if a stream's key was expanded for another ipsec-mb code path.
     explicit TxWorker(TxWorkerConfig config);
 
     /// The loop; returns when stop() was called and every message was sent, or,

@@ -108,7 +108,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,bmi2"))) std::uint16_t sum_av
         // Short (control packets, small updates): two masked loads wherever
         // they fall beat aligning, whose extra head and tail cost more here.
         const __m512i a = _mm512_maskz_loadu_epi8(_bzhi_u64(kAll, static_cast<unsigned>(n < 64 ? n : 64)), p);
-        const __m512i b = _mm512_maskz_loadu_epi8(n > 64 ? _bzhi_u64(kAll, static_cast<unsigned>(n - 64)) : 0, p + 64);
+        // (p + 64 only when it is inside the span: the mask is empty otherwise)
+        const __m512i b = _mm512_maskz_loadu_epi8(n > 64 ? _bzhi_u64(kAll, static_cast<unsigned>(n - 64)) : 0, n > 64 ? p + 64 : p);
         const __m512i high = dpbusd(dpbusd(_mm512_setzero_si512(), a, even), b, even);
         const __m512i low = dpbusd(dpbusd(_mm512_setzero_si512(), a, odd), b, odd);
         std::uint32_t total = words_total(high, low);
@@ -116,7 +117,9 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,bmi2"))) std::uint16_t sum_av
         return static_cast<std::uint16_t>(total);
     }
     const std::size_t skew = reinterpret_cast<std::uintptr_t>(p) & 63;
-    const std::uint8_t* q = p - skew;  // aligned; the skew bytes before p are masked off
+    // Aligned; the skew bytes before p are masked off (the address is formed
+    // as an integer: p - skew may lie before the object p points into).
+    const auto* q = reinterpret_cast<const std::uint8_t*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{63});
     std::size_t span = n + skew;       // bytes from q to the end
     __mmask64 first = _bzhi_u64(kAll, static_cast<unsigned>(span < 64 ? span : 64)) & (kAll << skew);
     std::uint64_t total = 0;
@@ -177,7 +180,8 @@ __attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::uint8_t*& p, s
 
 ChecksumPath best_path() noexcept {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) return ChecksumPath::avx512_vnni;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("bmi2")) return ChecksumPath::avx512_vnni;
     if (__builtin_cpu_supports("avx512f")) return ChecksumPath::avx512;
     if (__builtin_cpu_supports("avx2")) return ChecksumPath::avx2;
 #endif

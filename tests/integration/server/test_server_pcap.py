@@ -422,7 +422,12 @@ max_bytes = 16384
             "no such port": (good.replace('name = "net_pcap0"', 'name = "net_nothing0"'),
                              'port.name: no port "net_nothing0" (ports found: net_pcap0'),
             "worker lcore not in the EAL's": (good.replace("tx_lcores = [1]", "tx_lcores = [5]"),
-                                               "workers.tx_lcores: lcore 5"),
+                                               "workers.tx_lcores: lcore 5 is not in eal.lcores"),
+            # Listed, but the EAL makes it the main (control) lcore: found once the EAL is up.
+            "worker on the main lcore": (good.replace("tx_lcores = [1]", "tx_lcores = [0]"),
+                                         "workers.tx_lcores: lcore 0 is not a worker lcore"),
+            "lcores the EAL cannot read": (good.replace('lcores = "${REPLICAST_LCORES:-0,1}"', 'lcores = "0,1x"'),
+                                           "eal.lcores: expected ',' or '@' at position 4"),
             "a vdev DPDK does not know": (good.replace("net_pcap0,tx_pcap", "net_bogus0,tx_pcap"), "net_bogus0"),
         }
         for what, (text, expected) in cases.items():

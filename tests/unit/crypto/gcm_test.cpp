@@ -169,6 +169,7 @@ TEST(Gcm, EveryCodePathTheCpuRunsSealsTheSameBytes) {
         }
         ++ran;
         const GcmKey key(*engine, raw);
+        EXPECT_EQ(key.path(), engine->arch_name()) << "a key knows the path it was expanded for";
         for (std::size_t burst : {std::size_t{1}, std::size_t{5}}) {
             std::vector<std::vector<std::uint8_t>> out(burst, std::vector<std::uint8_t>(plain.size() + kTagSize));
             std::vector<SealOp> ops(burst);
@@ -188,7 +189,9 @@ TEST(Gcm, EveryCodePathTheCpuRunsSealsTheSameBytes) {
             }
         }
     }
-    EXPECT_GE(ran, 2u) << "best and at least SSE run on any x86-64 with AES-NI";
+    if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul")) {
+        EXPECT_GE(ran, 2u) << "best and at least SSE run on any x86-64 with AES-NI";
+    }
     GcmArch unused{};
     EXPECT_FALSE(parse_gcm_arch("avx3", unused));
 }

@@ -184,7 +184,8 @@ TEST(Checksum, PicksTheWidestPathTheCpuHas) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2")) widest = ChecksumPath::avx2;
     if (__builtin_cpu_supports("avx512f")) widest = ChecksumPath::avx512;
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) widest = ChecksumPath::avx512_vnni;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("bmi2")) widest = ChecksumPath::avx512_vnni;
 #endif
     EXPECT_EQ(replicast::wire::checksum_path(), widest);
     std::printf("checksum path in use: %s\n", replicast::wire::checksum_path_name(widest));
