@@ -58,14 +58,8 @@ Server::Server(ServerConfig config, ServerOptions options)
                      config_.key_log);
     }
     notify_ = std::make_unique<store::NotifyListener>(store_.notify_path());
+    // (tx::Eal refuses tx lcores the EAL did not make worker lcores.)
     eal_ = std::make_unique<tx::Eal>(profile_, tx::EalOverrides{.force_no_huge = options_.force_no_huge});
-    for (unsigned lcore : profile_.tx_lcores) {
-        if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore)) {
-            throw tx::ConfigError(profile_.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) +
-                                  (lcore == rte_get_main_lcore() ? " is the main (control) lcore"
-                                                                 : " is not in eal.lcores \"" + profile_.eal.lcores + "\""));
-        }
-    }
     if (const int c = config_.compression_lcore; c >= 0) {
         const auto lcore = static_cast<unsigned>(c);
         const bool taken = std::find(profile_.tx_lcores.begin(), profile_.tx_lcores.end(), lcore) != profile_.tx_lcores.end();

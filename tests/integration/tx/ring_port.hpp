@@ -21,6 +21,7 @@
 
 #include "crypto/gcm.hpp"
 #include "engine/chain/builder.hpp"
+#include "engine/tx/eal.hpp"
 #include "engine/tx/port.hpp"
 #include "engine/tx/profile.hpp"
 #include "engine/tx/worker.hpp"
@@ -40,7 +41,19 @@ struct RuntimeDirCleanup {
 };
 
 /// One EAL per process: `name` keeps concurrent test processes' files apart.
-inline PmdProfile ring_profile(const std::string& name, unsigned mbufs = 8191) {
+inline PmdProfile ring_profile(const std::string& name, unsigned mbufs);
+
+/// A test process's EAL and net_ring port, brought up in order and torn down
+/// in reverse (the runtime directory last, after rte_eal_cleanup).
+struct RingRig {
+    explicit RingRig(const std::string& name, unsigned mbufs = 8191) : profile(ring_profile(name, mbufs)) {}
+    PmdProfile profile;
+    RuntimeDirCleanup cleanup{profile};
+    Eal eal{profile, {.force_no_huge = true}};
+    Port port{profile, 1};
+};
+
+inline PmdProfile ring_profile(const std::string& name, unsigned mbufs) {
     const std::string text = R"(
 description = "tx test on net_ring"
 [eal]

@@ -46,10 +46,9 @@ TxStreamConfig stream(const PmdProfile& profile, std::uint32_t id, const crypto:
 }
 
 TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
-    const PmdProfile profile = test_port::ring_profile("longchain");
-    const test_port::RuntimeDirCleanup cleanup(profile);
-    Eal eal(profile, {.force_no_huge = true});
-    Port port(profile, 1);
+    test_port::RingRig rig("longchain");
+    const PmdProfile& profile = rig.profile;
+    Port& port = rig.port;
 
     crypto::GcmEngine engine;
     crypto::Key raw1{}, raw2{};

@@ -35,10 +35,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 TEST(TxRingFull, RefusedPacketsAreRetriedNeverLostOrRepeated) {
-    const PmdProfile profile = test_port::ring_profile("ringtest");
-    const test_port::RuntimeDirCleanup cleanup(profile);
-    Eal eal(profile, {.force_no_huge = true});
-    Port port(profile, 1);
+    test_port::RingRig rig("ringtest");
+    const PmdProfile& profile = rig.profile;
+    Port& port = rig.port;
 
     crypto::GcmEngine engine;
     crypto::Key raw{};

@@ -40,10 +40,9 @@ TEST(TxStopStuck, StopReturnsAndReportsWhatThePortNeverTook) {
     const char* mbufs_env = std::getenv("REPLICAST_TEST_MBUFS");
     const unsigned mbufs = mbufs_env != nullptr ? static_cast<unsigned>(std::atoi(mbufs_env)) : 8191;
     const bool pool_runs_dry = mbufs < 1023;
-    const PmdProfile profile = test_port::ring_profile(pool_runs_dry ? "stopstuck-pool" : "stopstuck", mbufs);
-    const test_port::RuntimeDirCleanup cleanup(profile);
-    Eal eal(profile, {.force_no_huge = true});
-    Port port(profile, 1);
+    test_port::RingRig rig(pool_runs_dry ? "stopstuck-pool" : "stopstuck", mbufs);
+    const PmdProfile& profile = rig.profile;
+    Port& port = rig.port;
 
     crypto::GcmEngine engine;
     crypto::Key raw{};
@@ -86,7 +85,7 @@ TEST(TxStopStuck, StopReturnsAndReportsWhatThePortNeverTook) {
         ADD_FAILURE() << "stop() did not return within 10 s while the port took nothing";
         std::fflush(nullptr);
         std::error_code ec;
-        std::filesystem::remove_all(cleanup.dir, ec);  // _Exit skips the destructors
+        std::filesystem::remove_all(rig.cleanup.dir, ec);  // _Exit skips the destructors
         std::_Exit(1);  // the worker lcore cannot be joined: leave rather than hang the suite
     }
     rte_eal_wait_lcore(lcore);
