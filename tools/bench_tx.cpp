@@ -22,7 +22,7 @@
 #include "crypto/gcm.hpp"
 #include "engine/chain/builder.hpp"
 #include "engine/chain/segment.hpp"
-#include "engine/server/chain_cutter.hpp"
+#include "engine/server/chain_job.hpp"
 #include "engine/server/codec_stage.hpp"
 #include "engine/tx/eal.hpp"
 #include "engine/tx/port.hpp"

@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "engine/server/chain_cutter.hpp"
+#include "engine/server/chain_job.hpp"
 #include "engine/wire/chain_record.hpp"
 
 namespace replicast::server {

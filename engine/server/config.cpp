@@ -18,11 +18,11 @@ std::string resolve(const std::string& p, const std::string& base_dir) {
 }
 
 // "239.192.0.0/24": an administratively scoped (or any IPv4 multicast) range.
-void parse_group_range(tx::TableReader& r, const std::string& text, ServerConfig& c) {
+void parse_group_range(config::TableReader& r, const std::string& text, ServerConfig& c) {
     const auto slash = text.find('/');
     std::uint32_t base = 0;
     unsigned len = 0;
-    if (slash == std::string::npos || !tx::parse_ipv4(text.substr(0, slash), base)) {
+    if (slash == std::string::npos || !config::parse_ipv4(text.substr(0, slash), base)) {
         r.fail("group_range", "\"" + text + "\" is not an IPv4 range like 239.192.0.0/24");
     }
     // One or two decimal digits, nothing else: stoul would take " 24", "+24"
@@ -44,15 +44,15 @@ void parse_group_range(tx::TableReader& r, const std::string& text, ServerConfig
 }  // namespace
 
 ServerConfig parse_server_config(std::string_view text, const std::string& path, const std::string& base_dir) {
-    const toml::table root = tx::parse_toml(text, path);
+    const toml::table root = config::parse_toml(text, path);
     ServerConfig c;
     c.path = path;
 
-    tx::TableReader top(root, path, "", kDocs);
+    config::TableReader top(root, path, "", kDocs);
     for (std::string_view s : {"server", "streams", "bundle", "pacing", "retention", "keys"}) top.get(s);
     top.reject_unknown();
 
-    tx::TableReader sv(tx::section(root, "server", path), path, "server.", kDocs);
+    config::TableReader sv(config::section(root, "server", path), path, "server.", kDocs);
     sv.string("store", c.store);
     sv.string("profile", c.profile);
     sv.string("key_log", c.key_log);
@@ -65,7 +65,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     c.profile = resolve(c.profile, base_dir);
     c.key_log = resolve(c.key_log, base_dir);
 
-    tx::TableReader st(tx::section(root, "streams", path), path, "streams.", kDocs);
+    config::TableReader st(config::section(root, "streams", path), path, "streams.", kDocs);
     st.strings("databases", c.databases);
     std::string range;
     st.string("group_range", range);
@@ -87,7 +87,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
                                    std::to_string(c.databases.size()) + " databases");
     }
 
-    tx::TableReader bu(tx::section(root, "bundle", path), path, "bundle.", kDocs);
+    config::TableReader bu(config::section(root, "bundle", path), path, "bundle.", kDocs);
     bu.integer("max_updates", c.max_updates, 1, 65535);
     bu.integer("max_bytes", c.max_bytes, 64, 16u << 20);
     bu.choice("compression", c.compress, {{"isal", true}, {"off", false}});
@@ -97,7 +97,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     bu.reject_unknown();
     if (!c.compress && c.compression_lcore >= 0) bu.fail("compression_lcore", "set, but compression is off");
 
-    tx::TableReader pa(tx::section(root, "pacing", path), path, "pacing.", kDocs);
+    config::TableReader pa(config::section(root, "pacing", path), path, "pacing.", kDocs);
     std::uint64_t rate_mbps = 0;
     pa.integer("rate_mbps", rate_mbps, 0, 400'000);
     c.pace.rate_bps = rate_mbps * 1'000'000;
@@ -117,14 +117,14 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     }
     pa.reject_unknown();
 
-    tx::TableReader re(tx::section(root, "retention", path), path, "retention.", kDocs);
+    config::TableReader re(config::section(root, "retention", path), path, "retention.", kDocs);
     re.integer("keep_updates", c.keep_updates, 0, std::int64_t{1} << 48);
     re.integer("keep_bytes", c.keep_bytes, 0, std::int64_t{1} << 50);
     re.integer("trim_interval_ms", c.trim_interval_ms, 0, 86'400'000);
     re.integer("trim_max_per_run", c.trim_max_per_run, 1000, 100'000'000);
     re.reject_unknown();
 
-    tx::TableReader ke(tx::section(root, "keys", path), path, "keys.", kDocs);
+    config::TableReader ke(config::section(root, "keys", path), path, "keys.", kDocs);
     ke.boolean("sealed", c.sealed);
     ke.integer("rotate_seconds", c.rotate_seconds, 0, 30 * 86400);
     ke.reject_unknown();
@@ -138,7 +138,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
 
 ServerConfig load_server_config(const std::string& path) {
     const std::string base = std::filesystem::path(path).parent_path().string();
-    return parse_server_config(tx::read_config_file(path, "server config"), path, base.empty() ? "." : base);
+    return parse_server_config(config::read_config_file(path, "server config"), path, base.empty() ? "." : base);
 }
 
 }  // namespace replicast::server

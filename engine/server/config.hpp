@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/pace/pacer.hpp"
-#include "engine/tx/strict_toml.hpp"
+#include "engine/config/strict_toml.hpp"
 
 namespace replicast::server {
 
@@ -69,10 +69,10 @@ struct ServerConfig {
     }
 };
 
-/// Reads and validates a server config. Throws tx::ConfigError.
+/// Reads and validates a server config. Throws config::ConfigError.
 ServerConfig load_server_config(const std::string& path);
 
-/// Parses a config from text; relative paths resolve against `base_dir`. Throws tx::ConfigError.
+/// Parses a config from text; relative paths resolve against `base_dir`. Throws config::ConfigError.
 ServerConfig parse_server_config(std::string_view text, const std::string& path, const std::string& base_dir);
 
 }  // namespace replicast::server

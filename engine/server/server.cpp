@@ -64,7 +64,7 @@ Server::Server(ServerConfig config, ServerOptions options)
         const auto lcore = static_cast<unsigned>(c);
         const bool taken = std::find(profile_.tx_lcores.begin(), profile_.tx_lcores.end(), lcore) != profile_.tx_lcores.end();
         if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore) || taken) {
-            throw tx::ConfigError(config_.path + ": bundle.compression_lcore: lcore " + std::to_string(lcore) +
+            throw config::ConfigError(config_.path + ": bundle.compression_lcore: lcore " + std::to_string(lcore) +
                                   " must be an EAL lcore of " + profile_.path + " that is neither the main lcore nor a tx lcore");
         }
     }
@@ -315,7 +315,7 @@ bool Server::feed_one(Stream& s) {
     const std::uint32_t j = w.free_jobs.back();
     ChainJob& job = w.jobs[j];
     CutResult r;
-    const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, s.slot, job, r);
+    const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, job, r);
     if (!st) {
         // A log entry that does not decode is never written by the store:
         // stop this stream rather than skip data silently.
@@ -332,7 +332,7 @@ bool Server::feed_one(Stream& s) {
         s.stats.skipped_lsns.fetch_add(r.skipped, std::memory_order_relaxed);
     }
     if (!r.made) return false;
-    job.message.tag = j;
+    job.make_message(s.slot, j);
     job.inbox = w.inbox;
     if (codec_ring_ != nullptr) {
         // The codec lcore writes the deflated record into `packed`; an

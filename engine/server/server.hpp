@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "crypto/key_log.hpp"
-#include "engine/server/chain_cutter.hpp"
+#include "engine/server/chain_job.hpp"
 #include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
 #include "engine/server/stream.hpp"

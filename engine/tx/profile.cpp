@@ -1,7 +1,7 @@
 #include "engine/tx/profile.hpp"
 
 #include "engine/tx/lcores.hpp"
-#include "engine/tx/strict_toml.hpp"
+#include "engine/config/strict_toml.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -14,6 +14,11 @@
 #include <sstream>
 
 namespace replicast::tx {
+
+using config::parse_toml;
+using config::section;
+using config::TableReader;
+using config::read_config_file;
 
 namespace {
 
@@ -32,16 +37,6 @@ bool parse_mac(std::string_view text, std::array<std::uint8_t, 6>& out) {
 }
 
 }  // namespace
-
-bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
-    char buf[INET_ADDRSTRLEN] = {};
-    if (text.size() >= sizeof buf) return false;
-    text.copy(buf, text.size());
-    in_addr a{};
-    if (inet_pton(AF_INET, buf, &a) != 1) return false;
-    out = ntohl(a.s_addr);
-    return true;
-}
 
 PmdProfile parse_profile(std::string_view text, const std::string& path) {
     const toml::table root = parse_toml(text, path);

@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/tx/strict_toml.hpp"
+#include "engine/config/strict_toml.hpp"
 
 namespace replicast::tx {
+
+using config::ConfigError;
+using config::parse_ipv4;
 
 /// How the EAL gets its memory.
 enum class MemoryMode : std::uint8_t {
@@ -72,8 +75,5 @@ PmdProfile load_profile(const std::string& path);
 
 /// Parses a profile from text (`path` names it in messages). Throws ProfileError.
 PmdProfile parse_profile(std::string_view text, const std::string& path);
-
-/// Parses dotted-quad IPv4 text to host order. @return false on anything else.
-bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept;
 
 }  // namespace replicast::tx

@@ -16,13 +16,13 @@ namespace {
 
 
 // The updates a job's record carries, decompressed and parsed.
-std::vector<std::string> keys_in(const server::ChainJob& job) {
+std::vector<std::string> keys_in(const server::CutChain& job) {
     wire::ChainRecordView view;
     EXPECT_EQ(wire::parse_chain_record(job.record, view), wire::WireError::ok);
     const wire::ChainRecordHead head = view.head;
     std::span<const std::uint8_t> body = view.body;
     std::vector<std::uint8_t> plain;
-    if (job.message.comp_alg == wire::CompAlg::deflate) {
+    if (job.comp_alg == wire::CompAlg::deflate) {
         chain::Decompressor d;
         plain.resize(head.body_len);
         EXPECT_TRUE(d.decompress_exact(body, plain));
@@ -44,25 +44,24 @@ TEST(ChainCutter, BundlesUpToTheUpdateLimitInLsnOrder) {
     for (int i = 0; i < 25; ++i) ops.put("k" + std::to_string(100 + i), "value " + std::to_string(i));
     ASSERT_TRUE(m.write("db", ops.span()));
     server::ChainCutter cutter({.max_updates = 10, .max_bytes = 1 << 20}, {.compress = false});
-    server::ChainJob job;
+    server::CutChain job;
     job.record.reserve(cutter.max_record_bytes());
     std::uint64_t next = 1;
     std::vector<std::string> seen;
     while (next <= 25) {
         server::CutResult r;
-        ASSERT_TRUE(cutter.cut(m, "db", next, 25, 3, job, r));
+        ASSERT_TRUE(cutter.cut(m, "db", next, 25, job, r));
         ASSERT_TRUE(r.made);
         EXPECT_EQ(r.skipped, 0u);
-        EXPECT_EQ(job.message.first_lsn, next);
-        EXPECT_EQ(job.message.stream, 3u);
-        EXPECT_LE(job.message.update_count, 10u);
+        EXPECT_EQ(job.first_lsn, next);
+        EXPECT_LE(job.update_count, 10u);
         for (auto& k : keys_in(job)) seen.push_back(k);
-        next += job.message.update_count;
+        next += job.update_count;
     }
     ASSERT_EQ(seen.size(), 25u);
     for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], "k" + std::to_string(100 + i));
     server::CutResult r;
-    ASSERT_TRUE(cutter.cut(m, "db", 26, 25, 0, job, r));
+    ASSERT_TRUE(cutter.cut(m, "db", 26, 25, job, r));
     EXPECT_FALSE(r.made);
 }
 
@@ -73,14 +72,14 @@ TEST(ChainCutter, ByteLimitCutsEarlyButAnOversizedUpdateStillGoesAlone) {
     ops.put("a", std::string(300, 'x')).put("b", std::string(300, 'y')).put("big", std::string(5000, 'z')).put("c", "1");
     ASSERT_TRUE(m.write("db", ops.span()));
     server::ChainCutter cutter({.max_updates = 100, .max_bytes = 700}, {.compress = false});
-    server::ChainJob job;
+    server::CutChain job;
     server::CutResult r;
-    ASSERT_TRUE(cutter.cut(m, "db", 1, 4, 0, job, r));
-    EXPECT_EQ(job.message.update_count, 2u);  // a + b fit in 700, big does not
-    ASSERT_TRUE(cutter.cut(m, "db", 3, 4, 0, job, r));
-    EXPECT_EQ(job.message.update_count, 1u);  // over the limit on its own: alone
+    ASSERT_TRUE(cutter.cut(m, "db", 1, 4, job, r));
+    EXPECT_EQ(job.update_count, 2u);  // a + b fit in 700, big does not
+    ASSERT_TRUE(cutter.cut(m, "db", 3, 4, job, r));
+    EXPECT_EQ(job.update_count, 1u);  // over the limit on its own: alone
     EXPECT_EQ(keys_in(job), std::vector<std::string>{"big"});
-    ASSERT_TRUE(cutter.cut(m, "db", 4, 4, 0, job, r));
+    ASSERT_TRUE(cutter.cut(m, "db", 4, 4, job, r));
     EXPECT_EQ(keys_in(job), std::vector<std::string>{"c"});
 }
 
@@ -91,11 +90,11 @@ TEST(ChainCutter, CompressesWhenItShrinksAndNeverReadsPastLast) {
     for (int i = 0; i < 50; ++i) ops.put("order/" + std::to_string(i), R"({"px":1000,"qty":10,"side":"buy","venue":"XLON"})");
     ASSERT_TRUE(m.write("db", ops.span()));
     server::ChainCutter cutter({.max_updates = 256, .max_bytes = 1 << 20}, {.compress = true, .level = 1});
-    server::ChainJob job;
+    server::CutChain job;
     server::CutResult r;
-    ASSERT_TRUE(cutter.cut(m, "db", 1, 40, 0, job, r));
-    EXPECT_EQ(job.message.update_count, 40u);
-    EXPECT_EQ(job.message.comp_alg, wire::CompAlg::deflate);
+    ASSERT_TRUE(cutter.cut(m, "db", 1, 40, job, r));
+    EXPECT_EQ(job.update_count, 40u);
+    EXPECT_EQ(job.comp_alg, wire::CompAlg::deflate);
     EXPECT_LT(job.record.size(), job.uncompressed_bytes / 2);
     EXPECT_EQ(keys_in(job).back(), "order/39");
 }
@@ -115,13 +114,13 @@ TEST(ChainCutter, ATrimmedLogIsReportedAndTheChainStartsAtTheOldestEntry) {
     store::MasterStore m(dir.str(), fast());
     ASSERT_NO_FATAL_FAILURE(write_30_keep_10(m));
     server::ChainCutter cutter({.max_updates = 100, .max_bytes = 1 << 20}, {.compress = false});
-    server::ChainJob job;
+    server::CutChain job;
     server::CutResult r;
-    ASSERT_TRUE(cutter.cut(m, "db", 5, 30, 0, job, r));
+    ASSERT_TRUE(cutter.cut(m, "db", 5, 30, job, r));
     ASSERT_TRUE(r.made);
     EXPECT_EQ(r.skipped, 16u);  // LSNs 5..20 are gone
-    EXPECT_EQ(job.message.first_lsn, 21u);
-    EXPECT_EQ(job.message.update_count, 10u);
+    EXPECT_EQ(job.first_lsn, 21u);
+    EXPECT_EQ(job.update_count, 10u);
 }
 
 // Trimmed further than one chain's worth of updates: the chain still starts at
@@ -132,11 +131,11 @@ TEST(ChainCutter, ATrimFartherThanOneChainStillStartsAtTheOldestEntry) {
     store::MasterStore m(dir.str(), fast());
     ASSERT_NO_FATAL_FAILURE(write_30_keep_10(m));
     server::ChainCutter cutter({.max_updates = 8, .max_bytes = 1 << 20}, {.compress = false});
-    server::ChainJob job;
+    server::CutChain job;
     server::CutResult r;
-    ASSERT_TRUE(cutter.cut(m, "db", 1, 30, 0, job, r));
+    ASSERT_TRUE(cutter.cut(m, "db", 1, 30, job, r));
     ASSERT_TRUE(r.made) << "no chain: the stream would stall at LSN 1 forever";
     EXPECT_EQ(r.skipped, 20u);
-    EXPECT_EQ(job.message.first_lsn, 21u);
-    EXPECT_EQ(job.message.update_count, 8u);
+    EXPECT_EQ(job.first_lsn, 21u);
+    EXPECT_EQ(job.update_count, 8u);
 }

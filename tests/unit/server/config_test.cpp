@@ -21,7 +21,7 @@ databases = ["orders"]
 std::string error_of(const std::string& text) {
     try {
         (void)server::parse_server_config(text, "s.toml", "/etc/rc");
-    } catch (const tx::ConfigError& e) {
+    } catch (const config::ConfigError& e) {
         return e.what();
     }
     return "(no error)";

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace replicast::tx {
+namespace replicast::config {
 
 /// A configuration that cannot be used: what() reads "FILE:LINE: KEY: reason".
 class ConfigError : public std::runtime_error {
@@ -37,6 +37,9 @@ std::string read_config_file(const std::string& path, std::string_view what);
 
 /// The sub-table `name` of `root`, or an empty table when absent; ConfigError when not a table.
 const toml::table& section(const toml::table& root, std::string_view name, const std::string& path);
+
+/// Parses dotted-quad IPv4 text to host order. @return false on anything else.
+bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept;
 
 class TableReader {
 public:
@@ -96,4 +99,4 @@ private:
     std::set<std::string> seen_;
 };
 
-}  // namespace replicast::tx
+}  // namespace replicast::config

@@ -1,10 +1,23 @@
-#include "engine/tx/strict_toml.hpp"
+#include "engine/config/strict_toml.hpp"
+
+#include <arpa/inet.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-namespace replicast::tx {
+namespace replicast::config {
+
+bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
+    char buf[INET_ADDRSTRLEN] = {};
+    if (text.size() >= sizeof buf) return false;
+    text.copy(buf, text.size());
+    in_addr a{};
+    if (inet_pton(AF_INET, buf, &a) != 1) return false;
+    out = ntohl(a.s_addr);
+    return true;
+}
+
 
 std::string expand_env(const std::string& text, std::string& error) {
     std::string out;
@@ -131,4 +144,4 @@ void TableReader::reject_unknown() const {
     }
 }
 
-}  // namespace replicast::tx
+}  // namespace replicast::config
