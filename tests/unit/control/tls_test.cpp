@@ -87,11 +87,12 @@ TEST(ControlTls, Tls12IsRefusedAndTls13Works) {
     const std::string base = "timeout 20 openssl s_client -connect " + rig.target() + " -servername localhost -CAfile " +
                              d + "/ca.pem -cert " + d + "/admin.pem -key " + d + "/admin.key -verify_return_error";
     std::string out;
-    const int tls13 = run(base + " -tls1_3 </dev/null", out);
-    EXPECT_EQ(tls13, 0) << out;
-    EXPECT_THAT(out, HasSubstr("TLSv1.3"));
-    const int tls12 = run(base + " -tls1_2 </dev/null", out);
-    EXPECT_NE(tls12, 0) << "a TLS 1.2 handshake completed:\n" << out;
+    // s_client's exit status follows how the server closed (gRPC hangs up on a
+    // peer that never speaks HTTP/2), so the handshake is judged by its summary.
+    (void)run(base + " -tls1_3 </dev/null", out);
+    EXPECT_THAT(out, HasSubstr("New, TLSv1.3, Cipher is TLS_")) << out;
+    (void)run(base + " -tls1_2 </dev/null", out);
+    EXPECT_THAT(out, ::testing::Not(HasSubstr("New, TLSv1.2"))) << "a TLS 1.2 handshake completed:\n" << out;
     // s_client prints its (empty) session either way: no cipher was agreed and no server certificate came.
     EXPECT_THAT(out, HasSubstr("Cipher is (NONE)")) << out;
     EXPECT_THAT(out, HasSubstr("no peer certificate available")) << out;
