@@ -64,6 +64,7 @@ void print_version() {
     version_row("toml++", BUILT_WITH_TOMLPP, "");
     version_row("CLI11", BUILT_WITH_CLI11, "");
     version_row("spdlog", BUILT_WITH_SPDLOG, "");
+    version_row("nlohmann-json", BUILT_WITH_NLOHMANN_JSON, "");
     version_row("libpcap", BUILT_WITH_LIBPCAP, pcap_lib_version());
     version_row("zlib", BUILT_WITH_ZLIB, zlibVersion());
     const std::string_view arch = crypto::selected_arch_name();

@@ -8,9 +8,9 @@ namespace replicast::tools {
 
 inline void version_row(const char* name, const std::string& built, const std::string& runtime) {
     if (runtime.empty() || runtime == built) {
-        std::printf("  %-12s %s\n", name, built.c_str());
+        std::printf("  %-13s %s\n", name, built.c_str());
     } else {
-        std::printf("  %-12s %s (running %s)\n", name, built.c_str(), runtime.c_str());
+        std::printf("  %-13s %s (running %s)\n", name, built.c_str(), runtime.c_str());
     }
 }
 
