@@ -18,5 +18,6 @@ void add_load_command(CLI::App& app);
 void add_copy_command(CLI::App& app);
 void add_server_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_control_commands(CLI::App& app);  // databases, subscribe, recover, snapshot, publish, stats, keys
 
 }  // namespace replicast::tools
