@@ -10,7 +10,11 @@
 #include <thread>
 
 #include "control_rig.hpp"
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include "engine/control/service.hpp"
+#include "engine/control/tls.hpp"
 #include "engine/wire/update.hpp"
 #include "store/checksum.hpp"
 #include "store/replica.hpp"
@@ -388,10 +392,38 @@ TEST(ControlRpc, MalformedAndOversizedRequestsChangeNothing) {
     v1::PublishRequest huge = puts("orders", {{"big", 0}});
     huge.mutable_updates(0)->set_value(std::string(100 << 10, 'v'));
     EXPECT_EQ(c->publish(huge, pr).code(), Code::resource_exhausted);
+    // Bytes that do not parse as a PublishRequest (invalid UTF-8 in the database name), sent raw.
+    {
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride("localhost");
+        const ClientTls t = tls_for("publisher");
+        auto channel = grpc::CreateCustomChannel(
+            rig.target(), client_credentials(read_pem(t.certificate, "c"), read_pem(t.private_key, "k"), read_pem(t.ca, "ca")),
+            args);
+        grpc::GenericStub stub(channel);
+        const std::string garbage = "\x0a\x02\xff\xfe";  // field 1 (database), 2 bytes, not UTF-8
+        grpc::Slice slice(garbage);
+        grpc::ByteBuffer request(&slice, 1), reply;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+        grpc::Status status;
+        stub.UnaryCall(&ctx, "/replicast.v1.Replicast/Publish", grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+            std::lock_guard lock(mu);
+            status = s;
+            done = true;
+            cv.notify_all();
+        });
+        std::unique_lock lock(mu);
+        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    }
     EXPECT_EQ(rig.last_lsn("orders"), 1u) << "a refused request wrote something";
     v1::StatsReply stats;
     ASSERT_TRUE(rig.client("admin")->stats(stats));
-    EXPECT_EQ(stats.control().invalid(), 8u);
+    EXPECT_EQ(stats.control().invalid(), 9u);
 }
 
 TEST(ControlRpc, StatsShowsTheLastReportOfEachIdentity) {
