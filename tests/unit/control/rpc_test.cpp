@@ -547,3 +547,62 @@ TEST(ControlService, ConcurrentRecoveriesPerIdentityAreBounded) {
 
 }  // namespace
 }  // namespace replicast::control::testing
+
+namespace replicast::control::testing {
+namespace {
+
+// A reader that stalls past the stream deadline ends its own call
+// (DEADLINE_EXCEEDED) and releases its slot; the store stays writable meanwhile.
+TEST(ControlService, StalledReadersHitTheStreamDeadline) {
+    TempDir dir("deadline");
+    store::MasterStore m(dir.sub("m"), replicast::testing::fast());
+    TestBackend backend(m);
+    Ops ops;
+    for (int i = 0; i < 200; ++i) ops.put("k" + std::to_string(i), std::string(100, 'v'));
+    ASSERT_TRUE(m.write("orders", ops.span()));
+    Result why;
+    const auto view = backend.stream("orders", true, why);
+    ASSERT_TRUE(view);
+    ControlConfig cfg;
+    cfg.stream_deadline_ms = 20;
+    cfg.recover_batch_bytes = 1024;
+    cfg.snapshot_page_bytes = 1024;
+    cfg.max_recoveries_per_identity = 1;
+    cfg.max_snapshots_per_identity = 1;
+    Service service(cfg, backend, AccessList::parse(kAccessList, "access.toml"));
+    v1::RecoverRequest req;
+    req.set_stream_id(view->stream_id);
+    req.set_from_lsn(1);
+    req.set_to_lsn(200);
+    int calls = 0;
+    // The first batch's writer stalls (a reader that stopped reading) until past the deadline;
+    // meanwhile another writer commits: the open read transaction never holds it up.
+    const Result r = service.recover("admin", req, [&](const v1::RecoverBatch&) {
+        if (calls++ == 0) {
+            Ops more;
+            more.put("during", "x");
+            EXPECT_TRUE(m.write("orders", more.span()));
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
+            while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        }
+        return true;
+    });
+    EXPECT_EQ(r.code(), Code::deadline_exceeded) << r.text();
+    EXPECT_EQ(calls, 1) << "the call ended at the next batch";
+    calls = 0;
+    const Result s = service.snapshot("admin", [] { v1::SnapshotRequest q; q.set_database("orders"); return q; }(),
+                                      [&](const v1::SnapshotPage&) {
+                                          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
+                                          while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+                                          ++calls;
+                                          return true;
+                                      });
+    EXPECT_EQ(s.code(), Code::deadline_exceeded) << s.text();
+    EXPECT_EQ(calls, 1);
+    // The slot came back (one allowed): a new call is not refused.
+    EXPECT_TRUE(service.recover("admin", [&] { auto q = req; q.set_to_lsn(1); return q; }(),
+                                [](const v1::RecoverBatch&) { return true; }).code() != Code::resource_exhausted);
+}
+
+}  // namespace
+}  // namespace replicast::control::testing
