@@ -211,6 +211,9 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     if (needed_mtu > 9216) throw std::runtime_error("--payload " + std::to_string(a.payload) + " needs an MTU over 9216");
     profile.tx_lcores.resize(1);
     tx::Eal eal(profile, {.force_no_huge = a.no_huge});
+    r.hugepages = eal.memory().hugepages();
+    r.page_kib = eal.memory().page_size / 1024;
+    r.memory = tx::describe(eal.memory());
     const unsigned lcore = profile.tx_lcores[0];
     if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore)) {
         throw std::runtime_error(profile.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) + " is not a worker lcore");

@@ -19,6 +19,7 @@ void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
                 : a.codec_lcore >= 0 ? "chains built on the control core, deflated on the codec lcore"
                                      : "chains built and deflated on the control core", a.chain_packets,
                 r.checksums.c_str());
+    std::printf("  %s\n", r.memory.c_str());
     std::printf("  ours (tx worker)   %10.0f packets/s  %7.2f Gbit/s frames  %7.2f Gbit/s on the wire  %10.0f updates/s\n",
                 r.packets_per_s, r.gbit_per_s, r.wire_gbit_per_s, r.updates_per_s);
     if (r.compression_ratio > 0) std::printf("                     deflate ratio %.2f (chain bodies in / records sent)\n", r.compression_ratio);
@@ -76,6 +77,9 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     j["mbuf_exhausted"] = r.mbuf_exhausted;
     j["checksums"] = r.checksums;
     j["crypto"] = r.crypto;
+    j["hugepages"] = r.hugepages;
+    j["page_kib"] = r.page_kib;
+    j["memory"] = r.memory;
     j["beyond_seal_ns"] = beyond_seal_ns;
     print_json_line(j);
 }

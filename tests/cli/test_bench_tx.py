@@ -52,6 +52,10 @@ class BenchTx(unittest.TestCase):
         self.assertAlmostEqual(r["gbit_per_s"] * 1e9 / 8 / r["packets_per_s"], 42 + 24 + 1400 + 16, delta=1)
         self.assertTrue(r["checksums"].startswith("software ("), r["checksums"])
         self.assertTrue(r["crypto"] and r["crypto"] != "unknown", r["crypto"])
+        # --no-huge: said plainly, with the page size the EAL's memory really has.
+        self.assertIs(r["hugepages"], False)
+        self.assertEqual(r["page_kib"], os.sysconf("SC_PAGESIZE") // 1024)
+        self.assertIn("NOT hugepages (--no-huge was given)", r["memory"])
         # The sender's own cost per packet, beyond the seal, from the same two rates.
         self.assertAlmostEqual(r["beyond_seal_ns"], 1e9 / r["packets_per_s"] - 1e9 / r["seal_only_packets_per_s"], delta=0.05)
 
