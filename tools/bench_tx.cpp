@@ -10,6 +10,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -105,6 +106,7 @@ struct SealOnly {
 // --- TSC stamps of every frame handed to the port, for pacing jitter ------
 struct Stamps {
     std::vector<std::uint64_t> tsc;
+    std::vector<std::size_t> breaks;  // index of each slice's first stamp
     std::atomic<bool> on{false};
 };
 
@@ -203,6 +205,26 @@ void pin_to_cpu(unsigned cpu) {
 
 }  // namespace
 
+Spread spread_of(std::vector<double> v) {
+    Spread sp;
+    if (v.empty()) return sp;
+    std::sort(v.begin(), v.end());
+    // Linear interpolation between closest ranks (numpy's default).
+    auto at = [&](double q) {
+        const double pos = q * static_cast<double>(v.size() - 1);
+        const auto lo = static_cast<std::size_t>(pos);
+        const std::size_t hi = std::min(lo + 1, v.size() - 1);
+        return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+    };
+    sp.median = at(0.5);
+    sp.p25 = at(0.25);
+    sp.p75 = at(0.75);
+    sp.min = v.front();
+    sp.max = v.back();
+    sp.samples = v.size();
+    return sp;
+}
+
 BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     BenchTxResult r;
     tx::PmdProfile profile = tx::load_profile(a.profile);
@@ -229,25 +251,6 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     std::uint32_t updates_per_chain = 1;
     JobSource source(a, updates_per_chain);
 
-    // 1. The references on the worker lcore: crypto/ sealing one hot buffer
-    // (the limit), and sealing the very chain records the worker gets (what
-    // the same sealing costs when the bytes come from memory, as they must).
-    if (a.sealed) {
-        SealOnly hot{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds};
-        rte_eal_remote_launch(&SealOnly::run, &hot, lcore);
-        rte_eal_wait_lcore(lcore);
-        if (!hot.error.empty()) throw std::runtime_error("seal-only: " + hot.error);
-        r.seal_only_packets_per_s = static_cast<double>(hot.packets) / hot.elapsed;
-        if (!a.compress) {
-            SealOnly fed{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds, .records = &source.jobs};
-            rte_eal_remote_launch(&SealOnly::run, &fed, lcore);
-            rte_eal_wait_lcore(lcore);
-            if (!fed.error.empty()) throw std::runtime_error("seal the records: " + fed.error);
-            r.seal_records_packets_per_s = static_cast<double>(fed.packets) / fed.elapsed;
-        }
-    }
-
-    // 2. ours: the tx worker on the port, fed by this (control) core.
     const unsigned ring_size = 128;
     const bool codec = a.compress && a.codec_lcore >= 0;
     if (codec && (static_cast<unsigned>(a.codec_lcore) == lcore || static_cast<unsigned>(a.codec_lcore) == rte_get_main_lcore() ||
@@ -260,11 +263,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     rte_ring* codec_ring = codec ? rte_ring_create("bench_codec", ring_size, static_cast<int>(rte_socket_id()),
                                                    RING_F_SP_ENQ | RING_F_SC_DEQ)
                                  : nullptr;
-    std::unique_ptr<server::CodecStage> stage;
-    if (codec) {
-        if (codec_ring == nullptr) throw std::runtime_error(std::string("codec ring: ") + rte_strerror(rte_errno));
-        stage = std::make_unique<server::CodecStage>(codec_ring, 1);
-    }
+    if (codec && codec_ring == nullptr) throw std::runtime_error(std::string("codec ring: ") + rte_strerror(rte_errno));
     rte_ring* outbox = rte_ring_create("bench_out", ring_size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (inbox == nullptr || outbox == nullptr) throw std::runtime_error(std::string("rings: ") + rte_strerror(rte_errno));
     tx::TxWorkerConfig wc;
@@ -290,8 +289,6 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     sc.max_payload = a.payload;
     sc.heartbeat_interval_ns = 100'000'000;
     wc.streams.push_back(sc);
-    tx::TxWorker worker(std::move(wc));
-    r.crypto = worker.crypto_path();
 
     Stamps stamps;
     const bool pacing = a.rate_mbps != 0 || a.packet_gap_ns != 0;
@@ -321,71 +318,170 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
             source.free.pop_back();
         }
     };
-    post();
-    if (codec) rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
-    rte_eal_remote_launch(&tx::TxWorker::launch, &worker, lcore);
-    // Warm up, then measure between two counter readings.
-    const auto warm_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-    while (std::chrono::steady_clock::now() < warm_until) post();
-    const tx::TxCounters& c = worker.counters();
-    const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
-    const std::uint64_t t0 = rte_rdtsc();
-    stamps.on = true;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.seconds));
-    while (std::chrono::steady_clock::now() < until) {
+
+    // The rounds: ours and each reference in turn, on the same core, every
+    // slice a fraction of a second. On a shared machine the speed of the core
+    // drifts over seconds; slices side by side see the same drift, so the
+    // ratio of each round holds where the rates do not. Odd rounds run the
+    // references first, so that no one is always first after a pause.
+    const double slice = a.slice_ms / 1000.0;
+    const std::size_t rounds = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(a.seconds / slice - 1e-9)));
+    const double ref_slice = std::max(0.02, a.compare_seconds / static_cast<double>(rounds));
+    // A fresh worker per slice starts cold (ipsec-mb manager, the first heartbeat): not measured.
+    const double warm = std::min(0.05, slice / 4);
+    r.rounds = rounds;
+    r.slice_ms = a.slice_ms;
+    r.reference_slice_ms = ref_slice * 1000;
+
+    std::uint64_t packets = 0, bytes = 0, updates = 0;
+    std::uint64_t next_seq = 1;
+    auto ours_slice = [&]() -> double {
+        tx::TxWorkerConfig cfg = wc;
+        cfg.streams[0].next_seq = next_seq;
+        tx::TxWorker worker(std::move(cfg));
+        r.crypto = worker.crypto_path();
+        std::unique_ptr<server::CodecStage> stage;
+        if (codec) {
+            stage = std::make_unique<server::CodecStage>(codec_ring, 1);
+            rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
+        }
         post();
-        if (!a.compress) std::this_thread::sleep_for(std::chrono::microseconds(20));  // prebuilt: little to do
+        rte_eal_remote_launch(&tx::TxWorker::launch, &worker, lcore);
+        auto run_for = [&](double seconds) {
+            const auto until = std::chrono::steady_clock::now() +
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+            while (std::chrono::steady_clock::now() < until) {
+                post();
+                if (!a.compress) std::this_thread::sleep_for(std::chrono::microseconds(20));  // prebuilt: little to do
+            }
+        };
+        run_for(warm);
+        const tx::TxCounters& c = worker.counters();
+        const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
+        const std::uint64_t t0 = rte_rdtsc();
+        if (pacing) stamps.breaks.push_back(stamps.tsc.size());
+        stamps.on = true;
+        run_for(slice);
+        stamps.on = false;
+        const std::uint64_t t1 = rte_rdtsc();
+        const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
+        if (codec) {
+            stage->stop();
+            rte_eal_wait_lcore(static_cast<unsigned>(a.codec_lcore));
+        }
+        worker.stop();
+        rte_eal_wait_lcore(lcore);
+        next_seq = worker.next_seq(0);
+        r.ring_full += worker.counters().tx_ring_full.load();
+        r.mbuf_exhausted += worker.counters().mbuf_exhausted.load();
+        packets += p1 - p0;
+        bytes += b1 - b0;
+        updates += u1 - u0;
+        const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
+        return static_cast<double>(p1 - p0) / secs;
+    };
+    auto seal_slice = [&](const std::vector<server::ChainJob>* records) -> double {
+        SealOnly s{.payload = a.payload, .arch = a.crypto_arch, .seconds = ref_slice, .records = records};
+        rte_eal_remote_launch(&SealOnly::run, &s, lcore);
+        rte_eal_wait_lcore(lcore);
+        if (!s.error.empty()) throw std::runtime_error(std::string(records ? "seal the records: " : "seal-only: ") + s.error);
+        return static_cast<double>(s.packets) / s.elapsed;
+    };
+    bool kernel = a.kernel;
+    auto kernel_slice = [&]() -> double {
+        KernelSendResult k;
+        std::thread t([&] {
+            pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
+            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, ref_slice, UINT64_MAX, a.crypto_arch);
+        });
+        t.join();
+        if (!k.error.empty()) {
+            r.kernel_error = k.error;
+            kernel = false;  // it will not work better next round
+            return 0;
+        }
+        return static_cast<double>(k.packets) / k.seconds;
+    };
+
+    for (std::size_t round = 0; round < rounds; ++round) {
+        BenchTxRound one;
+        auto references = [&] {
+            if (a.sealed) {
+                one.seal_only = seal_slice(nullptr);
+                if (!a.compress) one.seal_records = seal_slice(&source.jobs);
+            }
+            if (kernel) one.kernel = kernel_slice();
+        };
+        if (round % 2 == 1) references();
+        one.ours = ours_slice();
+        if (round % 2 == 0) references();
+        r.slices.push_back(one);
     }
-    stamps.on = false;
-    const std::uint64_t t1 = rte_rdtsc();
-    const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
-    if (codec) {
-        stage->stop();
-        rte_eal_wait_lcore(static_cast<unsigned>(a.codec_lcore));
-    }
-    worker.stop();
-    rte_eal_wait_lcore(lcore);
     if (record_out != 0) r.compression_ratio = static_cast<double>(body_in) / static_cast<double>(record_out);
     if (cb != nullptr) rte_eth_remove_tx_callback(port.id(), 0, cb);
-    const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
-    r.packets = p1 - p0;
-    r.packets_per_s = static_cast<double>(p1 - p0) / secs;
-    r.gbit_per_s = static_cast<double>(b1 - b0) * 8 / secs / 1e9;
-    r.wire_gbit_per_s = (static_cast<double>(b1 - b0) + 24.0 * static_cast<double>(p1 - p0)) * 8 / secs / 1e9;
-    r.updates_per_s = static_cast<double>(u1 - u0) / secs;
-    r.ring_full = c.tx_ring_full.load();
-    r.mbuf_exhausted = c.mbuf_exhausted.load();
-    if (pacing && stamps.tsc.size() > 2) {
-        std::vector<double> gaps;
-        gaps.reserve(stamps.tsc.size());
-        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
-        for (std::size_t i = 1; i < stamps.tsc.size(); ++i) gaps.push_back(static_cast<double>(stamps.tsc[i] - stamps.tsc[i - 1]) * ns_per_tick);
-        std::sort(gaps.begin(), gaps.end());
-        r.gap_p50_ns = gaps[gaps.size() / 2];
-        r.gap_p99_ns = gaps[gaps.size() * 99 / 100];
-        r.gap_max_ns = gaps.back();
-        double sum = 0;
-        for (double g : gaps) sum += g;
-        r.gap_mean_ns = sum / static_cast<double>(gaps.size());
-        r.achieved_mbps = r.wire_gbit_per_s * 1000;
-    }
     rte_ring_free(inbox);
     rte_ring_free(outbox);
     rte_ring_free(codec_ring);
 
-    // 3. the kernel reference, on the worker's CPU.
-    if (a.kernel) {
-        KernelSendResult k;
-        std::thread t([&] {
-            pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
-            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, a.compare_seconds, UINT64_MAX, a.crypto_arch);
-        });
-        t.join();
-        if (k.error.empty()) {
-            r.kernel_packets_per_s = static_cast<double>(k.packets) / k.seconds;
-        } else {
-            r.kernel_error = k.error;
+    // Rates: the median slice. Ratios: the median of the rounds' own ratios,
+    // with their spread; a reference that did not run has none.
+    std::vector<double> ours, seal_only, seal_records, kernel_pps, vs_seal, vs_records, vs_kernel, beyond;
+    for (const BenchTxRound& x : r.slices) {
+        ours.push_back(x.ours);
+        if (x.seal_only > 0) {
+            seal_only.push_back(x.seal_only);
+            if (x.ours > 0) {
+                vs_seal.push_back(x.ours / x.seal_only);
+                beyond.push_back(1e9 / x.ours - 1e9 / x.seal_only);
+            }
         }
+        if (x.seal_records > 0) {
+            seal_records.push_back(x.seal_records);
+            vs_records.push_back(x.ours / x.seal_records);
+        }
+        if (x.kernel > 0) {
+            kernel_pps.push_back(x.kernel);
+            vs_kernel.push_back(x.ours / x.kernel);
+        }
+    }
+    r.packets = packets;
+    r.packets_per_s = spread_of(ours).median;
+    r.ours = spread_of(ours);
+    const double bytes_per_packet = packets ? static_cast<double>(bytes) / static_cast<double>(packets) : 0;
+    r.gbit_per_s = r.packets_per_s * bytes_per_packet * 8 / 1e9;
+    r.wire_gbit_per_s = r.packets_per_s * (bytes_per_packet + 24.0) * 8 / 1e9;
+    r.updates_per_s = packets ? r.packets_per_s * static_cast<double>(updates) / static_cast<double>(packets) : 0;
+    r.seal_only_packets_per_s = spread_of(seal_only).median;
+    r.seal_records_packets_per_s = spread_of(seal_records).median;
+    r.kernel_packets_per_s = spread_of(kernel_pps).median;
+    r.vs_seal_only = spread_of(vs_seal);
+    r.vs_seal_records = spread_of(vs_records);
+    r.vs_kernel = spread_of(vs_kernel);
+    r.beyond_seal = spread_of(beyond);
+
+    if (pacing && stamps.tsc.size() > 2) {
+        // Gaps within a slice only: the pause between two slices is no gap of ours.
+        std::vector<double> gaps;
+        gaps.reserve(stamps.tsc.size());
+        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+        std::size_t next_break = 1;
+        for (std::size_t i = 1; i < stamps.tsc.size(); ++i) {
+            if (next_break < stamps.breaks.size() && stamps.breaks[next_break] == i) {
+                ++next_break;
+                continue;
+            }
+            gaps.push_back(static_cast<double>(stamps.tsc[i] - stamps.tsc[i - 1]) * ns_per_tick);
+        }
+        if (!gaps.empty()) {
+            std::sort(gaps.begin(), gaps.end());
+            r.gap_p50_ns = gaps[gaps.size() / 2];
+            r.gap_p99_ns = gaps[gaps.size() * 99 / 100];
+            r.gap_max_ns = gaps.back();
+            double sum = 0;
+            for (double g : gaps) sum += g;
+            r.gap_mean_ns = sum / static_cast<double>(gaps.size());
+        }
+        r.achieved_mbps = r.wire_gbit_per_s * 1000;
     }
     return r;
 }
