@@ -7,6 +7,7 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 #include <pthread.h>
+#include <time.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -38,6 +39,31 @@ namespace replicast::tools {
 namespace {
 
 constexpr std::size_t kJobs = 64;
+
+double cpu_seconds(clockid_t clock) noexcept {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time this thread was given (user and system): on a shared core the
+// other processes take wall time from a slice, not CPU time.
+double thread_cpu_seconds() noexcept { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+
+// Runs the worker on its lcore after publishing that thread's CPU clock, so
+// that the control core can read the worker's own CPU time around a slice.
+struct WorkerLaunch {
+    tx::TxWorker* worker = nullptr;
+    clockid_t clock{};
+    std::atomic<bool> ready{false};
+
+    static int run(void* self) noexcept {
+        auto& l = *static_cast<WorkerLaunch*>(self);
+        if (pthread_getcpuclockid(pthread_self(), &l.clock) != 0) l.clock = CLOCK_MONOTONIC;  // then wall time
+        l.ready.store(true, std::memory_order_release);
+        return l.worker->run();
+    }
+};
 constexpr std::size_t kMaxStamps = 1u << 20;
 
 // --- seal-only: crypto/ alone on the worker lcore ------------------------
@@ -50,6 +76,7 @@ struct SealOnly {
     const std::vector<server::ChainJob>* records = nullptr;
     std::uint64_t packets = 0;
     double elapsed = 0;
+    double cpu_seconds = 0;  // the lcore thread's own CPU time over the same span
 
     std::string error{};  // set when the lcore could not run (an exception must not cross the EAL's C thread)
 
@@ -73,6 +100,7 @@ struct SealOnly {
         std::array<std::uint8_t, wire::kHeaderSize> aad{};
         std::array<crypto::SealOp, tx::kBurst> ops;
         const std::uint64_t hz = rte_get_tsc_hz();
+        const double cpu0 = thread_cpu_seconds();
         const std::uint64_t start = rte_rdtsc();
         const std::uint64_t until = start + static_cast<std::uint64_t>(s.seconds * static_cast<double>(hz));
         std::uint64_t seq = 1;
@@ -100,6 +128,7 @@ struct SealOnly {
             s.packets += engine.seal_burst(std::span(ops.data(), n));
         }
         s.elapsed = static_cast<double>(rte_rdtsc() - start) / static_cast<double>(hz);
+        s.cpu_seconds = thread_cpu_seconds() - cpu0;
     }
 };
 
@@ -335,7 +364,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
 
     std::uint64_t packets = 0, bytes = 0, updates = 0;
     std::uint64_t next_seq = 1;
-    auto ours_slice = [&]() -> double {
+    auto ours_slice = [&](double& cpu_pps) -> double {
         tx::TxWorkerConfig cfg = wc;
         cfg.streams[0].next_seq = next_seq;
         tx::TxWorker worker(std::move(cfg));
@@ -346,7 +375,8 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
             rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
         }
         post();
-        rte_eal_remote_launch(&tx::TxWorker::launch, &worker, lcore);
+        WorkerLaunch launch{.worker = &worker};
+        rte_eal_remote_launch(&WorkerLaunch::run, &launch, lcore);
         auto run_for = [&](double seconds) {
             const auto until = std::chrono::steady_clock::now() +
                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
@@ -356,14 +386,17 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
             }
         };
         run_for(warm);
+        while (!launch.ready.load(std::memory_order_acquire)) rte_pause();  // it ran during the warm-up
         const tx::TxCounters& c = worker.counters();
         const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
         const std::uint64_t t0 = rte_rdtsc();
+        const double cpu0 = cpu_seconds(launch.clock);
         if (pacing) stamps.breaks.push_back(stamps.tsc.size());
         stamps.on = true;
         run_for(slice);
         stamps.on = false;
         const std::uint64_t t1 = rte_rdtsc();
+        const double cpu1 = cpu_seconds(launch.clock);
         const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
         if (codec) {
             stage->stop();
@@ -378,21 +411,26 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         bytes += b1 - b0;
         updates += u1 - u0;
         const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
+        cpu_pps = cpu1 > cpu0 ? static_cast<double>(p1 - p0) / (cpu1 - cpu0) : 0;
         return static_cast<double>(p1 - p0) / secs;
     };
-    auto seal_slice = [&](const std::vector<server::ChainJob>* records) -> double {
+    auto seal_slice = [&](const std::vector<server::ChainJob>* records, double& cpu_pps) -> double {
         SealOnly s{.payload = a.payload, .arch = a.crypto_arch, .seconds = ref_slice, .records = records};
         rte_eal_remote_launch(&SealOnly::run, &s, lcore);
         rte_eal_wait_lcore(lcore);
         if (!s.error.empty()) throw std::runtime_error(std::string(records ? "seal the records: " : "seal-only: ") + s.error);
+        cpu_pps = s.cpu_seconds > 0 ? static_cast<double>(s.packets) / s.cpu_seconds : 0;
         return static_cast<double>(s.packets) / s.elapsed;
     };
     bool kernel = a.kernel;
-    auto kernel_slice = [&]() -> double {
+    auto kernel_slice = [&](double& cpu_pps) -> double {
         KernelSendResult k;
+        double cpu = 0;
         std::thread t([&] {
             pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
+            const double cpu0 = thread_cpu_seconds();  // the socket's setup is microseconds of it
             k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, ref_slice, UINT64_MAX, a.crypto_arch);
+            cpu = thread_cpu_seconds() - cpu0;
         });
         t.join();
         if (!k.error.empty()) {
@@ -400,6 +438,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
             kernel = false;  // it will not work better next round
             return 0;
         }
+        cpu_pps = cpu > 0 ? static_cast<double>(k.packets) / cpu : 0;
         return static_cast<double>(k.packets) / k.seconds;
     };
 
@@ -407,13 +446,13 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         BenchTxRound one;
         auto references = [&] {
             if (a.sealed) {
-                one.seal_only = seal_slice(nullptr);
-                if (!a.compress) one.seal_records = seal_slice(&source.jobs);
+                one.seal_only = seal_slice(nullptr, one.cpu.seal_only);
+                if (!a.compress) one.seal_records = seal_slice(&source.jobs, one.cpu.seal_records);
             }
-            if (kernel) one.kernel = kernel_slice();
+            if (kernel) one.kernel = kernel_slice(one.cpu.kernel);
         };
         if (round % 2 == 1) references();
-        one.ours = ours_slice();
+        one.ours = ours_slice(one.cpu.ours);
         if (round % 2 == 0) references();
         r.slices.push_back(one);
     }
@@ -426,7 +465,15 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     // Rates: the median slice. Ratios: the median of the rounds' own ratios,
     // with their spread; a reference that did not run has none.
     std::vector<double> ours, seal_only, seal_records, kernel_pps, vs_seal, vs_records, vs_kernel, beyond;
+    std::vector<double> cpu_vs_seal, cpu_vs_records, cpu_vs_kernel, cpu_beyond;
     for (const BenchTxRound& x : r.slices) {
+        const BenchTxRound::Cpu& c = x.cpu;
+        if (c.ours > 0 && c.seal_only > 0) {
+            cpu_vs_seal.push_back(c.ours / c.seal_only);
+            cpu_beyond.push_back(1e9 / c.ours - 1e9 / c.seal_only);
+        }
+        if (c.ours > 0 && c.seal_records > 0) cpu_vs_records.push_back(c.ours / c.seal_records);
+        if (c.ours > 0 && c.kernel > 0) cpu_vs_kernel.push_back(c.ours / c.kernel);
         ours.push_back(x.ours);
         if (x.seal_only > 0) {
             seal_only.push_back(x.seal_only);
@@ -458,6 +505,10 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     r.vs_seal_records = spread_of(vs_records);
     r.vs_kernel = spread_of(vs_kernel);
     r.beyond_seal = spread_of(beyond);
+    r.cpu_vs_seal_only = spread_of(cpu_vs_seal);
+    r.cpu_vs_seal_records = spread_of(cpu_vs_records);
+    r.cpu_vs_kernel = spread_of(cpu_vs_kernel);
+    r.cpu_beyond_seal = spread_of(cpu_beyond);
 
     if (pacing && stamps.tsc.size() > 2) {
         // Gaps within a slice only: the pause between two slices is no gap of ours.

@@ -57,7 +57,12 @@ Spread spread_of(std::vector<double> values);
 
 /// One round's rates, packets/s; 0 for a reference that did not run.
 struct BenchTxRound {
-    double ours = 0, seal_only = 0, seal_records = 0, kernel = 0;
+    double ours = 0, seal_only = 0, seal_records = 0, kernel = 0;  // per second of wall time
+    // Per second of the measuring thread's own CPU time: what other processes
+    // on a shared core take from a slice is wall time, not this.
+    struct Cpu {
+        double ours = 0, seal_only = 0, seal_records = 0, kernel = 0;
+    } cpu;
 };
 
 struct BenchTxResult {
@@ -88,6 +93,10 @@ struct BenchTxResult {
     // ours / reference, per round; and ours' cost per packet beyond the seal,
     // 1e9/ours - 1e9/seal-only per round, in ns
     Spread vs_seal_only, vs_seal_records, vs_kernel, beyond_seal;
+    // The same from the rates per CPU second (BenchTxRound::cpu): steadier on
+    // a shared machine; ours counts the worker's idle polls when the control
+    // core, itself preempted, lets its inbox run dry, so it is a floor.
+    Spread cpu_vs_seal_only, cpu_vs_seal_records, cpu_vs_kernel, cpu_beyond_seal;
     // pacing (rate_mbps or packet_gap_ns set)
     double achieved_mbps = 0;
     double gap_p50_ns = 0, gap_p99_ns = 0, gap_max_ns = 0, gap_mean_ns = 0;

@@ -58,6 +58,19 @@ void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
     } else if (!r.kernel_error.empty()) {
         std::printf("  kernel sendmmsg    not run: %s\n", r.kernel_error.c_str());
     }
+    if (r.cpu_vs_seal_only.samples > 0) {
+        std::printf("  per CPU second of the core (what other processes cannot take from a slice):\n");
+        std::printf("                     ours at %s of seal-only\n", percent_spread(r.cpu_vs_seal_only).c_str());
+        std::printf("                     ours beyond the seal: %.1f ns per packet (IQR %.1f..%.1f ns)\n",
+                    r.cpu_beyond_seal.median, r.cpu_beyond_seal.p25, r.cpu_beyond_seal.p75);
+    }
+    if (r.cpu_vs_seal_records.samples > 0) {
+        std::printf("                     ours at %s of sealing the records\n", percent_spread(r.cpu_vs_seal_records).c_str());
+    }
+    if (r.cpu_vs_kernel.samples > 0) {
+        std::printf("                     ours %.2fx the kernel sender (IQR %.2f..%.2f)\n", r.cpu_vs_kernel.median,
+                    r.cpu_vs_kernel.p25, r.cpu_vs_kernel.p75);
+    }
     if (r.achieved_mbps > 0) {
         std::printf("  pacing: requested %llu Mbit/s gap %llu ns, achieved %.1f Mbit/s; gap p50 %.0f ns p99 %.0f ns max %.0f ns mean %.0f ns\n",
                     static_cast<unsigned long long>(a.rate_mbps), static_cast<unsigned long long>(a.packet_gap_ns),
@@ -99,6 +112,13 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     if (r.vs_kernel.samples > 0) j["vs_kernel"] = spread_json(r.vs_kernel);
     j["beyond_seal_ns"] = r.beyond_seal.median;
     if (r.beyond_seal.samples > 0) j["beyond_seal"] = spread_json(r.beyond_seal);
+    if (r.cpu_vs_seal_only.samples > 0) j["cpu_vs_seal_only"] = spread_json(r.cpu_vs_seal_only);
+    if (r.cpu_vs_seal_records.samples > 0) j["cpu_vs_seal_records"] = spread_json(r.cpu_vs_seal_records);
+    if (r.cpu_vs_kernel.samples > 0) j["cpu_vs_kernel"] = spread_json(r.cpu_vs_kernel);
+    if (r.cpu_beyond_seal.samples > 0) {
+        j["cpu_beyond_seal_ns"] = r.cpu_beyond_seal.median;
+        j["cpu_beyond_seal"] = spread_json(r.cpu_beyond_seal);
+    }
     j["rate_mbps"] = a.rate_mbps;
     j["achieved_mbps"] = r.achieved_mbps;
     j["gap_p50_ns"] = r.gap_p50_ns;
@@ -115,7 +135,9 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     Json slices = Json::array();
     for (const BenchTxRound& x : r.slices) {
         slices.push_back({{"ours", x.ours}, {"seal_only", x.seal_only}, {"seal_records", x.seal_records},
-                          {"kernel", x.kernel}});
+                          {"kernel", x.kernel},
+                          {"cpu", {{"ours", x.cpu.ours}, {"seal_only", x.cpu.seal_only},
+                                   {"seal_records", x.cpu.seal_records}, {"kernel", x.cpu.kernel}}}});
     }
     j["slices"] = slices;  // packets/s of every round, for scripts that want their own statistics
     print_json_line(j);

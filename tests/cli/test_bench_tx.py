@@ -78,6 +78,17 @@ class BenchTx(unittest.TestCase):
         self.assertAlmostEqual(r["beyond_seal_ns"],
                                statistics.median(1e9 / x["ours"] - 1e9 / x["seal_only"] for x in slices), delta=1e-6)
         self.assertEqual(r["beyond_seal"]["median"], r["beyond_seal_ns"])
+        # The same per CPU second of the core (the lcore threads' own CPU time).
+        for x in slices:
+            self.assertGreater(x["cpu"]["ours"], 0)
+            self.assertGreater(x["cpu"]["seal_only"], 0)
+            # A thread gets at most the wall time of its slice (a little slack for the clocks' reads).
+            self.assertGreaterEqual(x["cpu"]["ours"], x["ours"] * 0.98)
+        self.assertAlmostEqual(r["cpu_vs_seal_only"]["median"],
+                               statistics.median(x["cpu"]["ours"] / x["cpu"]["seal_only"] for x in slices), delta=1e-9)
+        self.assertAlmostEqual(r["cpu_beyond_seal_ns"],
+                               statistics.median(1e9 / x["cpu"]["ours"] - 1e9 / x["cpu"]["seal_only"] for x in slices),
+                               delta=1e-6)
 
     def test_checksums_left_to_the_port_when_asked(self):
         self.assertEqual(self.result("--assume-offload")["checksums"], "offloaded (assumed)")
