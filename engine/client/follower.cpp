@@ -444,7 +444,7 @@ std::size_t Follower::step(std::uint64_t now_ns) {
         const std::uint64_t before = gap_->next();
         (void)recover({.from = before, .to = kAll}, now_ns);
         work += gap_->next() - before;
-    } else if (auto range = gap_->recover_due(now_ns)) {
+    } else if (auto range = gap_->recover_due(now_ns, buffer_.empty() ? UINT64_MAX : buffer_.begin()->first)) {
         const std::uint64_t before = gap_->next();
         (void)recover(*range, now_ns);
         work += gap_->next() - before;

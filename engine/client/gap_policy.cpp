@@ -33,10 +33,11 @@ void GapPolicy::on_heartbeat(std::uint64_t last_lsn, bool chain_in_flight) noexc
 
 void GapPolicy::on_known_last(std::uint64_t last_lsn) noexcept { known_last_ = std::max(known_last_, last_lsn); }
 
-std::optional<LsnRange> GapPolicy::recover_due(std::uint64_t now_ns) noexcept {
+std::optional<LsnRange> GapPolicy::recover_due(std::uint64_t now_ns, std::uint64_t buffered_from) noexcept {
     if (in_flight_ || need_to_ < next_ || now_ns < retry_at_) return std::nullopt;
+    const std::uint64_t to = buffered_from > next_ ? std::min(need_to_, buffered_from - 1) : need_to_;
     in_flight_ = true;
-    return LsnRange{next_, need_to_};
+    return LsnRange{next_, to};
 }
 
 void GapPolicy::recover_done(bool ok, std::uint64_t now_ns) noexcept {

@@ -57,7 +57,10 @@ public:
     void on_known_last(std::uint64_t last_lsn) noexcept;
 
     /// The range to Recover now, or none (nothing missing, one running, or waiting to retry).
-    [[nodiscard]] std::optional<LsnRange> recover_due(std::uint64_t now_ns) noexcept;
+    /// `buffered_from`: the first LSN of the lowest buffered chain (when any):
+    /// the range stops before it, since those LSNs are here already.
+    [[nodiscard]] std::optional<LsnRange> recover_due(std::uint64_t now_ns,
+                                                      std::uint64_t buffered_from = UINT64_MAX) noexcept;
     /// The Recover that recover_due() handed out ended; on failure it is retried later.
     void recover_done(bool ok, std::uint64_t now_ns) noexcept;
     /// Give up what is missing (a snapshot will replace everything up to its LSN).

@@ -47,6 +47,22 @@ TEST(GapPolicy, AChainPastNextIsBufferedAndTheGapRecovered) {
     EXPECT_EQ(*r2, (LsnRange{26, 30}));
 }
 
+TEST(GapPolicy, RecoveryStopsBeforeWhatIsBuffered) {
+    GapPolicy g({}, 0);
+    EXPECT_EQ(g.on_chain(21, 10, 100), V::buffer);
+    g.on_heartbeat(100, false);  // 31..100 lost too
+    const auto r = g.recover_due(0, /*buffered_from=*/21);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, (LsnRange{1, 20}));
+    g.applied(20);
+    g.recover_done(true, 0);
+    g.unbuffered(100);
+    g.applied(30);
+    const auto r2 = g.recover_due(0);
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(*r2, (LsnRange{31, 100}));
+}
+
 TEST(GapPolicy, PastTheBoundChainsAreDroppedAndRecoveredToo) {
     GapPolicy g({.max_buffered_chains = 2, .max_buffered_bytes = 1000}, 0);
     EXPECT_EQ(g.on_chain(11, 10, 100), V::buffer);
