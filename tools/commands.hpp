@@ -18,5 +18,6 @@ void add_load_command(CLI::App& app);
 void add_copy_command(CLI::App& app);
 void add_server_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_client_command(CLI::App& app);  // client, client-stats
 
 }  // namespace replicast::tools

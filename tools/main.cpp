@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     replicast::tools::add_store_commands(app);
     replicast::tools::add_server_command(app);
     replicast::tools::add_bench_command(app);
+    replicast::tools::add_client_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& e) {
