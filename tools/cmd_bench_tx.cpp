@@ -6,6 +6,7 @@
 
 #include "tools/bench_tx.hpp"
 #include "tools/commands.hpp"
+#include "tools/json_line.hpp"
 
 namespace replicast::tools {
 
@@ -54,17 +55,29 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     const double beyond_seal_ns = r.seal_only_packets_per_s > 0 && r.packets_per_s > 0
                                       ? 1e9 / r.packets_per_s - 1e9 / r.seal_only_packets_per_s
                                       : 0;
-    std::printf("{\"payload\":%u,\"sealed\":%s,\"compress\":%s,\"packets_per_s\":%.0f,\"gbit_per_s\":%.3f,"
-                "\"wire_gbit_per_s\":%.3f,\"updates_per_s\":%.0f,\"packets\":%llu,\"seal_only_packets_per_s\":%.0f,\"seal_records_packets_per_s\":%.0f,"
-                "\"kernel_packets_per_s\":%.0f,\"rate_mbps\":%llu,\"achieved_mbps\":%.2f,\"gap_p50_ns\":%.0f,"
-                "\"gap_p99_ns\":%.0f,\"gap_max_ns\":%.0f,\"ring_full\":%llu,\"mbuf_exhausted\":%llu,\"checksums\":\"%s\",\"crypto\":\"%s\","
-                "\"beyond_seal_ns\":%.2f}\n",
-                a.payload, a.sealed ? "true" : "false", a.compress ? "true" : "false", r.packets_per_s, r.gbit_per_s,
-                r.wire_gbit_per_s, r.updates_per_s, static_cast<unsigned long long>(r.packets), r.seal_only_packets_per_s, r.seal_records_packets_per_s,
-                r.kernel_packets_per_s, static_cast<unsigned long long>(a.rate_mbps), r.achieved_mbps, r.gap_p50_ns,
-                r.gap_p99_ns, r.gap_max_ns, static_cast<unsigned long long>(r.ring_full),
-                static_cast<unsigned long long>(r.mbuf_exhausted), r.checksums.c_str(), r.crypto.c_str(),
-                beyond_seal_ns);
+    Json j;
+    j["payload"] = a.payload;
+    j["sealed"] = a.sealed;
+    j["compress"] = a.compress;
+    j["packets_per_s"] = r.packets_per_s;
+    j["gbit_per_s"] = r.gbit_per_s;
+    j["wire_gbit_per_s"] = r.wire_gbit_per_s;
+    j["updates_per_s"] = r.updates_per_s;
+    j["packets"] = r.packets;
+    j["seal_only_packets_per_s"] = r.seal_only_packets_per_s;
+    j["seal_records_packets_per_s"] = r.seal_records_packets_per_s;
+    j["kernel_packets_per_s"] = r.kernel_packets_per_s;
+    j["rate_mbps"] = a.rate_mbps;
+    j["achieved_mbps"] = r.achieved_mbps;
+    j["gap_p50_ns"] = r.gap_p50_ns;
+    j["gap_p99_ns"] = r.gap_p99_ns;
+    j["gap_max_ns"] = r.gap_max_ns;
+    j["ring_full"] = r.ring_full;
+    j["mbuf_exhausted"] = r.mbuf_exhausted;
+    j["checksums"] = r.checksums;
+    j["crypto"] = r.crypto;
+    j["beyond_seal_ns"] = beyond_seal_ns;
+    print_json_line(j);
 }
 
 }  // namespace
