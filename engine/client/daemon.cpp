@@ -45,9 +45,10 @@ bool Daemon::resolve_databases(std::uint64_t now_ns) {
     return true;
 }
 
-void Daemon::make_followers() {
+void Daemon::make_followers(const std::atomic<bool>& stop) {
     for (const std::string& db : config_.databases) {
         FollowerConfig fc;
+        fc.cancel = &stop;
         fc.database = db;
         fc.receive = config_.receive;
         fc.gap = config_.gap;
@@ -72,7 +73,7 @@ int Daemon::run(const std::atomic<bool>& stop) {
     while (!stop.load(std::memory_order_acquire) && !resolve_databases(steady_ns())) {
         for (std::uint32_t i = 0; i < config_.retry_ms && !stop.load(std::memory_order_acquire); i += 10) ::usleep(10'000);
     }
-    make_followers();
+    make_followers(stop);
     std::uint64_t next_log = started_ns_ + std::uint64_t{config_.log_interval_ms} * 1'000'000;
     while (!stop.load(std::memory_order_acquire)) {
         const std::uint64_t now = steady_ns();

@@ -39,7 +39,7 @@ public:
 
 private:
     bool resolve_databases(std::uint64_t now_ns);
-    void make_followers();
+    void make_followers(const std::atomic<bool>& stop);
 
     ClientConfig config_;
     ControlPort& control_;

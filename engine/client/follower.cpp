@@ -54,6 +54,10 @@ Follower::Follower(const FollowerConfig& config, store::ReplicaStore& replica, C
 
 Follower::~Follower() { leave(); }
 
+bool Follower::cancelled() const noexcept {
+    return config_.cancel != nullptr && config_.cancel->load(std::memory_order_relaxed);
+}
+
 void Follower::set_filter() {
     groups_ = sub_.reader_groups;
     filter_ = {.all = sub_.all_groups, .groups = groups_};
@@ -221,6 +225,7 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
     const Result r = control_.snapshot(
         config_.database,
         [&](const SnapshotPage& p) {
+            if (cancelled()) return false;  // the mark stays: the next start bootstraps again
             if (p.first) {
                 lsn = p.lsn;
                 store_status = replica_.begin_bootstrap(config_.database, p.store_uuid);
@@ -382,6 +387,7 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
     const Result r = control_.recover(
         sub_.stream_id, range.from, range.to,
         [&](const RecoveredBatch& b) {
+            if (cancelled()) return false;  // what was applied stays applied: the next start resumes after it
             if (b.update_count == 0) return true;
             const std::uint64_t last = b.first_lsn + b.update_count - 1;
             if (b.first_lsn > gap_->next()) {

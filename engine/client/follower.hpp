@@ -53,6 +53,9 @@ struct FollowerConfig {
     ErrorRateConfig error_rate;
     std::uint64_t keys_interval_ns = 100'000'000;  // Keys at most this often for unknown epochs
     std::size_t drain_limit = 4096;                // packets handled per step()
+    /// Set (by a signal handler) to end a Recover or Snapshot stream between
+    /// two batches, so that a stop never waits for a long catch-up. May be null.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 class Follower {
@@ -92,6 +95,7 @@ private:
     void drain_buffer(std::uint64_t now_ns);
     std::size_t drain_queue(std::uint64_t now_ns);
     bool on_denied(const Result& r, const char* call);
+    [[nodiscard]] bool cancelled() const noexcept;
     void set_filter();
 
     FollowerConfig config_;

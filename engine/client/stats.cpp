@@ -49,7 +49,7 @@ std::string to_json(const FollowerStats& s) {
         }
     }
     const nlohmann::json j = {
-        {"database", s.database},
+        {"name", s.database},
         {"state", s.state},
         {"stream_id", s.stream_id},
         {"key_epoch", s.key_epoch},
