@@ -12,7 +12,8 @@ half under 10 % loss. At the end every
 replica's `replicast checksum` equals the master's for the groups it may
 read, and the counters show the mechanisms ran: repairs on the lossy
 clients, a snapshot on the late one, a resume from the applied LSN on the
-restarted one."""
+restarted one, and key fetches for the server's rotations (every 3 s) with no
+packet failing to open."""
 import base64
 import json
 import os
@@ -160,6 +161,8 @@ max_updates = 64
 max_bytes = 65536
 [pacing]
 rate_mbps = 400
+[keys]
+rotate_seconds = 3
 [control]
 listen = "{lab.addr('server')}:{labrun.CONTROL_PORT}"
 certificate = "{self.certs}/server.pem"
@@ -199,7 +202,8 @@ access_list = "{acl}"
                       f"chains applied={d['chains']['applied']} dropped={d['chains']['dropped_broken']} "
                       f"gaps={d['repair']['gaps']} recovered={d['repair']['lsns_recovered']} "
                       f"snapshots={d['repair']['snapshots']} resubscribes={d['control']['resubscribes']} "
-                      f"unicast={d['control']['unicast_periods']} apply p50/p99 ns="
+                      f"unicast={d['control']['unicast_periods']} keys={d['control']['key_fetches']} "
+                      f"epoch={d['key_epoch']} unknown_epoch={d['receive']['unknown_epoch']} apply p50/p99 ns="
                       f"{d['apply_latency']['p50_ns']}/{d['apply_latency']['p99_ns']}", file=sys.stderr)
 
         for n, proc in ((1, c1), (2, c2), (3, c3)):
@@ -219,6 +223,10 @@ access_list = "{acl}"
             for n in (1, 2, 3):
                 self.assertEqual(final[n][db]["receive"]["open_failures"], 0)
                 self.assertEqual(final[n][db]["receive"]["wrong_source"], 0)
+            # Keys rotate every 3 s: each client fetched the announced keys and follows a later epoch.
+            for n in (1, 3):
+                self.assertGreaterEqual(final[n][db]["control"]["key_fetches"], 1, f"client{n} {db}")
+                self.assertGreater(final[n][db]["key_epoch"], 1, f"client{n} {db}")
         self.assertIn("resuming from LSN", c2.output(), "the restarted client2 resumed from its applied LSN")
         dropped = lab.loss_counters()
         self.assertGreater(dropped.get(3, 0), 0, "the hub dropped frames toward client3")
