@@ -70,22 +70,60 @@ Status ReplicaStore::bind(std::string_view db, const std::array<std::uint8_t, 16
     });
 }
 
+ReplicaStore::DbCache& ReplicaStore::cache(std::string_view db) {
+    if (const auto it = cache_.find(db); it != cache_.end()) return it->second;
+    DbCache c{.name = std::string(db),
+              .applied_key = layout::per_db("applied", db),
+              .uuid_key = layout::per_db("master_uuid", db),
+              .incomplete_key = layout::per_db("incomplete", db),
+              .apply_what = "database " + std::string(db) + ": apply"};
+    return cache_.emplace(std::string(db), std::move(c)).first->second;
+}
+
+namespace {
+
+// read_state() with the cached keys: no string is built per chain.
+int read_state_cached(MDB_txn* txn, MDB_dbi meta_dbi, const std::string& applied_key, const std::string& uuid_key,
+                      const std::string& incomplete_key, ReplicaState& out) {
+    RC_TRY(meta::get_u64(txn, meta_dbi, applied_key, out.applied_lsn, 0));
+    std::span<const std::uint8_t> v;
+    RC_TRY(meta::get_bytes(txn, meta_dbi, uuid_key, v, out.bound));
+    if (out.bound) {
+        if (v.size() != 16) return kCorrupt;
+        std::memcpy(out.master_uuid.data(), v.data(), 16);
+    }
+    return meta::get_bytes(txn, meta_dbi, incomplete_key, v, out.incomplete);
+}
+
+}  // namespace
+
 Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::uint32_t count,
-                           std::span<const std::uint8_t> body, const GroupFilter& groups, ApplyResult* result) {
+                           std::span<const std::uint8_t> body, const GroupFilter& groups, ApplyResult* result,
+                           BodyCheck check) {
     if (!layout::valid_name(db)) return {kBadName, path() + ": bad database name \"" + std::string(db) + "\""};
     if (count == 0 || first_lsn == 0) {
         return {kBadUpdate, path() + ": database " + std::string(db) + ": a chain has at least one update, from LSN 1 on"};
     }
     // Parse the whole body before touching the store: a chain applies whole or not at all.
-    if (const wire::WireError e = wire::validate_body(body, count); e != wire::WireError::ok) {
-        return {kBadUpdate, path() + ": database " + std::string(db) + ": chain at LSN " + std::to_string(first_lsn) +
-                                ": " + std::string(wire::describe(e))};
+    if (check == BodyCheck::validate) {
+        if (const wire::WireError e = wire::validate_body(body, count); e != wire::WireError::ok) {
+            return {kBadUpdate, path() + ": database " + std::string(db) + ": chain at LSN " + std::to_string(first_lsn) +
+                                    ": " + std::string(wire::describe(e))};
+        }
     }
+    DbCache& c = cache(db);
     ApplyResult r;
-    const Status s = env_.write("database " + std::string(db) + ": apply LSN " + std::to_string(first_lsn), [&](MDB_txn* txn) {
+    bool opened_here = false;
+    MDB_dbi data_dbi = c.data_dbi, meta_dbi = c.meta_dbi;
+    Status s = env_.write(c.apply_what, [&](MDB_txn* txn) {
         r = {};
+        if (!c.handles) {
+            opened_here = true;
+            RC_TRY(env_.dbi(txn, c.name, true, data_dbi));
+            RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
+        }
         ReplicaState st;
-        RC_TRY(read_state(env_, txn, db, st, true));
+        RC_TRY(read_state_cached(txn, meta_dbi, c.applied_key, c.uuid_key, c.incomplete_key, st));
         if (st.incomplete) return static_cast<int>(kIncomplete);
         if (first_lsn > st.applied_lsn + 1) return static_cast<int>(kLsnGap);
         const std::uint64_t last = first_lsn + count - 1;
@@ -93,9 +131,6 @@ Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::ui
             r.duplicates = count;
             return 0;  // nothing to do, nothing to write
         }
-        MDB_dbi data_dbi, meta_dbi;
-        RC_TRY(env_.dbi(txn, std::string(db), true, data_dbi));
-        RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
         wire::UpdateReader reader(body, count);
         std::uint64_t lsn = first_lsn;
         for (wire::UpdateView u; reader.next(u); ++lsn) {
@@ -116,8 +151,14 @@ Status ReplicaStore::apply(std::string_view db, std::uint64_t first_lsn, std::ui
             RC_TRY(layout::write_record(txn, data_dbi, u));
             ++r.applied;
         }
-        return meta::put_u64(txn, meta_dbi, layout::per_db("applied", db), last);
+        return meta::put_u64(txn, meta_dbi, c.applied_key, last);
     });
+    if (s && opened_here) {
+        c.data_dbi = data_dbi;
+        c.meta_dbi = meta_dbi;
+        c.handles = true;
+    }
+    if (!s) s = Status(s.code(), s.message() + " (chain at LSN " + std::to_string(first_lsn) + ")");
     if (result != nullptr) *result = r;
     return s;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/bootstrap_policy.hpp"
 #include "store/master.hpp"
 #include "store/replica.hpp"
 #include "tools/commands.hpp"
@@ -50,10 +51,8 @@ void add_copy_command(CLI::App& app) {
         if (store::Status s = master.lsn_range(o->db, oldest, last); !s) fail(s);
         store::ReplicaState st;
         if (store::Status s = replica->state(o->db, st); !s && s.code() != MDB_NOTFOUND) fail(s);
-        // Ahead of the master (restored from a backup: same identity, LSNs
-        // reused) is stale too: those LSNs would be dropped as duplicates.
-        const bool stale = !st.bound || st.master_uuid != master.uuid() || st.incomplete || st.applied_lsn + 1 < oldest ||
-                           st.applied_lsn > last;
+        const bool stale = store::bootstrap_reason(st, {.uuid = master.uuid(), .oldest_lsn = oldest, .last_lsn = last}) !=
+                           store::BootstrapReason::none;
         std::uint64_t bootstrapped = 0;
         if (stale) {
             if (store::Status s = replica->begin_bootstrap(o->db, master.uuid()); !s) fail(s);

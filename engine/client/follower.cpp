@@ -1,0 +1,535 @@
+#include "engine/client/follower.hpp"
+
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include "engine/logging/log.hpp"
+#include "engine/wire/control.hpp"
+#include "store/bootstrap_policy.hpp"
+#include "store/checksum.hpp"
+
+namespace replicast::client {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+    static const auto l = logging::get("client");
+    return l;
+}
+
+std::string dotted(std::uint32_t host_order) {
+    in_addr a{.s_addr = htonl(host_order)};
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, text, sizeof text);
+    return text;
+}
+
+std::string result_text(const Result& r) {
+    return std::to_string(static_cast<int>(r.code())) + " " + r.message();
+}
+
+constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
+
+}  // namespace
+
+const char* state_name(Follower::State s) noexcept {
+    switch (s) {
+    case Follower::State::idle: return "idle";
+    case Follower::State::following: return "following";
+    case Follower::State::unicast: return "unicast";
+    case Follower::State::denied: return "denied";
+    case Follower::State::failed: return "failed";
+    case Follower::State::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+Follower::Follower(const FollowerConfig& config, store::ReplicaStore& replica, ControlPort& control)
+    : config_(config), replica_(replica), control_(control), error_rate_(config.error_rate) {
+    stats_.database = config.database;
+}
+
+Follower::~Follower() { leave(); }
+
+bool Follower::cancelled() const noexcept {
+    return config_.cancel != nullptr && config_.cancel->load(std::memory_order_relaxed);
+}
+
+void Follower::set_filter() {
+    groups_ = sub_.reader_groups;
+    filter_ = {.all = sub_.all_groups, .groups = groups_};
+}
+
+bool Follower::on_denied(const Result& r, const char* call) {
+    if (r.code() != Code::permission_denied) return false;
+    log()->error("database {}: {} refused (PERMISSION_DENIED: {}): no longer following it; the replica stays readable "
+                 "at LSN {}",
+                 config_.database, call, r.message(), applied_lsn());
+    leave();
+    state_ = State::denied;
+    return true;
+}
+
+Result Follower::install_keys(const KeySet& keys) {
+    stats_.key_epoch = keys.key_epoch;
+    if (!receiver_) return Result::ok();
+    receiver_->collect_retired();
+    for (const StreamKey& k : keys.keys) {
+        const auto have = receiver_->epochs();
+        bool known = false;
+        for (std::uint32_t e : have) known = known || e == k.epoch;
+        if (known || k.epoch == 0) continue;
+        auto expanded = receiver_->make_key(k.key);
+        if (!receiver_->post_key(k.epoch, expanded)) {
+            return {Code::resource_exhausted, "key command ring full"};
+        }
+    }
+    // Keep the overlap: epochs older than the oldest one the server still lists go.
+    std::uint32_t oldest = 0;
+    for (const StreamKey& k : keys.keys) oldest = oldest == 0 || k.epoch < oldest ? k.epoch : oldest;
+    if (oldest > 1) (void)receiver_->retire_older_than(oldest);
+    return Result::ok();
+}
+
+Result Follower::fetch_keys(std::uint64_t now_ns) {
+    next_keys_at_ = now_ns + config_.keys_interval_ns;
+    KeySet keys;
+    const Result r = control_.keys(sub_.stream_id, keys, stats(now_ns).receive_stats(now_ns));
+    ++stats_.key_fetches;
+    if (!r) {
+        if (!on_denied(r, "Keys")) {
+            static logging::RateLimit limit{std::chrono::seconds(1), 3};
+            if (auto a = limit.admit(now_ns)) {
+                log()->warn("database {}: Keys failed: {} ({} like it suppressed)", config_.database, result_text(r),
+                            a->suppressed);
+            }
+        }
+        return r;
+    }
+    return install_keys(keys);
+}
+
+Result Follower::subscribe_and_join(std::uint64_t now_ns) {
+    Subscription sub;
+    const Result r = control_.subscribe(config_.database, sub, stats(now_ns).receive_stats(now_ns));
+    if (!r) return r;
+    const bool same_stream = socket_ && sub.stream_id == sub_.stream_id && sub.group == sub_.group &&
+                             sub.port == sub_.port && sub.source == sub_.source;
+    sub_ = std::move(sub);
+    stats_.stream_id = sub_.stream_id;
+    set_filter();
+    if (!same_stream) {
+        leave();
+        socket_ = std::make_unique<rx::RxSocket>(rx::SocketConfig{.interface = config_.receive.interface,
+                                                                  .group = sub_.group,
+                                                                  .port = sub_.port,
+                                                                  .source = sub_.source,
+                                                                  .rcvbuf_bytes = config_.receive.rcvbuf_bytes});
+        if (socket_->rcvbuf_capped()) {
+            log()->warn("database {}: the kernel granted {} bytes of receive buffer of the {} asked for "
+                        "(raise net.core.rmem_max, or run as root for SO_RCVBUFFORCE)",
+                        config_.database, socket_->rcvbuf_granted(), config_.receive.rcvbuf_bytes);
+        }
+        receiver_ = std::make_unique<rx::Receiver>(rx::ReceiverConfig{.stream_id = sub_.stream_id,
+                                                                      .source = sub_.source,
+                                                                      .sealed = sub_.keys.key_epoch != 0,
+                                                                      .batch = config_.receive.batch,
+                                                                      .max_datagram = config_.receive.max_datagram,
+                                                                      .queue_slots = config_.receive.queue_slots},
+                                                   socket_->fd());
+        reassembler_ = std::make_unique<chain::Reassembler>();
+        reassembler_drops_seen_ = 0;
+    }
+    if (Result k = install_keys(sub_.keys); !k) return k;
+    if (!same_stream) {
+        stop_rx_ = false;
+        rx::Receiver* rxp = receiver_.get();
+        rx_thread_ = std::thread([this, rxp] { rxp->run(stop_rx_); });
+        log()->info("database {}: stream {} on {}:{} from {} via {}, key epoch {}, master at LSN {} (log from {})",
+                    config_.database, sub_.stream_id, dotted(sub_.group), sub_.port, dotted(sub_.source),
+                    config_.receive.interface, sub_.keys.key_epoch, sub_.last_lsn, sub_.oldest_lsn);
+    }
+    return Result::ok();
+}
+
+void Follower::leave() {
+    if (rx_thread_.joinable()) {
+        stop_rx_ = true;
+        rx_thread_.join();
+    }
+    if (receiver_) {
+        // Keep the totals: a new receiver starts its counters at zero.
+        const rx::RxCounters& c = receiver_->counters();
+        stats_.datagrams += c.datagrams.get();
+        stats_.packets += c.packets.get();
+        stats_.bytes += c.bytes.get();
+        stats_.malformed += c.drop(rx::RxDrop::malformed);
+        stats_.wrong_source += c.drop(rx::RxDrop::wrong_source);
+        stats_.wrong_stream += c.drop(rx::RxDrop::wrong_stream);
+        stats_.replays += c.drop(rx::RxDrop::replay);
+        stats_.too_old += c.drop(rx::RxDrop::too_old);
+        stats_.unknown_epoch += c.drop(rx::RxDrop::unknown_epoch);
+        stats_.open_failures += c.drop(rx::RxDrop::open_failure);
+        stats_.queue_overflows += c.drop(rx::RxDrop::queue_overflow);
+    }
+    receiver_.reset();
+    socket_.reset();
+}
+
+Result Follower::start(std::uint64_t now_ns) {
+    stats_.started_ns = now_ns;
+    Result r;
+    try {
+        r = subscribe_and_join(now_ns);
+    } catch (const std::exception& e) {
+        r = {Code::internal, e.what()};
+    }
+    if (!r) {
+        if (!on_denied(r, "Subscribe")) {
+            log()->error("database {}: cannot follow: {}", config_.database, result_text(r));
+            state_ = State::failed;
+        }
+        return r;
+    }
+    store::ReplicaState st;
+    if (store::Status s = replica_.state(config_.database, st); !s && s.code() != MDB_NOTFOUND) {
+        state_ = State::failed;
+        return {Code::internal, s.message()};
+    }
+    gap_ = std::make_unique<GapPolicy>(config_.gap, st.applied_lsn);
+    const store::BootstrapReason why = store::bootstrap_reason(
+        st, {.uuid = sub_.store_uuid, .oldest_lsn = sub_.oldest_lsn, .last_lsn = sub_.last_lsn});
+    state_ = State::following;
+    if (why != store::BootstrapReason::none) {
+        if (Result b = bootstrap(now_ns, std::string(store::describe(why)).c_str()); !b) {
+            if (state_ != State::denied) state_ = State::failed;
+            return b;
+        }
+    } else {
+        log()->info("database {}: resuming from LSN {}", config_.database, st.applied_lsn + 1);
+    }
+    gap_->on_known_last(sub_.last_lsn);
+    gap_->missing_through(sub_.last_lsn);  // whatever the master has beyond the replica
+    return Result::ok();
+}
+
+Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
+    log()->info("database {}: snapshot bootstrap ({})", config_.database, why);
+    std::uint64_t lsn = 0, records = 0, expected = 0;
+    std::string sha;
+    bool began = false;
+    store::Status store_status;
+    const Result r = control_.snapshot(
+        config_.database,
+        [&](const SnapshotPage& p) {
+            if (cancelled()) return false;  // the mark stays: the next start bootstraps again
+            if (p.first) {
+                lsn = p.lsn;
+                store_status = replica_.begin_bootstrap(config_.database, p.store_uuid);
+                began = store_status.is_ok();
+                if (!began) return false;
+            }
+            if (!began) return false;  // a page before the first: not the protocol
+            if (!p.records.empty()) {
+                store_status = replica_.bootstrap_page(config_.database, p.records);
+                if (!store_status) return false;
+                records += p.records.size();
+                if ((records / p.records.size()) % 64 == 0) {
+                    log()->info("database {}: snapshot at LSN {}: {} records so far", config_.database, lsn, records);
+                }
+            }
+            if (p.last) {
+                expected = p.record_count;
+                sha = p.sha256;
+            }
+            return true;
+        },
+        stats(now_ns).receive_stats(now_ns));
+    if (!r) {
+        if (on_denied(r, "Snapshot")) return r;
+        log()->error("database {}: snapshot failed: {}{}", config_.database, result_text(r),
+                     store_status ? "" : " (store: " + store_status.message() + ")");
+        return r;
+    }
+    if (records != expected) {
+        log()->error("database {}: snapshot sent {} records, its last page says {}", config_.database, records, expected);
+        return {Code::data_loss, "snapshot record count mismatch"};
+    }
+    if (store::Status s = replica_.finish_bootstrap(config_.database, lsn); !s) {
+        return {Code::internal, s.message()};
+    }
+    store::Checksum sum;
+    if (store::Status s = store::checksum(replica_, config_.database, sum); !s) return {Code::internal, s.message()};
+    if (sum.sha256 != sha) {
+        // Mark it incomplete again so that no one trusts it and the next start rebuilds.
+        (void)replica_.begin_bootstrap(config_.database, sub_.store_uuid);
+        log()->error("database {}: snapshot checksum mismatch: built {}, the server sent {}", config_.database, sum.sha256, sha);
+        return {Code::data_loss, "snapshot checksum mismatch"};
+    }
+    ++stats_.snapshots;
+    stats_.snapshot_records += records;
+    gap_->reset(lsn);
+    // Buffered chains the snapshot covers are duplicates now.
+    drain_buffer(now_ns);
+    log()->info("database {}: snapshot applied: {} records at LSN {}, checksum verified; continuing from LSN {}",
+                config_.database, records, lsn, lsn + 1);
+    return Result::ok();
+}
+
+bool Follower::apply_chain(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body,
+                           bool validated, std::uint64_t now_ns) {
+    const auto t0 = std::chrono::steady_clock::now();
+    store::ApplyResult ar;
+    const store::Status s = replica_.apply(config_.database, first, count, body, filter_, &ar,
+                                           validated ? store::BodyCheck::validated : store::BodyCheck::validate);
+    if (!s) {
+        ++stats_.store_errors;
+        static logging::RateLimit limit{std::chrono::seconds(1), 3};
+        if (auto a = limit.admit(now_ns)) {
+            log()->error("database {}: {} ({} like it suppressed); will fetch it again", config_.database, s.message(),
+                         a->suppressed);
+        }
+        gap_->missing_through(first + count - 1);
+        return false;
+    }
+    stats_.apply_latency.add(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
+    stats_.updates_applied += ar.applied + ar.filtered;
+    gap_->applied(first + count - 1);
+    return true;
+}
+
+void Follower::drain_buffer(std::uint64_t now_ns) {
+    while (!buffer_.empty()) {
+        auto it = buffer_.begin();
+        const std::uint64_t first = it->first;
+        if (first > gap_->next()) return;  // still a gap before it
+        Buffered b = std::move(it->second);
+        buffer_.erase(it);
+        gap_->unbuffered(b.body.size());
+        if (first + b.count - 1 < gap_->next()) {
+            ++stats_.chains_duplicate;
+            continue;
+        }
+        if (apply_chain(first, b.count, b.body, true, now_ns)) {
+            ++stats_.chains_applied;
+            error_rate_.on_applied(1, now_ns);
+        }
+    }
+}
+
+void Follower::handle_chain(const chain::CompleteChain& c, std::uint64_t now_ns) {
+    const std::uint64_t first = c.head.first_lsn;
+    const std::uint32_t count = c.head.update_count;
+    switch (gap_->on_chain(first, count, c.body.size())) {
+    case GapPolicy::Verdict::duplicate: ++stats_.chains_duplicate; return;
+    case GapPolicy::Verdict::apply:
+        if (apply_chain(first, count, c.body, true, now_ns)) {
+            ++stats_.chains_applied;
+            error_rate_.on_applied(1, now_ns);
+        }
+        drain_buffer(now_ns);
+        return;
+    case GapPolicy::Verdict::buffer: {
+        ++stats_.chains_buffered;
+        Buffered& b = buffer_[first];
+        if (!b.body.empty()) gap_->unbuffered(b.body.size());  // the same chain again (a repeat from the server)
+        b.count = count;
+        b.body.assign(c.body.begin(), c.body.end());
+        return;
+    }
+    case GapPolicy::Verdict::drop: ++stats_.chains_dropped_buffer_full; error_rate_.on_lost(1, now_ns); return;
+    }
+}
+
+std::size_t Follower::drain_queue(std::uint64_t now_ns) {
+    if (!receiver_) return 0;
+    auto& queue = receiver_->queue();
+    auto& ring = queue.ring();
+    std::size_t n = ring.readable();
+    if (n > config_.drain_limit) n = config_.drain_limit;
+    for (std::size_t i = 0; i < n; ++i) {
+        const rx::RxPacket& p = ring.peek(i);
+        if (!p.valid) continue;
+        const auto payload = queue.payload(i);
+        chain::Reassembler::Event ev = chain::Reassembler::Event::none;
+        if (p.kind == wire::PacketKind::data) {
+            ev = reassembler_->on_data(p.header, p.position, payload);
+        } else {
+            ev = reassembler_->on_control(p.header.packet_seq);
+            if (p.kind == wire::PacketKind::heartbeat) {
+                wire::Heartbeat hb;
+                if (wire::parse_heartbeat(payload, hb) == wire::WireError::ok) {
+                    gap_->on_heartbeat(hb.last_lsn, reassembler_->in_progress());
+                }
+            }
+            // KEYCHANGE: the receive thread raised key_wanted when the epoch is new.
+        }
+        if (ev == chain::Reassembler::Event::chain) handle_chain(reassembler_->chain(), now_ns);
+    }
+    ring.release(n);
+    const std::uint64_t drops = reassembler_->counters().dropped_total();
+    if (drops > reassembler_drops_seen_) {
+        stats_.chains_dropped_broken += drops - reassembler_drops_seen_;
+        error_rate_.on_lost(drops - reassembler_drops_seen_, now_ns);
+        reassembler_drops_seen_ = drops;
+    }
+    return n;
+}
+
+Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
+    ++stats_.recoveries;
+    std::uint64_t got = 0;
+    bool store_failed = false;
+    const Result r = control_.recover(
+        sub_.stream_id, range.from, range.to,
+        [&](const RecoveredBatch& b) {
+            if (cancelled()) return false;  // what was applied stays applied: the next start resumes after it
+            if (b.update_count == 0) return true;
+            const std::uint64_t last = b.first_lsn + b.update_count - 1;
+            if (b.first_lsn > gap_->next()) {
+                store_failed = true;  // the server skipped LSNs: never apply past a hole
+                return false;
+            }
+            if (last < gap_->next()) return true;
+            if (b.placeholder) {
+                if (store::Status s = replica_.skip(config_.database, b.first_lsn, last); !s) {
+                    ++stats_.store_errors;
+                    store_failed = true;
+                    return false;
+                }
+                gap_->applied(last);
+            } else if (!apply_chain(b.first_lsn, b.update_count, b.body, false, now_ns)) {
+                store_failed = true;
+                return false;
+            }
+            got += b.update_count;
+            return true;
+        },
+        stats(now_ns).receive_stats(now_ns));
+    stats_.lsns_recovered += got;
+    const bool ok = r.is_ok() && !store_failed;
+    gap_->recover_done(ok, now_ns);
+    if (!ok) ++stats_.recover_failures;
+    if (r.code() == Code::out_of_range) {
+        if (Result b = bootstrap(now_ns, "Recover OUT_OF_RANGE: behind the log's retention"); !b) {
+            gap_->recover_done(false, now_ns);
+            return b;
+        }
+        return Result::ok();
+    }
+    if (on_denied(r, "Recover")) return r;
+    if (!ok) {
+        static logging::RateLimit limit{std::chrono::seconds(1), 3};
+        if (auto a = limit.admit(now_ns)) {
+            log()->warn("database {}: Recover [{}, {}] failed: {} ({} like it suppressed)", config_.database, range.from,
+                        range.to, r ? "the store refused a batch" : result_text(r), a->suppressed);
+        }
+    }
+    drain_buffer(now_ns);
+    return r;
+}
+
+std::size_t Follower::step(std::uint64_t now_ns) {
+    if (state_ != State::following && state_ != State::unicast) return 0;
+    std::size_t work = 0;
+    if (receiver_) {
+        receiver_->collect_retired();
+        if (const std::uint32_t wanted = receiver_->take_key_wanted(); wanted != 0 && now_ns >= next_keys_at_) {
+            (void)fetch_keys(now_ns);
+            if (state_ == State::denied) return 0;
+        }
+        work += drain_queue(now_ns);
+    }
+    if (state_ == State::unicast && now_ns >= next_unicast_poll_) {
+        next_unicast_poll_ = now_ns + config_.error_rate.unicast_poll_ns;
+        // Off multicast, ask for everything past next: the server answers up to its log's end.
+        const std::uint64_t before = gap_->next();
+        (void)recover({.from = before, .to = kAll}, now_ns);
+        work += gap_->next() - before;
+    } else if (auto range = gap_->recover_due(now_ns, buffer_.empty() ? UINT64_MAX : buffer_.begin()->first)) {
+        const std::uint64_t before = gap_->next();
+        (void)recover(*range, now_ns);
+        work += gap_->next() - before;
+    }
+    if (state_ == State::denied) return work;
+    switch (error_rate_.evaluate(now_ns)) {
+    case ErrorRatePolicy::Action::none: break;
+    case ErrorRatePolicy::Action::resubscribe: {
+        ++stats_.resubscribes;
+        log()->warn("database {}: lost-chain rate over {:.0f} % in the last window: subscribing again",
+                    config_.database, config_.error_rate.threshold * 100);
+        const Result r = subscribe_and_join(now_ns);
+        if (!r) on_denied(r, "Subscribe");
+        break;
+    }
+    case ErrorRatePolicy::Action::leave_multicast:
+        ++stats_.unicast_periods;
+        log()->warn("database {}: the lost-chain rate stays high: leaving the group for {} s, following by Recover",
+                    config_.database, config_.error_rate.unicast_ns / 1'000'000'000);
+        leave();
+        state_ = State::unicast;
+        break;
+    case ErrorRatePolicy::Action::rejoin_multicast: {
+        log()->info("database {}: trying multicast again", config_.database);
+        const Result r = subscribe_and_join(now_ns);
+        if (r) {
+            state_ = State::following;
+        } else if (!on_denied(r, "Subscribe")) {
+            log()->warn("database {}: rejoin failed: {}; staying on Recover", config_.database, result_text(r));
+        }
+        break;
+    }
+    }
+    if (gap_->lag() == 0) {
+        behind_since_ns_ = 0;
+    } else if (behind_since_ns_ == 0) {
+        behind_since_ns_ = now_ns;
+    }
+    return work;
+}
+
+void Follower::stop(std::uint64_t now_ns) {
+    if (state_ == State::stopped) return;
+    const bool subscribed = socket_ != nullptr || state_ == State::unicast;
+    leave();
+    if (subscribed && state_ != State::denied) {
+        const Result r = control_.unsubscribe(sub_.stream_id, stats(now_ns).receive_stats(now_ns));
+        if (!r) log()->warn("database {}: Unsubscribe failed: {}", config_.database, result_text(r));
+    }
+    if (state_ != State::denied) state_ = State::stopped;
+}
+
+FollowerStats Follower::stats(std::uint64_t now_ns) const {
+    FollowerStats s = stats_;
+    s.state = state_name(state_);
+    if (receiver_) {
+        const rx::RxCounters& c = receiver_->counters();
+        s.datagrams += c.datagrams.get();
+        s.packets += c.packets.get();
+        s.bytes += c.bytes.get();
+        s.malformed += c.drop(rx::RxDrop::malformed);
+        s.wrong_source += c.drop(rx::RxDrop::wrong_source);
+        s.wrong_stream += c.drop(rx::RxDrop::wrong_stream);
+        s.replays += c.drop(rx::RxDrop::replay);
+        s.too_old += c.drop(rx::RxDrop::too_old);
+        s.unknown_epoch += c.drop(rx::RxDrop::unknown_epoch);
+        s.open_failures += c.drop(rx::RxDrop::open_failure);
+        s.queue_overflows += c.drop(rx::RxDrop::queue_overflow);
+    }
+    if (gap_) {
+        s.applied_lsn = gap_->next() - 1;
+        s.known_last_lsn = gap_->known_last();
+        s.lag_lsns = gap_->lag();
+        s.gaps = gap_->gaps();
+    }
+    s.lag_seconds = behind_since_ns_ == 0 || now_ns < behind_since_ns_
+                        ? 0.0
+                        : static_cast<double>(now_ns - behind_since_ns_) / 1e9;
+    return s;
+}
+
+}  // namespace replicast::client

@@ -1,0 +1,131 @@
+// One followed database of the replica daemon (issue 11 items 1-8): its
+// subscription, its receive thread (engine/rx) and, on the caller's
+// processing thread, the path from opened packets to the replica:
+//
+//   rx queue -> Reassembler (PROTOCOL.md 1.3) -> complete chain
+//            -> GapPolicy (by LSN) -> apply in order (ReplicaStore, one
+//               transaction per chain, body already validated)
+//                                   -> or buffer (bounded) / drop, and Recover
+//   heartbeat -> GapPolicy (a lost last chain)
+//   unknown epoch, KEYCHANGE -> Keys at once (at most every keys_interval)
+//   Recover OUT_OF_RANGE -> Snapshot bootstrap, checksum verified, continue at LSN + 1
+//   PERMISSION_DENIED (any call) -> stop following, the replica stays readable
+//   ErrorRatePolicy -> resubscribe; leave multicast for periodic Recover; rejoin
+//
+// Restart resumes from the replica's applied LSN; bootstraps when
+// store::bootstrap_reason says so.
+//
+// Threading: every method on one processing thread (the receive thread is the
+// follower's own, started by start() and joined by stop()/the destructor).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/chain/reassembler.hpp"
+#include "engine/client/control_port.hpp"
+#include "engine/client/error_rate.hpp"
+#include "engine/client/gap_policy.hpp"
+#include "engine/client/stats.hpp"
+#include "engine/rx/receiver.hpp"
+#include "engine/rx/socket.hpp"
+#include "store/replica.hpp"
+
+namespace replicast::client {
+
+struct ReceiveConfig {
+    std::string interface;             // where to join (required)
+    std::size_t rcvbuf_bytes = 32u << 20;
+    std::size_t batch = 32;            // datagrams per recvmmsg
+    std::size_t queue_slots = 8192;    // power of two
+    std::size_t max_datagram = 9216;
+};
+
+struct FollowerConfig {
+    std::string database;
+    ReceiveConfig receive;
+    GapConfig gap;
+    ErrorRateConfig error_rate;
+    std::uint64_t keys_interval_ns = 100'000'000;  // Keys at most this often for unknown epochs
+    std::size_t drain_limit = 4096;                // packets handled per step()
+    /// Set (by a signal handler) to end a Recover or Snapshot stream between
+    /// two batches, so that a stop never waits for a long catch-up. May be null.
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+class Follower {
+public:
+    enum class State : std::uint8_t { idle, following, unicast, denied, failed, stopped };
+
+    Follower(const FollowerConfig& config, store::ReplicaStore& replica, ControlPort& control);
+    ~Follower();
+    Follower(const Follower&) = delete;
+    Follower& operator=(const Follower&) = delete;
+
+    /// Subscribe, bootstrap when needed, join, start the receive thread.
+    /// @return ok; PERMISSION_DENIED (state denied); other codes (state failed: retry start later).
+    Result start(std::uint64_t now_ns);
+    /// One turn: keys, up to drain_limit packets, recovery, the error-rate policy.
+    /// @return how much work it did (packets + LSNs recovered); 0 = idle.
+    std::size_t step(std::uint64_t now_ns);
+    /// Stops the receive thread and unsubscribes (best effort). Idempotent.
+    void stop(std::uint64_t now_ns);
+
+    [[nodiscard]] State state() const noexcept { return state_; }
+    [[nodiscard]] const std::string& database() const noexcept { return config_.database; }
+    /// A copy of the statistics, receive counters included.
+    [[nodiscard]] FollowerStats stats(std::uint64_t now_ns) const;
+    [[nodiscard]] std::uint64_t applied_lsn() const noexcept { return gap_ ? gap_->next() - 1 : 0; }
+
+private:
+    Result subscribe_and_join(std::uint64_t now_ns);
+    void leave();
+    Result install_keys(const KeySet& keys);
+    Result fetch_keys(std::uint64_t now_ns);
+    Result bootstrap(std::uint64_t now_ns, const char* why);
+    Result recover(const LsnRange& range, std::uint64_t now_ns);
+    void handle_chain(const chain::CompleteChain& c, std::uint64_t now_ns);
+    bool apply_chain(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, bool validated,
+                     std::uint64_t now_ns);
+    void drain_buffer(std::uint64_t now_ns);
+    std::size_t drain_queue(std::uint64_t now_ns);
+    bool on_denied(const Result& r, const char* call);
+    [[nodiscard]] bool cancelled() const noexcept;
+    void set_filter();
+
+    FollowerConfig config_;
+    store::ReplicaStore& replica_;
+    ControlPort& control_;
+    State state_ = State::idle;
+    Subscription sub_;
+    std::vector<std::uint16_t> groups_;
+    store::GroupFilter filter_;
+
+    std::unique_ptr<rx::RxSocket> socket_;
+    std::unique_ptr<rx::Receiver> receiver_;
+    std::atomic<bool> stop_rx_{false};
+    std::thread rx_thread_;
+
+    std::unique_ptr<chain::Reassembler> reassembler_;  // one per stream incarnation
+    std::uint64_t reassembler_drops_seen_ = 0;
+    std::unique_ptr<GapPolicy> gap_;
+    ErrorRatePolicy error_rate_;
+    struct Buffered {
+        std::uint32_t count = 0;
+        std::vector<std::uint8_t> body;
+    };
+    std::map<std::uint64_t, Buffered> buffer_;  // by first LSN; only while a gap is open
+    std::uint64_t next_keys_at_ = 0;
+    std::uint64_t next_unicast_poll_ = 0;
+    std::uint64_t behind_since_ns_ = 0;
+    FollowerStats stats_;
+};
+
+[[nodiscard]] const char* state_name(Follower::State s) noexcept;
+
+}  // namespace replicast::client
