@@ -74,6 +74,10 @@ TEST(ControlRpc, SubscribeHandsOutTheStream) {
     EXPECT_EQ(keys.key_epoch(), 1u);
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
     EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
+    // Another Unsubscribe (or one of an identity that never subscribed) is not passed on.
+    ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
+    ASSERT_TRUE(rig.client("admin")->unsubscribe(sub.stream_id()));
+    EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
 }
 
 TEST(ControlRpc, SubscribeFailsWhenTheDatabaseIsNotStreamed) {
