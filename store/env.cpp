@@ -48,17 +48,26 @@ std::size_t Env::map_bytes() const noexcept {
     return info.me_mapsize;
 }
 
-int Env::begin(MDB_txn** txn, unsigned flags) const {
+int Env::begin(MDB_txn** txn, unsigned flags, std::shared_lock<std::shared_mutex>& lock) {
+    lock.lock();
     int rc = mdb_txn_begin(env_, nullptr, flags, txn);
     if (rc == MDB_MAP_RESIZED) {
-        // Another process grew the map: take its size (0 = adopt) and start again.
-        rc = mdb_env_set_mapsize(env_, 0);
+        // Another process grew the map: take its size (0 = adopt) with no
+        // transaction of ours open, and start again.
+        lock.unlock();
+        {
+            std::unique_lock<std::shared_mutex> remap(map_lock_);
+            rc = mdb_env_set_mapsize(env_, 0);
+        }
+        lock.lock();
         if (rc == 0) rc = mdb_txn_begin(env_, nullptr, flags, txn);
     }
+    if (rc != 0) lock.unlock();
     return rc;
 }
 
 bool Env::grow() {
+    std::unique_lock<std::shared_mutex> remap(map_lock_);
     const std::size_t now = map_bytes();
     if (now >= options_.max_map_bytes) return false;
     const std::size_t next = std::min(options_.max_map_bytes, now * 2);

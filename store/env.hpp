@@ -11,14 +11,19 @@
 //               the filesystem keeps write order, corrupt the store (LMDB's
 //               MDB_NOSYNC caveat). Never for data that matters.
 //
-// Threading: one Env per process and store. (Known limit: a database handle
-// opened by a write transaction is cached before that transaction commits, so a
-// read on another thread of the same process could pick up a handle that an
-// abort then voids. The server and the tools use a store from one thread.)
-// Write transactions are serialised
-// by LMDB (across processes too); read transactions may run on any thread.
-// Growing the map needs no transaction of this process to be open, which is why
-// the initial map is large (it is virtual memory, not disk).
+// Threading: one Env per process and store, shared by its threads. Write
+// transactions are serialised by LMDB (across processes too); read
+// transactions may run on any thread (MDB_NOTLS). Remapping (growing the map,
+// or adopting a size another process set) must happen with no transaction of
+// this process open, since readers hold pointers into the old mapping: every
+// transaction holds `map_lock_` shared and a remap takes it exclusive, so a
+// remap waits for the readers in flight (the server's gRPC threads stream
+// snapshots from long read transactions) and they wait for it. The initial
+// map is large (virtual memory, not disk) so that remaps are rare.
+// (Known limit: a database handle opened by a write transaction is cached
+// before that transaction commits, so a read on another thread could pick up a
+// handle that an abort then voids; databases are created by the first write
+// and user names are validated before, so aborts of creating writes are rare.)
 #pragma once
 
 #include <lmdb.h>
@@ -27,6 +32,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -83,14 +89,16 @@ public:
     int dbi(MDB_txn* txn, const std::string& name, bool create, MDB_dbi& out);
 
 private:
-    int begin(MDB_txn** txn, unsigned flags) const;
-    bool grow();
+    /// Begins a transaction holding `lock` (shared) for its whole life.
+    int begin(MDB_txn** txn, unsigned flags, std::shared_lock<std::shared_mutex>& lock);
+    bool grow();  // takes map_lock_ exclusive: call with no transaction of this thread open
 
     std::string path_;
     EnvOptions options_;
     MDB_env* env_ = nullptr;
     void settle_handles(bool committed);
 
+    std::shared_mutex map_lock_;  // shared: a transaction is open; exclusive: remapping
     std::mutex dbi_mutex_;
     std::map<std::string, MDB_dbi> dbis_;
     std::vector<std::string> tentative_;  // handles opened by the write txn in flight
@@ -100,7 +108,8 @@ template <typename Body>
 Status Env::write(const std::string& what, Body&& body) {
     for (;;) {
         MDB_txn* txn = nullptr;
-        if (int rc = begin(&txn, 0); rc != 0) return lmdb_status(rc, path_, what);
+        std::shared_lock<std::shared_mutex> lock(map_lock_, std::defer_lock);
+        if (int rc = begin(&txn, 0, lock); rc != 0) return lmdb_status(rc, path_, what);
         int rc = body(txn);
         if (rc == 0) {
             rc = mdb_txn_commit(txn);  // frees txn, success or not
@@ -109,6 +118,7 @@ Status Env::write(const std::string& what, Body&& body) {
         }
         // LMDB closes the handles an aborted transaction opened: forget them too.
         settle_handles(rc == 0);
+        lock.unlock();
         if (rc == MDB_MAP_FULL && grow()) continue;
         if (rc == 0) return Status::ok();
         return lmdb_status(rc, path_, what);
@@ -118,7 +128,8 @@ Status Env::write(const std::string& what, Body&& body) {
 template <typename Body>
 Status Env::read(const std::string& what, Body&& body) {
     MDB_txn* txn = nullptr;
-    if (int rc = begin(&txn, MDB_RDONLY); rc != 0) return lmdb_status(rc, path_, what);
+    std::shared_lock<std::shared_mutex> lock(map_lock_, std::defer_lock);
+    if (int rc = begin(&txn, MDB_RDONLY, lock); rc != 0) return lmdb_status(rc, path_, what);
     const int rc = body(txn);
     // Committing a read-only transaction makes database handles it opened
     // shared (aborting would close them); it writes nothing.

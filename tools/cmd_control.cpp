@@ -386,10 +386,48 @@ void add_stats(CLI::App& app) {
 }
 
 void add_keys(CLI::App& app) {
-    CLI::App* keys = app.add_subcommand("keys", "Stream keys (admin)");
+    CLI::App* keys = app.add_subcommand("keys", "Stream keys: show them (subscriber), rotate them (admin)");
     keys->require_subcommand(1);
     auto c = std::make_shared<Connection>();
     auto db = std::make_shared<std::string>();
+
+    auto sc = std::make_shared<Connection>();
+    auto sdb = std::make_shared<std::string>();
+    auto show_keys = std::make_shared<bool>(false);
+    CLI::App* show = keys->add_subcommand("show", "The key epochs of DB's stream as Keys hands them out (the current, "
+                                                  "an announced next one, the previous one in its overlap)");
+    add_connection(show, *sc);
+    show->add_option("DB", *sdb, "database")->required();
+    show->add_flag("--show-keys", *show_keys, "also print the keys (hex): secrets, for debugging only");
+    show->callback([sc, sdb, show_keys] {
+        auto client = connect(*sc, "keys show");
+        v1::DatabasesReply dbs;
+        check(client->databases(dbs), "keys show");
+        std::uint32_t stream_id = 0;
+        for (const v1::DatabaseInfo& d : dbs.databases()) {
+            if (d.name() == *sdb && d.streaming()) stream_id = d.stream_id();
+        }
+        if (stream_id == 0) {
+            throw CLI::RuntimeError("replicast keys show: " + *sdb + " is not multicast (or not readable by this identity)",
+                                    kExitFindings);
+        }
+        v1::KeysReply k;
+        check(client->keys(stream_id, k), "keys show");
+        if (sc->json) {
+            nlohmann::json j{{"db", *sdb}, {"stream_id", stream_id}, {"key_epoch", k.key_epoch()}, {"keys", nlohmann::json::array()}};
+            for (const v1::StreamKey& e : k.keys()) {
+                nlohmann::json one{{"epoch", e.epoch()}};
+                if (*show_keys) one["key"] = hex(e.key());
+                j["keys"].push_back(one);
+            }
+            return print_json(j);
+        }
+        std::printf("db=%s stream_id=%u key_epoch=%u\n", sdb->c_str(), stream_id, k.key_epoch());
+        for (const v1::StreamKey& e : k.keys()) {
+            std::printf("key epoch=%u%s%s\n", e.epoch(), *show_keys ? " key=" : "", *show_keys ? hex(e.key()).c_str() : "");
+        }
+    });
+
     CLI::App* rotate = keys->add_subcommand("rotate", "Start a new key epoch for DB's stream now (announced in-band)");
     add_connection(rotate, *c);
     rotate->add_option("DB", *db, "database")->required();

@@ -1,4 +1,4 @@
-// Each subcommand of `replicast` registers itself on the CLI11 app and returns
+// Each subcommand of `replicast` (and of `replicast-dpdk`) registers itself on the CLI11 app and returns
 // the callback state it needs; main() only parses and maps errors to exit codes.
 #pragma once
 
@@ -16,8 +16,15 @@ void add_decode_command(CLI::App& app);
 void add_store_commands(CLI::App& app);  // put, del, get, dump, log, checksum, load, copy
 void add_load_command(CLI::App& app);
 void add_copy_command(CLI::App& app);
+
+// The DPDK half (replicast-dpdk, main_dpdk.cpp); `replicast` execs it for these.
+void add_dpdk_version_command(CLI::App& app);
 void add_server_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_control_commands(CLI::App& app);  // databases, subscribe, recover, snapshot, publish, stats, keys
+
+/// Parses argv on `app` and runs the chosen subcommand: CLI11's errors and any
+/// exception become a message on stderr and an exit code above. Both mains use it.
+int run_app(CLI::App& app, int argc, char** argv);
 
 }  // namespace replicast::tools

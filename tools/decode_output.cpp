@@ -8,6 +8,7 @@
 
 #include "engine/wire/error.hpp"
 #include "tools/commands.hpp"
+#include "tools/json_line.hpp"
 #include "tools/pcap_source.hpp"
 
 namespace replicast::tools {
@@ -38,16 +39,6 @@ std::string flags_text(std::uint8_t f) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", f);
     return s.empty() ? std::string(hex) : s + " (" + hex + ")";
-}
-
-// JSON strings here are our own fixed texts and hex: only quotes and backslashes need escaping.
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
 }
 
 class TextOutput final : public DecodeOutput {
@@ -106,60 +97,75 @@ class TextOutput final : public DecodeOutput {
 
 class JsonOutput final : public DecodeOutput {
     void print_packet(const PacketSource& src, const PacketReport& r) override {
-        std::string j = "{" + json_string(src.number_label) + ":" + std::to_string(src.number);
+        Json j;
+        j[std::string(src.number_label)] = src.number;
         if (src.capture != nullptr) {
             const wire::FrameInfo& f = src.capture->frame;
-            j += ",\"src\":" + json_string(wire::ipv4_text(f.src_ip)) + ",\"dst\":" + json_string(wire::ipv4_text(f.dst_ip)) +
-                 ",\"src_port\":" + std::to_string(f.src_port) + ",\"dst_port\":" + std::to_string(f.dst_port) +
-                 ",\"ttl\":" + std::to_string(f.ttl) + ",\"dscp\":" + std::to_string(f.dscp) +
-                 ",\"df\":" + (f.dont_fragment ? "true" : "false") +
-                 ",\"ipv4_checksum_ok\":" + (f.ipv4_checksum_ok ? "true" : "false") +
-                 ",\"udp_checksum_ok\":" + (f.udp_checksum_ok ? "true" : "false") +
-                 ",\"timestamp_ns\":" + std::to_string(src.capture->timestamp_ns);
+            j["src"] = wire::ipv4_text(f.src_ip);
+            j["dst"] = wire::ipv4_text(f.dst_ip);
+            j["src_port"] = f.src_port;
+            j["dst_port"] = f.dst_port;
+            j["ttl"] = f.ttl;
+            j["dscp"] = f.dscp;
+            j["df"] = f.dont_fragment;
+            j["ipv4_checksum_ok"] = f.ipv4_checksum_ok;
+            j["udp_checksum_ok"] = f.udp_checksum_ok;
+            j["timestamp_ns"] = src.capture->timestamp_ns;
             if (src.capture->has_ethernet) {
-                j += ",\"dst_mac\":" + json_string(mac_text(f.dst_mac));
-                if (f.has_vlan) j += ",\"vlan\":" + std::to_string(f.vlan_id);
+                j["dst_mac"] = mac_text(f.dst_mac);
+                if (f.has_vlan) j["vlan"] = f.vlan_id;
             }
         }
-        j += std::string(",\"valid\":") + (r.good() ? "true" : "false");
+        j["valid"] = r.good();
         if (r.error != wire::WireError::ok) {
-            j += ",\"error\":" + json_string(wire::error_name(r.error)) + ",\"reason\":" + json_string(wire::describe(r.error));
+            j["error"] = wire::error_name(r.error);
+            j["reason"] = wire::describe(r.error);
         } else {
             const wire::PacketHeader& h = r.view.header;
-            j += ",\"stream_id\":" + std::to_string(h.stream_id) + ",\"packet_seq\":" + std::to_string(h.packet_seq) +
-                 ",\"key_epoch\":" + std::to_string(h.key_epoch) + ",\"flags\":" + std::to_string(h.flags) +
-                 ",\"comp_alg\":" + std::to_string(static_cast<unsigned>(h.comp_alg)) +
-                 ",\"payload_len\":" + std::to_string(h.payload_len) + ",\"open\":" + json_string(describe(r.open));
+            j["stream_id"] = h.stream_id;
+            j["packet_seq"] = h.packet_seq;
+            j["key_epoch"] = h.key_epoch;
+            j["flags"] = h.flags;
+            j["comp_alg"] = static_cast<unsigned>(h.comp_alg);
+            j["payload_len"] = h.payload_len;
+            j["open"] = describe(r.open);
             if (r.payload_error != wire::WireError::ok) {
-                j += ",\"error\":" + json_string(wire::error_name(r.payload_error)) +
-                     ",\"reason\":" + json_string(wire::describe(r.payload_error));
+                j["error"] = wire::error_name(r.payload_error);
+                j["reason"] = wire::describe(r.payload_error);
             }
             if (r.heartbeat) {
-                j += ",\"heartbeat\":{\"last_lsn\":" + std::to_string(r.heartbeat->last_lsn) +
-                     ",\"server_time_ns\":" + std::to_string(r.heartbeat->server_time_ns) + "}";
+                j["heartbeat"] = {{"last_lsn", r.heartbeat->last_lsn}, {"server_time_ns", r.heartbeat->server_time_ns}};
             }
             if (r.key_change) {
-                j += ",\"key_change\":{\"next_epoch\":" + std::to_string(r.key_change->next_epoch) +
-                     ",\"first_seq\":" + std::to_string(r.key_change->first_seq) + "}";
+                j["key_change"] = {{"next_epoch", r.key_change->next_epoch}, {"first_seq", r.key_change->first_seq}};
             }
             if (r.chain_head) {
-                j += ",\"chain\":{\"first_lsn\":" + std::to_string(r.chain_head->first_lsn) +
-                     ",\"update_count\":" + std::to_string(r.chain_head->update_count) +
-                     ",\"body_len\":" + std::to_string(r.chain_head->body_len) + "}";
+                j["chain"] = {{"first_lsn", r.chain_head->first_lsn},
+                              {"update_count", r.chain_head->update_count},
+                              {"body_len", r.chain_head->body_len}};
             }
         }
-        std::printf("%s}\n", j.c_str());
+        print_json_line(j);
     }
 
     void print_frame_fault(const PacketSource& src, wire::FrameError e) override {
-        std::printf("{%s:%" PRIu64 ",\"valid\":false,\"error\":\"frame\",\"reason\":%s}\n",
-                    json_string(src.number_label).c_str(), src.number, json_string(wire::describe(e)).c_str());
+        Json j;
+        j[std::string(src.number_label)] = src.number;
+        j["valid"] = false;
+        j["error"] = "frame";
+        j["reason"] = wire::describe(e);
+        print_json_line(j);
     }
 
     void print_summary(std::uint64_t skipped) override {
-        std::printf("{\"summary\":{\"packets\":%" PRIu64 ",\"good\":%" PRIu64 ",\"malformed\":%" PRIu64
-                    ",\"forged\":%" PRIu64 ",\"not_opened\":%" PRIu64 ",\"skipped_frames\":%" PRIu64 "}}\n",
-                    packets_, good_, malformed_, forged_, unopened_, skipped);
+        Json summary;
+        summary["packets"] = packets_;
+        summary["good"] = good_;
+        summary["malformed"] = malformed_;
+        summary["forged"] = forged_;
+        summary["not_opened"] = unopened_;
+        summary["skipped_frames"] = skipped;
+        print_json_line(Json{{"summary", summary}});
     }
 };
 

@@ -1,35 +1,25 @@
-// `replicast`: one binary, one subcommand per job. Only main() exits.
+// `replicast`: one command line, one subcommand per job, and no DPDK in this
+// executable (replica hosts run it without DPDK or hugepages). The commands
+// that drive a DPDK port are handed over whole to `replicast-dpdk` beside it
+// (tools/dpdk_exec.hpp). Only main() exits.
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-#include <exception>
-#include <string_view>
-
 #include "tools/commands.hpp"
+#include "tools/dpdk_exec.hpp"
 
 int main(int argc, char** argv) {
+    namespace t = replicast::tools;
+    if (t::is_dpdk_command(argc, argv)) return t::exec_dpdk(argc, argv);  // returns only on failure
+
     CLI::App app{"replicast: multicast database replication (server, client, and tools)", "replicast"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
-    replicast::tools::add_version_command(app);
-    replicast::tools::add_decode_command(app);
-    replicast::tools::add_store_commands(app);
-    replicast::tools::add_server_command(app);
-    replicast::tools::add_bench_command(app);
-    replicast::tools::add_control_commands(app);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::RuntimeError& e) {
-        // A subcommand's own failure: CLI11 would swallow its message, so print it here.
-        if (*e.what() != '\0' && std::string_view(e.what()) != "Runtime error") {
-            std::fprintf(stderr, "%s\n", e.what());
-        }
-        return e.get_exit_code();
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? replicast::tools::kExitOk : replicast::tools::kExitUsage;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "replicast: %s\n", e.what());
-        return replicast::tools::kExitUsage;
-    }
-    return replicast::tools::kExitOk;
+    t::add_version_command(app);
+    t::add_decode_command(app);
+    t::add_store_commands(app);
+    t::add_control_commands(app);
+    // Commands without DPDK register here (the control CLI, the client, ...);
+    // benchmarks without DPDK join the `bench` subcommand returned below.
+    t::add_dpdk_command_stubs(app);
+    return t::run_app(app, argc, argv);
 }

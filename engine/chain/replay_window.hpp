@@ -61,6 +61,7 @@ public:
 
 private:
     static constexpr std::uint64_t kWords = kWindow / 64;
+    static_assert(kWindow % 64 == 0, "the bitmap is whole 64-bit words");
     [[nodiscard]] bool test_bit(std::uint64_t seq) const noexcept {
         const std::uint64_t i = seq % kWindow;
         return (bits_[i / 64] >> (i % 64)) & 1u;
@@ -69,11 +70,8 @@ private:
         const std::uint64_t i = seq % kWindow;
         bits_[i / 64] |= std::uint64_t{1} << (i % 64);
     }
-    void clear_bit(std::uint64_t seq) noexcept {
-        const std::uint64_t i = seq % kWindow;
-        bits_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
-    }
-    /// Clears the slots of the sequence numbers skipped on the way to `seq`.
+    /// Clears the slots of the sequence numbers skipped on the way to `seq`
+    /// (> highest_ + 1), a 64-slot word at a time.
     void slide_past_gap(std::uint64_t seq) noexcept;
 
     std::uint64_t highest_ = 0;  // 0 = nothing accepted yet (packet_seq starts at 1)

@@ -28,7 +28,7 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def frame(payload, group=(239, 192, 0, 1), corrupt_udp=False):
+def frame(payload, group=(239, 192, 0, 1), corrupt_udp=False, ip_flags=0x4000):
     src, dst = bytes([10, 77, 0, 1]), bytes(group)
     udp_len = 8 + len(payload)
     pseudo = src + dst + struct.pack("!BBH", 0, 17, udp_len)
@@ -36,7 +36,7 @@ def frame(payload, group=(239, 192, 0, 1), corrupt_udp=False):
     if corrupt_udp:
         c ^= 0x0101
     udp = struct.pack("!HHHH", 40000, 5000, udp_len, c) + payload
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 46 << 2, 20 + udp_len, 0, 0x4000, 4, 17, 0, src, dst))
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 46 << 2, 20 + udp_len, 0, ip_flags, 4, 17, 0, src, dst))
     ip[10:12] = struct.pack("!H", csum(bytes(ip)))
     mac = bytes([0x01, 0x00, 0x5E, group[1] & 0x7F, group[2], group[3]])
     return mac + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00" + bytes(ip) + udp
@@ -153,6 +153,33 @@ class Decode(unittest.TestCase):
             self.assertEqual(r["dscp"], 46)
             self.assertEqual(r["dst_mac"], "01:00:5e:40:00:01")
         self.assertEqual(rows[1]["timestamp_ns"], 1764000000 * 10**9 + 1000)
+
+    def test_json_lines_parse_whatever_the_packet(self):
+        # Good packets, a malformed one, a broken frame (a fragment: we never
+        # send one): one JSON object per line, each parsed by python's json,
+        # with the fields and types a script relies on.
+        pcap = os.path.join(self.dir, "json-mixed.pcap")
+        frames = [frame(bytes.fromhex(d)) for d in self.good]
+        frames.append(frame(bytes.fromhex(self.bad[0][0])))
+        frames.append(frame(bytes.fromhex(self.good[0]), ip_flags=0x2000))
+        write_pcap(pcap, frames)
+        rc, out, _ = run(pcap, "--key-log", self.keys, "--json")
+        self.assertEqual(rc, 1, out)
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual(len(rows), len(frames) + 1)
+        for i, r in enumerate(rows[:-1]):
+            self.assertEqual(r["frame"], i + 1)
+            self.assertIsInstance(r["valid"], bool)
+        for r in rows[:len(self.good)]:
+            self.assertTrue(r["valid"], r)
+            self.assertIsInstance(r["packet_seq"], int)
+            self.assertEqual(r["src"], "10.77.0.1")
+        self.assertFalse(rows[-3]["valid"])
+        self.assertIsInstance(rows[-3]["reason"], str)
+        self.assertEqual({k: rows[-2][k] for k in ("valid", "error")}, {"valid": False, "error": "frame"})
+        self.assertIn("fragment", rows[-2]["reason"])
+        self.assertEqual(rows[-1]["summary"]["packets"], len(frames))
+        self.assertEqual(rows[-1]["summary"]["malformed"], 2)
 
     def test_pcap_port_filter_and_bad_udp_checksum(self):
         pcap = os.path.join(self.dir, "mixed.pcap")
