@@ -149,6 +149,24 @@ void BM_RecoverIntoReplica(benchmark::State& state) {
 }
 BENCHMARK(BM_RecoverIntoReplica)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
+// The same stream without the replica: what the server, TLS and gRPC cost alone.
+void BM_RecoverReceiveOnly(benchmark::State& state) {
+    Rig& r = rig();
+    if (!r.error.empty()) return state.SkipWithError(r.error.c_str());
+    std::uint64_t lsns = 0, bytes = 0;
+    for (auto _ : state) {
+        const control::Result res = r.client->recover(r.stream, 1, r.updates, [&](const v1::RecoverBatch& b) {
+            bytes += b.body().size();
+            lsns += b.update_count();
+            return true;
+        });
+        if (!res) return state.SkipWithError(res.text().c_str());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(lsns));
+    state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+BENCHMARK(BM_RecoverReceiveOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
 void BM_SubscribeLatency(benchmark::State& state) {
     Rig& r = rig();
     if (!r.error.empty()) return state.SkipWithError(r.error.c_str());

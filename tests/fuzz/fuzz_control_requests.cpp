@@ -137,6 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         v1::PublishReply a;
         if (!parse(q, data, size)) break;
         if (q.database().size() & 1) q.set_database("db");
+        if (before > 100'000) return 0;  // keep the store small over a long run
         r = w.service->publish(who, q, a);
         if (r && q.database() == "db") {
             const std::uint64_t grew = w.last() - before;

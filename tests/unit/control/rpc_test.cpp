@@ -74,6 +74,10 @@ TEST(ControlRpc, SubscribeHandsOutTheStream) {
     EXPECT_EQ(keys.key_epoch(), 1u);
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
     EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
+    // Another Unsubscribe (or one of an identity that never subscribed) is not passed on.
+    ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
+    ASSERT_TRUE(rig.client("admin")->unsubscribe(sub.stream_id()));
+    EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
 }
 
 TEST(ControlRpc, SubscribeFailsWhenTheDatabaseIsNotStreamed) {
@@ -492,6 +496,25 @@ TEST(ControlRpc, AccessListReload) {
     ASSERT_TRUE(ok) << ok.text();
     EXPECT_EQ(sub->keys(orders, keys).code(), Code::permission_denied);
     EXPECT_THAT(rig.backend.rotated(), ::testing::ElementsAre("orders")) << "prices is not streamed: no key to change";
+}
+
+TEST(ControlRpc, AnIdentityThatLostADatabaseFailsKeysForItAtOnce) {
+    Rig rig;
+    v1::PublishReply pr;
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("orders", {{"a", 0}}), pr));
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("prices", {{"a", 0}}), pr));
+    const std::uint32_t orders = subscribe(rig, "orders");
+    const std::uint32_t prices = subscribe(rig, "prices");
+    std::string list = kAccessList;
+    const std::string from = "databases = [\"orders\", \"prices\"]";
+    list.replace(list.find(from), from.size(), "databases = [\"prices\"]");
+    write_file(rig.config.access_list, list);
+    ASSERT_TRUE(rig.server->reload_access_list());
+    auto sub = rig.client("subscriber");
+    v1::KeysReply keys;
+    EXPECT_EQ(sub->keys(orders, keys).code(), Code::permission_denied);
+    EXPECT_TRUE(sub->keys(prices, keys)) << "the database it kept";
+    EXPECT_THAT(rig.backend.rotated(), ::testing::ElementsAre("orders"));
 }
 
 // Per-identity limits, through the handlers directly: a recovery held open by
