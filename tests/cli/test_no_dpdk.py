@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 REPLICAST = os.path.abspath(sys.argv.pop(1))
@@ -143,6 +144,19 @@ class WithoutTheDpdkHalf(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("-- another build: replicast-dpdk 9.9.9", p.stdout)
         self.assertIn("  DPDK          99.11.0 (running DPDK 99.11.0)\n", p.stdout)
+
+    def test_version_does_not_wait_forever_on_a_hung_dpdk_half(self):
+        # It closes its output and hangs: `version` gives up after its 10 s and kills it.
+        fake = os.path.join(self.dir, "replicast-dpdk")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nexec >&- 2>&-\nexec sleep 30\n")
+        os.chmod(fake, 0o755)
+        start = time.monotonic()
+        p = run(self.alone, "version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(time.monotonic() - start, 25)
+        self.assertIn("does not run (no answer within 10 s)", p.stdout)
+        self.assertRegex(p.stdout, r"\n  DPDK +\d+\.\d+")
 
     def test_an_unrunnable_dpdk_half_is_named(self):
         fake = os.path.join(self.dir, "replicast-dpdk")
