@@ -5,7 +5,10 @@
 // in sync prints the same digest as its master filtered by the same groups.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,6 +16,22 @@
 #include "store/replica.hpp"
 
 namespace replicast::store {
+
+/// The digest above, record by record: `replicast checksum` and the control
+/// plane's Snapshot (which hashes the pages it sends) share this one definition.
+class RecordDigest {
+public:
+    RecordDigest();
+    void add(const Record& r);
+    /// The 64 lowercase hex digits; ends the digest (call once).
+    [[nodiscard]] std::string hex();
+
+private:
+    struct Free {
+        void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+    };
+    std::unique_ptr<EVP_MD_CTX, Free> ctx_;
+};
 
 struct Checksum {
     std::uint64_t records = 0;

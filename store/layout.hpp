@@ -18,6 +18,11 @@ namespace replicast::store::layout {
 
 inline constexpr const char* kMetaDb = "_meta";
 inline constexpr const char* kLogDb = "_log";  // master only
+inline constexpr const char* kRequestsDb = "_requests";  // master only: Publish request ids (write_once)
+
+// _requests keys (LAYOUT.md "_requests"): 'i' || db_id (4, BE) || request id -> stored_ms (8) || first_lsn (8) || count (4);
+// 't' || stored_ms (8, BE) || db_id (4, BE) || request id -> empty (the expiry index, oldest first).
+inline constexpr std::size_t kRequestValueSize = 20;
 
 // _meta keys
 inline constexpr std::string_view kKind = "kind";  // "master" or "replica"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 #include "store/layout.hpp"
 #include "store/meta.hpp"
@@ -86,6 +87,88 @@ int MasterStore::db_id(MDB_txn* txn, std::string_view name, bool create, std::ui
 }
 
 Status MasterStore::write(std::string_view db, std::span<const wire::UpdateView> ops, std::uint64_t* first_lsn) {
+    std::uint64_t first = 0;
+    bool duplicate = false;
+    const Status s = write_impl(db, ops, nullptr, first, duplicate);
+    if (s && first_lsn != nullptr && !ops.empty()) *first_lsn = first;
+    return s;
+}
+
+Status MasterStore::write_once(std::string_view db, std::span<const wire::UpdateView> ops, const RequestId& request,
+                               std::uint64_t& first_lsn, bool& duplicate) {
+    duplicate = false;
+    if (request.id.size() > kMaxRequestId) {
+        return {kBadRequestId, path() + ": " + std::string(db) + ": request id of " + std::to_string(request.id.size()) +
+                                   " bytes, at most " + std::to_string(kMaxRequestId)};
+    }
+    return write_impl(db, ops, request.id.empty() ? nullptr : &request, first_lsn, duplicate);
+}
+
+namespace {
+
+// Request ids expire in the order they were stored: at most this many are
+// dropped per write, so pruning never makes one write long (a burst of expiries
+// is spread over the next writes).
+constexpr int kPruneAtMost = 32;
+
+std::vector<std::uint8_t> request_key(char kind, std::uint64_t stored_ms, std::uint32_t id,
+                                      std::span<const std::uint8_t> request) {
+    std::vector<std::uint8_t> k;
+    k.reserve(1 + 8 + 4 + request.size());
+    k.push_back(static_cast<std::uint8_t>(kind));
+    if (kind == 't') {
+        const auto t = layout::be64(stored_ms);
+        k.insert(k.end(), t.begin(), t.end());
+    }
+    const auto d = layout::be32(id);
+    k.insert(k.end(), d.begin(), d.end());
+    k.insert(k.end(), request.begin(), request.end());
+    return k;
+}
+
+// Drops up to kPruneAtMost ids stored at or before `expired_at`, with their 'i' entries.
+int prune_requests(MDB_txn* txn, MDB_dbi req_dbi, std::uint64_t expired_at) {
+    MDB_cursor* c = nullptr;
+    RC_TRY(mdb_cursor_open(txn, req_dbi, &c));
+    const std::uint8_t t = 't';
+    int rc = 0;
+    for (int n = 0; n < kPruneAtMost; ++n) {
+        // The oldest expiry entry is always the first 't' key: seek it afresh after each delete.
+        MDB_val k{1, const_cast<std::uint8_t*>(&t)}, v{};
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        if (rc != 0) break;
+        // Copied: the deletes below may move the page the cursor's view points into.
+        const auto found = as_span(k);
+        const std::vector<std::uint8_t> key(found.begin(), found.end());
+        if (key.size() < 13 || key[0] != 't') break;
+        const std::uint64_t stored = wire::load_be<std::uint64_t>(key.data() + 1);
+        if (stored > expired_at) break;
+        // The 'i' entry may have been stored again since (an expired id reused): only drop it when it is this one.
+        std::vector<std::uint8_t> ik;
+        ik.push_back('i');
+        ik.insert(ik.end(), key.begin() + 9, key.end());
+        MDB_val ikv{ik.size(), ik.data()}, iv{};
+        if (const int g = mdb_get(txn, req_dbi, &ikv, &iv); g == 0) {
+            if (iv.mv_size == layout::kRequestValueSize &&
+                wire::load_be<std::uint64_t>(static_cast<const std::uint8_t*>(iv.mv_data)) == stored) {
+                if (const int d = mdb_del(txn, req_dbi, &ikv, nullptr); d != 0) { rc = d; break; }
+            }
+        } else if (g != MDB_NOTFOUND) {
+            rc = g;
+            break;
+        }
+        MDB_val tk{key.size(), const_cast<std::uint8_t*>(key.data())};
+        if (const int d = mdb_del(txn, req_dbi, &tk, nullptr); d != 0) { rc = d; break; }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+}  // namespace
+
+Status MasterStore::write_impl(std::string_view db, std::span<const wire::UpdateView> ops, const RequestId* request,
+                               std::uint64_t& first_lsn, bool& duplicate) {
+    duplicate = false;
     if (!layout::valid_name(db)) {
         return {kBadName, path() + ": database name \"" + std::string(db) + "\" must be 1..200 bytes, not starting with '_'"};
     }
@@ -110,10 +193,36 @@ Status MasterStore::write(std::string_view db, std::span<const wire::UpdateView>
     std::uint32_t id = 0;
     std::uint64_t first = 0;
     const Status s = env_.write("database " + std::string(db) + ": write", [&](MDB_txn* txn) {
+        duplicate = false;
         MDB_dbi meta_dbi, log_dbi, data_dbi;
         RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
         RC_TRY(env_.dbi(txn, layout::kLogDb, true, log_dbi));
         RC_TRY(db_id(txn, db, true, id));
+        std::vector<std::uint8_t> ikey;
+        MDB_dbi req_dbi = 0;
+        if (request != nullptr) {
+            RC_TRY(env_.dbi(txn, layout::kRequestsDb, true, req_dbi));
+            if (request->now_ms >= request->window_ms) RC_TRY(prune_requests(txn, req_dbi, request->now_ms - request->window_ms));
+            ikey = request_key('i', 0, id, request->id);
+            MDB_val k{ikey.size(), ikey.data()}, v{};
+            const int rc = mdb_get(txn, req_dbi, &k, &v);
+            if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+            if (rc == 0) {
+                if (v.mv_size != layout::kRequestValueSize) return static_cast<int>(kCorrupt);
+                const auto* p = static_cast<const std::uint8_t*>(v.mv_data);
+                const std::uint64_t stored = wire::load_be<std::uint64_t>(p);
+                // Within the window (or stored "in the future": a clock stepped back) it is a repeat.
+                if (request->now_ms < stored || request->now_ms - stored < request->window_ms) {
+                    first = wire::load_be<std::uint64_t>(p + 8);
+                    duplicate = true;
+                    return 0;
+                }
+                // Expired and not yet pruned: forget it, this is a new request.
+                auto tk = request_key('t', stored, id, request->id);
+                MDB_val tkv{tk.size(), tk.data()};
+                if (const int d = mdb_del(txn, req_dbi, &tkv, nullptr); d != 0 && d != MDB_NOTFOUND) return d;
+            }
+        }
         RC_TRY(env_.dbi(txn, std::string(db), true, data_dbi));
         RC_TRY(meta::get_u64(txn, meta_dbi, layout::per_db("next_lsn", id), first, 1));
         std::size_t off = 0;
@@ -127,11 +236,22 @@ Status MasterStore::write(std::string_view db, std::span<const wire::UpdateView>
             RC_TRY(mdb_put(txn, log_dbi, &k, &v, 0));
             off += len;
         }
+        if (request != nullptr) {
+            std::uint8_t val[layout::kRequestValueSize];
+            wire::store_be<std::uint64_t>(val, request->now_ms);
+            wire::store_be<std::uint64_t>(val + 8, first);
+            wire::store_be<std::uint32_t>(val + 16, static_cast<std::uint32_t>(ops.size()));
+            MDB_val k{ikey.size(), ikey.data()}, v{sizeof val, val};
+            RC_TRY(mdb_put(txn, req_dbi, &k, &v, 0));
+            auto tk = request_key('t', request->now_ms, id, request->id);
+            MDB_val tkv{tk.size(), tk.data()}, empty{0, nullptr};
+            RC_TRY(mdb_put(txn, req_dbi, &tkv, &empty, 0));
+        }
         return meta::put_u64(txn, meta_dbi, layout::per_db("next_lsn", id), first + ops.size());
     });
     if (!s) return s;
-    if (first_lsn != nullptr) *first_lsn = first;
-    notify(id, first + ops.size() - 1);
+    first_lsn = first;
+    if (!duplicate) notify(id, first + ops.size() - 1);
     return s;
 }
 

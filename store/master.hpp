@@ -64,6 +64,24 @@ public:
     ///         (a full disk: ENOSPC, with nothing of the batch committed).
     Status write(std::string_view db, std::span<const wire::UpdateView> ops, std::uint64_t* first_lsn = nullptr);
 
+    /// A retried remote write (Publish) is identified by its request id.
+    struct RequestId {
+        std::span<const std::uint8_t> id;  // 0..kMaxRequestId bytes; empty = no id (a plain write)
+        std::uint64_t now_ms = 0;          // the caller's wall clock, passed in
+        std::uint64_t window_ms = 0;       // how long the id is remembered
+    };
+    static constexpr std::size_t kMaxRequestId = 64;
+
+    /// write() exactly once per non-empty request id within the window: the id, the first LSN and
+    /// the count are stored in the same transaction as the writes; a repeat within the window
+    /// writes nothing, sets `duplicate` and returns the earlier first_lsn. Expired ids are pruned
+    /// (a bounded number per call).
+    /// The id is per database: the same id on another database is another request. A repeat
+    /// whose ops differ from the first is still a repeat (the id is the caller's promise).
+    /// @return as write(); kBadRequestId for an id longer than kMaxRequestId.
+    Status write_once(std::string_view db, std::span<const wire::UpdateView> ops, const RequestId& request,
+                      std::uint64_t& first_lsn, bool& duplicate);
+
     /// The database's id (stable for the store's life: the server's stream_id),
     /// registering the database when `create` is set. @return kNoSuchDatabase otherwise.
     Status database_id(std::string_view db, bool create, std::uint32_t& id);
@@ -100,6 +118,8 @@ public:
 
 private:
     int db_id(MDB_txn* txn, std::string_view name, bool create, std::uint32_t& id);
+    Status write_impl(std::string_view db, std::span<const wire::UpdateView> ops, const RequestId* request,
+                      std::uint64_t& first_lsn, bool& duplicate);
     int walk_log(MDB_txn* txn, std::string_view db, std::uint64_t start, bool backward,
                  const std::function<bool(std::uint64_t, std::span<const std::uint8_t>)>& visit);
     void notify(std::uint32_t db_id, std::uint64_t last_lsn) noexcept;

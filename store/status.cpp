@@ -17,6 +17,7 @@ const char* store_code_text(int code) noexcept {
     case kIncomplete: return "snapshot bootstrap did not finish: bootstrap again";
     case kWrongKind: return "wrong kind of store (master vs replica)";
     case kCorrupt: return "record that does not decode";
+    case kBadRequestId: return "request id longer than 64 bytes";
     default: return nullptr;
     }
 }

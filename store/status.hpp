@@ -22,6 +22,7 @@ enum StoreCode : int {
     kIncomplete,                        // a replica whose snapshot bootstrap did not finish
     kWrongKind,                         // a master opened as a replica, or the other way round
     kCorrupt,                           // a record that does not decode: never written by us
+    kBadRequestId,                      // write_once: a request id longer than kMaxRequestId bytes
 };
 
 class Status {

@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "engine/server/config.hpp"
+#include "engine/server/control_plane.hpp"
 #include "engine/server/server.hpp"
 #include "engine/server/telemetry.hpp"
 #include "tools/commands.hpp"
@@ -34,10 +35,14 @@ int run_server(const ServerArgs& a) {
     sigaction(SIGTERM, &sa, nullptr);
 
     const server::ServerConfig config = server::load_server_config(a.config);
+    // Before the EAL makes threads: SIGHUP goes to the control plane's watcher only.
+    if (config.control) server::block_sighup();
     server::Server srv(config, {.once = a.once, .force_no_huge = a.no_huge});
     server::RunSummary sum;
     {
         const server::TelemetryRegistration telemetry(srv);  // gone before srv, whatever run() does
+        std::unique_ptr<server::ControlPlane> control;  // stops before the server it serves
+        if (config.control) control = std::make_unique<server::ControlPlane>(srv, *config.control);
         spdlog::info("serving {} database(s) from {}{}", config.databases.size(), config.store,
                      a.once ? " (--once: until caught up)" : "; SIGINT or SIGTERM stops");
         sum = srv.run(g_stop);

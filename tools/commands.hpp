@@ -21,6 +21,7 @@ void add_copy_command(CLI::App& app);
 void add_dpdk_version_command(CLI::App& app);
 void add_server_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_control_commands(CLI::App& app);  // databases, subscribe, recover, snapshot, publish, stats, keys
 
 /// Parses argv on `app` and runs the chosen subcommand: CLI11's errors and any
 /// exception become a message on stderr and an exit code above. Both mains use it.

@@ -49,7 +49,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     c.path = path;
 
     config::TableReader top(root, path, "", kDocs);
-    for (std::string_view s : {"server", "streams", "bundle", "pacing", "retention", "keys"}) top.get(s);
+    for (std::string_view s : {"server", "streams", "bundle", "pacing", "retention", "keys", "control"}) top.get(s);
     top.reject_unknown();
 
     config::TableReader sv(config::section(root, "server", path), path, "server.", kDocs);
@@ -133,6 +133,13 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
                                       ": a switch is announced for 2 s (PROTOCOL.md 1.5), so at least 3");
     }
     if (!c.sealed && c.rotate_seconds != 0) ke.fail("rotate_seconds", "set, but keys.sealed is false");
+
+    if (root.get("control") != nullptr) {
+        config::TableReader co(config::section(root, "control", path), path, "control.", kDocs);
+        c.control.emplace();
+        control::read_control_config(co, *c.control, base_dir);
+        co.reject_unknown();
+    }
     return c;
 }
 

@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/control/control_server.hpp"
 #include "engine/pace/pacer.hpp"
 #include "engine/config/strict_toml.hpp"
 
@@ -57,6 +59,9 @@ struct ServerConfig {
     // [keys]
     bool sealed = true;
     std::uint32_t rotate_seconds = 0;  // 0 = one key per run
+
+    // [control]: the gRPC control service (PROTOCOL.md section 2); absent = none
+    std::optional<control::ControlConfig> control;
 
     /// The number of groups the range gives out: all but its first address
     /// (x.y.z.0 confuses people and some tools), or the one address of a /32.

@@ -5,6 +5,7 @@
 #include "engine/chain/segment.hpp"
 #include "engine/logging/log.hpp"
 
+#include <openssl/crypto.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_launch.h>
@@ -110,11 +111,66 @@ void Server::release_workers() noexcept {
 }
 
 std::uint32_t Server::make_key(Stream& s, std::uint32_t epoch) {
-    const crypto::Key key = crypto::generate_key();
+    crypto::Key key = crypto::generate_key();
     s.keys->add(epoch, key);
+    s.raw_keys.emplace_back(epoch, key);
+    OPENSSL_cleanse(key.data(), key.size());
+    drop_raw_keys_not_in_ring(s);  // the ring may have dropped its oldest epoch
     s.newest_made = std::max(s.newest_made, epoch);
-    if (key_log_) key_log_->append({.stream_id = s.stream_id, .epoch = epoch, .key = key});
+    if (key_log_) key_log_->append({.stream_id = s.stream_id, .epoch = epoch, .key = s.raw_keys.back().key});
     return epoch;
+}
+
+void Server::drop_raw_keys_not_in_ring(Stream& s) {
+    // EpochKey wipes itself when destroyed; erase moves the survivors down and
+    // destroys the tail, so no copy of a retired key stays behind.
+    std::erase_if(s.raw_keys, [&](const control::EpochKey& k) { return s.keys->find(k.epoch) == nullptr; });
+}
+
+// The control service reads streams through these views only; a new one is
+// published whenever the keys change (made, switched, retired).
+void Server::publish_view(Stream& s) {
+    auto v = std::make_shared<control::StreamView>();
+    v->database = s.db;
+    v->stream_id = s.stream_id;
+    v->streaming = !s.stalled;
+    v->group = s.group;
+    v->port = s.port;
+    v->source = profile_.dataplane.source_ip;
+    v->key_epoch = s.epoch;
+    v->keys = s.raw_keys;
+    v->heartbeat_interval_ms = static_cast<std::uint32_t>(tx::TxStreamConfig{}.heartbeat_interval_ns / 1'000'000);
+    s.view.publish(std::move(v));
+}
+
+std::shared_ptr<const control::StreamView> Server::view_of(std::string_view db) const {
+    for (const auto& s : streams_) {
+        if (s->db == db) return s->view.get();
+    }
+    return nullptr;
+}
+
+std::shared_ptr<const control::StreamView> Server::view_of(std::uint32_t stream_id) const {
+    for (const auto& s : streams_) {
+        if (s->stream_id == stream_id) return s->view.get();
+    }
+    return nullptr;
+}
+
+bool Server::count_subscriber(std::uint32_t stream_id, bool on) noexcept {
+    for (const auto& s : streams_) {
+        if (s->stream_id != stream_id) continue;
+        if (on) {
+            s->stats.subscribers.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            // Never below zero: an Unsubscribe without a Subscribe (a restarted server) is ignored.
+            std::uint32_t n = s->stats.subscribers.load(std::memory_order_relaxed);
+            while (n > 0 && !s->stats.subscribers.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+            }
+        }
+        return true;
+    }
+    return false;
 }
 
 void Server::open_streams() {
@@ -151,6 +207,7 @@ void Server::open_streams() {
         s->stats.multicast_lsn = s->multicast_lsn;
         s->stats.last_lsn = last;
         s->stats.key_epoch = s->epoch;
+        publish_view(*s);
         spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{})",
                      s->stream_id, s->db, wire::ipv4_text(s->group), s->port, workers_[s->worker]->lcore, s->epoch, s->first_seq,
                      s->next_lsn, oldest, last);
@@ -230,6 +287,7 @@ void Server::start_workers() {
         codec_launched_ = true;
     }
     if (config_.rotate_seconds != 0) next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
+    started_ns_ = now_ns();
 }
 
 const tx::TxCounters& Server::worker_counters(unsigned worker) const noexcept { return workers_[worker]->tx->counters(); }
@@ -268,6 +326,11 @@ bool Server::reap() {
                 if (m->kind == tx::TxMessage::Kind::key_change) {
                     if (!m->switched) {  // superseded, or handed back unsent at stop: the old key still seals
                         s->key_change_pending = false;
+                        if (s->rotate_after_switch) {
+                            s->rotate_after_switch = false;
+                            std::uint32_t next = 0;
+                            (void)rotate_stream(*s, next);
+                        }
                         continue;
                     }
                     // Switched: the worker jumped its sequence to first_seq, and
@@ -277,9 +340,21 @@ bool Server::reap() {
                     // The old epochs' packets are all out.
                     s->epoch = m->next_epoch;
                     s->keys->retire_older_than(m->next_epoch);
+                    drop_raw_keys_not_in_ring(*s);
                     s->key_change_pending = false;
                     s->stats.key_epoch.store(s->epoch, std::memory_order_relaxed);
                     s->stats.key_switches.fetch_add(1, std::memory_order_relaxed);
+                    publish_view(*s);
+                    if (s->rotate_after_switch) {
+                        // Asked for while this switch was announced (a revocation:
+                        // the revoked identity may hold the key that now seals).
+                        s->rotate_after_switch = false;
+                        std::uint32_t next = 0;
+                        if (const control::Result r = rotate_stream(*s, next); !r) {
+                            spdlog::error("stream {} ({}): the rotation asked for during a switch failed: {}", s->stream_id,
+                                          s->db, r.text());
+                        }
+                    }
                     continue;
                 }
                 if (m->dropped) {
@@ -369,26 +444,67 @@ void Server::rotate_keys() {
     if (next_rotation_ns_ == 0 || now_ns() < next_rotation_ns_) return;
     next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
     for (auto& sp : streams_) {
-        Stream& s = *sp;
-        if (s.key_change_pending) continue;  // the last switch has not happened yet
-        const std::uint32_t next = std::max(s.keys->newest_epoch(), s.newest_made) + 1;
-        make_key(s, next);
-        persist(s, false);  // the epoch is on disk before any packet uses it
-        Worker& w = *workers_[s.worker];
-        tx::TxMessage& m = w.key_messages[s.slot];
-        m = tx::TxMessage{};
-        m.kind = tx::TxMessage::Kind::key_change;
-        m.stream = s.slot;
-        m.next_epoch = next;
-        m.next_key = s.keys->find(next);
-        if (rte_ring_enqueue(w.inbox, &m) == 0) {
-            s.key_change_pending = true;
-        } else {
-            // Not posted: the worker never learns this key. Take it out again,
-            // or failed rotations would fill the ring and evict the key the
-            // worker still seals with. (The epoch number is skipped: newest_made.)
-            s.keys->remove(next);
+        if (sp->key_change_pending) continue;  // the last switch has not happened yet
+        std::uint32_t next = 0;
+        (void)rotate_stream(*sp, next);
+    }
+}
+
+control::Result Server::rotate_stream(Stream& s, std::uint32_t& next) {
+    if (s.epoch == 0) return {control::Code::failed_precondition, "stream " + s.db + " is not sealed (keys.sealed = false)"};
+    if (s.key_change_pending) {
+        // One switch at a time: the next rotation follows this one's switch.
+        s.rotate_after_switch = true;
+        next = std::max(s.keys->newest_epoch(), s.newest_made) + 1;
+        return control::Result::ok();
+    }
+    next = std::max(s.keys->newest_epoch(), s.newest_made) + 1;
+    make_key(s, next);
+    persist(s, false);  // the epoch is on disk before any packet uses it
+    Worker& w = *workers_[s.worker];
+    tx::TxMessage& m = w.key_messages[s.slot];
+    m = tx::TxMessage{};
+    m.kind = tx::TxMessage::Kind::key_change;
+    m.stream = s.slot;
+    m.next_epoch = next;
+    m.next_key = s.keys->find(next);
+    if (rte_ring_enqueue(w.inbox, &m) != 0) {
+        // Not posted: the worker never learns this key. Take it out again,
+        // or failed rotations would fill the ring and evict the key the
+        // worker still seals with. (The epoch number is skipped: newest_made.)
+        s.keys->remove(next);
+        drop_raw_keys_not_in_ring(s);
+        return {control::Code::unavailable, "stream " + s.db + ": the tx worker's inbox is full; try again"};
+    }
+    s.key_change_pending = true;
+    // Subscribers fetch the announced key before its switch (PROTOCOL.md 1.5).
+    publish_view(s);
+    return control::Result::ok();
+}
+
+void Server::run_commands() {
+    // A bounded number per pass, so the detector keeps its pace under a flood.
+    for (int i = 0; i < 16; ++i) {
+        std::optional<Command> c = commands_.take();
+        if (!c) return;
+        CommandReply reply;
+        Stream* s = nullptr;
+        for (auto& sp : streams_) {
+            if (sp->db == c->database) s = sp.get();
         }
+        if (s == nullptr) {
+            reply.result = {control::Code::failed_precondition, "database " + c->database + " is not multicast by this server"};
+        } else {
+            switch (c->kind) {
+            case Command::Kind::rotate_key:
+                reply.result = rotate_stream(*s, reply.epoch);
+                if (reply.result) {
+                    spdlog::info("stream {} ({}): key epoch {} announced on request", s->stream_id, s->db, reply.epoch);
+                }
+                break;
+            }
+        }
+        c->reply.set_value(std::move(reply));
     }
 }
 
@@ -481,6 +597,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         progressed |= feed();
         if (options_.once && caught_up()) break;
         rotate_keys();
+        run_commands();
         trim_logs();
         if (now_ns() >= next_stats) {
             next_stats = now_ns() + stats_ns;

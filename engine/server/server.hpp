@@ -20,6 +20,7 @@
 
 #include "crypto/key_log.hpp"
 #include "engine/server/chain_job.hpp"
+#include "engine/server/commands.hpp"
 #include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
 #include "engine/server/stream.hpp"
@@ -65,6 +66,20 @@ public:
     [[nodiscard]] unsigned worker_lcore(unsigned worker) const noexcept { return workers_[worker]->lcore; }
     [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
 
+    // For the control service (engine/server/control_backend.hpp); safe from
+    // any thread: streams_ is fixed once constructed, views are published by
+    // the loop, statistics are atomics, and changes go through commands().
+    [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::string_view db) const;
+    [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::uint32_t stream_id) const;
+    /// A subscriber came or left (counted per stream); false for an unknown stream_id.
+    bool count_subscriber(std::uint32_t stream_id, bool on) noexcept;
+    [[nodiscard]] CommandQueue& commands() noexcept { return commands_; }
+    /// The master store: its reads are thread-safe (store/env.hpp); writes from
+    /// other threads serialise among themselves (MasterStore::write's scratch).
+    [[nodiscard]] store::MasterStore& store() noexcept { return store_; }
+    [[nodiscard]] const tx::PmdProfile& profile() const noexcept { return profile_; }
+    [[nodiscard]] std::uint64_t started_ns() const noexcept { return started_ns_; }
+
 private:
     struct Worker {
         unsigned lcore = 0;
@@ -91,6 +106,10 @@ private:
     void stop_workers();
     void release_workers() noexcept;  // stop_workers, then free the rings: the destructor, or a failed start
     std::uint32_t make_key(Stream& s, std::uint32_t epoch);
+    void drop_raw_keys_not_in_ring(Stream& s);
+    void publish_view(Stream& s);
+    control::Result rotate_stream(Stream& s, std::uint32_t& next);
+    void run_commands();
 
     ServerConfig config_;
     ServerOptions options_;
@@ -109,6 +128,8 @@ private:
     bool codec_launched_ = false;
     std::uint64_t next_rotation_ns_ = 0;
     std::uint64_t next_trim_ns_ = 0;
+    std::uint64_t started_ns_ = 0;
+    CommandQueue commands_;
 };
 
 }  // namespace replicast::server

@@ -7,9 +7,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "crypto/key_ring.hpp"
+#include "engine/control/backend.hpp"
 
 namespace replicast::server {
 
@@ -24,6 +27,27 @@ struct StreamStats {
     std::atomic<std::uint64_t> key_epoch{0};
     std::atomic<std::uint64_t> key_switches{0};
     std::atomic<std::uint64_t> trimmed{0};       // log entries removed by retention
+    std::atomic<std::uint32_t> subscribers{0};   // control plane: Subscribe minus Unsubscribe
+};
+
+/// The stream as the control service sees it: an immutable view the loop
+/// replaces whenever keys or addressing change. Readers copy the pointer under
+/// the mutex (held for that copy only) and read the view without it; a view
+/// and its raw keys are wiped when the last reader drops it (RCU by refcount).
+class PublishedView {
+public:
+    void publish(std::shared_ptr<const control::StreamView> v) {
+        std::lock_guard lock(mutex_);
+        view_ = std::move(v);
+    }
+    [[nodiscard]] std::shared_ptr<const control::StreamView> get() const {
+        std::lock_guard lock(mutex_);
+        return view_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const control::StreamView> view_;
 };
 
 struct Stream {
@@ -45,7 +69,12 @@ struct Stream {
     std::uint32_t newest_made = 0;    // the newest epoch a key was made for: never made twice, even if not used
     bool key_change_pending = false;
     bool stalled = false;             // its log holds an entry that does not decode: stopped, operator's call
+    bool rotate_after_switch = false; // a rotation asked for while a switch was announced: made once it happened
     std::unique_ptr<crypto::KeyRing> keys;
+    // The raw keys of the epochs `keys` holds, for subscribers (Keys, Subscribe):
+    // never logged (but to the opt-in key log), wiped when their epoch is retired.
+    std::vector<control::EpochKey> raw_keys;
+    PublishedView view;
 
     StreamStats stats;
 };

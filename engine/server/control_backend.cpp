@@ -1,0 +1,111 @@
+#include "engine/server/control_backend.hpp"
+
+#include <string>
+
+#include "engine/control/replicast.pb.h"
+#include "engine/wire/frame.hpp"
+
+namespace replicast::server {
+
+namespace {
+
+std::uint64_t wall_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::uint64_t steady_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::shared_ptr<const control::StreamView> ServerBackend::stream(std::string_view database, bool /*start*/,
+                                                                 control::Result& why) {
+    auto v = server_.view_of(database);
+    if (v == nullptr) {
+        // Streams are the config's [streams] databases, started with the
+        // server; starting one on the first Subscribe is not built yet.
+        why = {control::Code::failed_precondition,
+               "database " + std::string(database) + " is not multicast by this server (streams.databases)"};
+    }
+    return v;
+}
+
+std::shared_ptr<const control::StreamView> ServerBackend::stream(std::uint32_t stream_id) {
+    return server_.view_of(stream_id);
+}
+
+control::Result ServerBackend::publish(std::string_view database, std::span<const wire::UpdateView> ops,
+                                       std::span<const std::uint8_t> request_id, std::uint64_t& first_lsn,
+                                       bool& duplicate) {
+    duplicate = false;
+    store::Status s;
+    {
+        std::lock_guard lock(publish_mutex_);
+        if (request_id.empty()) {
+            s = server_.store().write(database, ops, &first_lsn);
+        } else {
+            s = server_.store().write_once(
+                database, ops, {.id = request_id, .now_ms = wall_ms(), .window_ms = options_.publish_window_ms}, first_lsn,
+                duplicate);
+        }
+    }
+    if (s) return control::Result::ok();
+    switch (s.code()) {
+    case store::kBadName:
+    case store::kBadUpdate: return {control::Code::invalid_argument, s.message()};
+    case ENOSPC:
+    case MDB_MAP_FULL: return {control::Code::resource_exhausted, s.message()};
+    default: return {control::Code::internal, s.message()};
+    }
+}
+
+control::Result ServerBackend::rotate_key(std::string_view database, std::uint32_t& next_epoch) {
+    Command c{.kind = Command::Kind::rotate_key, .database = std::string(database), .reply = {}};
+    std::future<CommandReply> reply = c.reply.get_future();
+    if (!server_.commands().post(std::move(c))) {
+        return {control::Code::unavailable, "the server's command queue is full; try again"};
+    }
+    if (reply.wait_for(options_.command_timeout) != std::future_status::ready) {
+        // The command stays queued and is still carried out; only the answer is lost.
+        return {control::Code::unavailable, "the server's loop did not take the rotation within " +
+                                                std::to_string(options_.command_timeout.count()) + " ms"};
+    }
+    CommandReply r = reply.get();
+    next_epoch = r.epoch;
+    return r.result;
+}
+
+void ServerBackend::subscribed(std::uint32_t stream_id, bool on) { (void)server_.count_subscriber(stream_id, on); }
+
+void ServerBackend::server_stats(v1::StatsReply& out) {
+    out.set_uptime_ms((steady_ns() - server_.started_ns()) / 1'000'000);
+    std::uint64_t packets = 0, bytes = 0;
+    for (unsigned w = 0; w < server_.worker_count(); ++w) {
+        const tx::TxCounters& c = server_.worker_counters(w);
+        packets += c.packets.load(std::memory_order_relaxed);
+        bytes += c.bytes.load(std::memory_order_relaxed);
+    }
+    out.set_packets(packets);
+    out.set_bytes(bytes);
+    for (const auto& s : server_.streams()) {
+        v1::StreamStatistics* row = out.add_streams();
+        row->set_database(s->db);
+        row->set_stream_id(s->stream_id);
+        row->set_group(wire::ipv4_text(s->group));
+        row->set_port(s->port);
+        row->set_key_epoch(static_cast<std::uint32_t>(s->stats.key_epoch.load(std::memory_order_relaxed)));
+        row->set_multicast_lsn(s->stats.multicast_lsn.load(std::memory_order_relaxed));
+        row->set_last_lsn(s->stats.last_lsn.load(std::memory_order_relaxed));
+        row->set_chains(s->stats.chains.load(std::memory_order_relaxed));
+        row->set_updates(s->stats.updates.load(std::memory_order_relaxed));
+        row->set_body_bytes(s->stats.body_bytes.load(std::memory_order_relaxed));
+        row->set_record_bytes(s->stats.record_bytes.load(std::memory_order_relaxed));
+        row->set_key_switches(s->stats.key_switches.load(std::memory_order_relaxed));
+        row->set_subscribers(s->stats.subscribers.load(std::memory_order_relaxed));
+    }
+}
+
+}  // namespace replicast::server

@@ -1,0 +1,104 @@
+// The access list file: strict parsing with FILE:LINE: KEY: reason, and what a
+// reload takes away.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/config/strict_toml.hpp"
+#include "engine/control/access_list.hpp"
+
+namespace replicast::control {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string error_of(const std::string& text) {
+    try {
+        AccessList::parse(text, "access.toml");
+    } catch (const config::ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(AccessList, ParsesRolesDatabasesAndGroups) {
+    const auto l = AccessList::parse(R"(
+[[identity]]
+name = "reader"
+roles = ["subscriber"]
+databases = ["orders"]
+groups = [5, 2, 5]
+
+[[identity]]
+name = "boss"
+roles = ["admin"]
+databases = ["*"]
+)", "access.toml");
+    const AccessEntry* r = l->find("reader");
+    ASSERT_NE(r, nullptr);
+    EXPECT_TRUE(r->has(kSubscriber));
+    EXPECT_FALSE(r->has(kPublisher));
+    EXPECT_TRUE(r->may_use("orders"));
+    EXPECT_FALSE(r->may_use("prices"));
+    EXPECT_FALSE(r->all_groups);
+    EXPECT_THAT(r->groups, ElementsAre(2, 5));
+    EXPECT_TRUE(r->may_read_group(0)) << "group 0 is everyone's";
+    EXPECT_TRUE(r->may_read_group(5));
+    EXPECT_FALSE(r->may_read_group(3));
+    const AccessEntry* b = l->find("boss");
+    ASSERT_NE(b, nullptr);
+    EXPECT_TRUE(b->has(kSubscriber) && b->has(kPublisher) && b->has(kAdmin)) << "admin holds every role";
+    EXPECT_TRUE(b->may_use("anything"));
+    EXPECT_TRUE(b->may_read_group(65535));
+    EXPECT_EQ(l->find("nobody"), nullptr);
+}
+
+TEST(AccessList, MistakesNameFileLineAndKey) {
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"reader\"]\ndatabases = [\"*\"]\n"),
+                HasSubstr("access.toml:3: identity[0].roles"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\n"), HasSubstr("databases"));
+    EXPECT_THAT(error_of("[[identity]]\nroles = [\"admin\"]\ndatabases = [\"*\"]\n"), HasSubstr("name"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\ngroups = [70000]\n"),
+                HasSubstr("access.toml:5: identity[0].groups"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"_log\"]\n"),
+                HasSubstr("not a database name"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\ncolour = 1\n"),
+                HasSubstr("unknown key"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\n"
+                         "[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\n"),
+                HasSubstr("listed twice"));
+    EXPECT_THAT(error_of("identity = 3\n"), HasSubstr("[[identity]]"));
+    EXPECT_THAT(error_of("[[identity]\n"), HasSubstr("access.toml:1"));
+    EXPECT_THAT(error_of("users = []\n"), HasSubstr("unknown key"));
+    EXPECT_TRUE(AccessList::parse("", "empty.toml")->entries().empty()) << "an empty list admits nobody";
+}
+
+TEST(AccessList, LostDatabasesAreWhatARevocationMustRekey) {
+    const auto before = AccessList::parse(R"(
+[[identity]]
+name = "a"
+roles = ["subscriber"]
+databases = ["*"]
+[[identity]]
+name = "b"
+roles = ["subscriber"]
+databases = ["x", "y"]
+[[identity]]
+name = "p"
+roles = ["publisher"]
+databases = ["*"]
+)", "before.toml");
+    const auto after = AccessList::parse(R"(
+[[identity]]
+name = "b"
+roles = ["subscriber"]
+databases = ["x"]
+)", "after.toml");
+    const std::vector<std::string> all{"x", "y", "z"};
+    EXPECT_THAT(lost_databases(*before, *after, "a", all), ElementsAre("x", "y", "z"));
+    EXPECT_THAT(lost_databases(*before, *after, "b", all), ElementsAre("y"));
+    EXPECT_TRUE(lost_databases(*before, *after, "p", all).empty()) << "a publisher never held a key";
+}
+
+}  // namespace
+}  // namespace replicast::control
