@@ -27,9 +27,7 @@ std::string dotted(std::uint32_t host_order) {
     return text;
 }
 
-std::string result_text(const Result& r) {
-    return std::to_string(static_cast<int>(r.code())) + " " + r.message();
-}
+std::string result_text(const Result& r) { return r.text(); }  // "UNAVAILABLE: ..."
 
 constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 
@@ -189,7 +187,12 @@ Result Follower::start(std::uint64_t now_ns) {
     }
     if (!r) {
         if (!on_denied(r, "Subscribe")) {
-            log()->error("database {}: cannot follow: {}", config_.database, result_text(r));
+            // The daemon retries every retry_ms: a server down for an hour must not write a line each time.
+            static logging::RateLimit limit{std::chrono::seconds(10), 3};
+            if (auto a = limit.admit(now_ns)) {
+                log()->error("database {}: cannot follow: {} (retrying; {} like it suppressed)", config_.database,
+                             result_text(r), a->suppressed);
+            }
             state_ = State::failed;
         }
         return r;
