@@ -429,7 +429,8 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
         static logging::RateLimit limit{std::chrono::seconds(1), 3};
         if (auto a = limit.admit(now_ns)) {
             log()->warn("database {}: Recover [{}, {}] failed: {} ({} like it suppressed)", config_.database, range.from,
-                        range.to, r ? "the store refused a batch" : result_text(r), a->suppressed);
+                        range.to, store_failed ? std::string("the replica store refused a batch (above)") : result_text(r),
+                        a->suppressed);
         }
     }
     drain_buffer(now_ns);

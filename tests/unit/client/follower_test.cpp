@@ -6,8 +6,11 @@
 // comparing the replica's checksum with the master's.
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "engine/client/follower.hpp"
 #include "master_fixture.hpp"
@@ -218,6 +221,58 @@ TEST(Follower, PermissionDeniedStopsFollowingAndKeepsTheReplica) {
     EXPECT_EQ(rig.control.unsubscribes, 0);  // nothing to tell a server that refused us
 }
 
+TEST(Follower, DiskFullIsAClearErrorAndCatchesUpOnceSpaceReturns) {
+    // The replica on a small tmpfs of its own (in this test's private mount
+    // namespace, see main): chains fail to apply with ENOSPC, the replica stays
+    // consistent at what it had, and once the filesystem grows the follower
+    // fetches what it could not store and converges.
+    TempDir dir("follower-full");
+    const std::string fs = dir.sub("fs");
+    std::filesystem::create_directories(fs);
+    ASSERT_EQ(::mount("tmpfs", fs.c_str(), "tmpfs", 0, "size=256k"), 0) << std::strerror(errno);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{fs};
+    store::MasterStore master(dir.sub("master"), fast());
+    std::uint32_t id = 0;
+    ASSERT_TRUE(master.database_id(kDb, true, id));
+    auto replica = std::make_unique<store::ReplicaStore>(fs + "/replica", fast());
+    const std::uint16_t port = next_port();
+    MasterControl control(master, kDb, port);
+    Multicaster caster(master, kDb, port);
+    Rig cfg_source;  // only for its config()
+    Follower f(cfg_source.config(), *replica, control);
+    ASSERT_TRUE(f.start(now_ns()));
+    write_updates(master, 300);  // about 450 KiB of values: more than the filesystem holds
+    std::uint64_t oldest = 0, last = 0;
+    ASSERT_TRUE(master.lsn_range(kDb, oldest, last));
+    caster.send(1, last, 10);
+    caster.heartbeat(last);
+    const std::uint64_t t1 = now_ns() + 3'000'000'000;
+    while (f.stats(now_ns()).store_errors == 0 && now_ns() < t1) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    const FollowerStats full = f.stats(now_ns());
+    ASSERT_GT(full.store_errors, 0u);
+    EXPECT_LT(f.applied_lsn(), last);
+    EXPECT_EQ(f.state(), Follower::State::following);
+    store::ReplicaState st;
+    ASSERT_TRUE(replica->state(kDb, st));
+    EXPECT_EQ(st.applied_lsn, f.applied_lsn());  // what it reports is what it holds
+    ASSERT_EQ(::mount("tmpfs", fs.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0) << std::strerror(errno);
+    const std::uint64_t t2 = now_ns() + 5'000'000'000;
+    while (f.applied_lsn() < last && now_ns() < t2) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    ASSERT_EQ(f.applied_lsn(), last);
+    store::Checksum a, b;
+    ASSERT_TRUE(store::checksum(master, kDb, {}, a));
+    ASSERT_TRUE(store::checksum(*replica, kDb, b));
+    EXPECT_EQ(a.sha256, b.sha256);
+    f.stop(now_ns());
+}
+
 TEST(Follower, StatisticsRideOnControlCalls) {
     Rig rig;
     Follower f(rig.config(), rig.replica, rig.control);
@@ -241,6 +296,11 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     if (const std::string why = replicast::testing::enter_private_netns(); !why.empty()) {
         std::fprintf(stderr, "follower_test needs its own network namespace (root): %s\n", why.c_str());
+        return 77;
+    }
+    // A private mount namespace too, so the disk-full test's tmpfs is this process's alone.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        std::fprintf(stderr, "follower_test needs its own mount namespace (root): %s\n", std::strerror(errno));
         return 77;
     }
     return RUN_ALL_TESTS();
