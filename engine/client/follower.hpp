@@ -4,7 +4,8 @@
 //
 //   rx queue -> Reassembler (PROTOCOL.md 1.3) -> complete chain
 //            -> GapPolicy (by LSN) -> apply in order (ReplicaStore, one
-//               transaction per chain, body already validated)
+//               transaction per chain, body already validated; once a gap
+//               closes, the buffered chains that follow on go in batches)
 //                                   -> or buffer (bounded) / drop, and Recover
 //   heartbeat -> GapPolicy (a lost last chain)
 //   unknown epoch, KEYCHANGE -> Keys at once (at most every keys_interval)
@@ -120,6 +121,7 @@ private:
         std::vector<std::uint8_t> body;
     };
     std::map<std::uint64_t, Buffered> buffer_;  // by first LSN; only while a gap is open
+    std::vector<std::uint8_t> batch_body_;      // consecutive buffered chains applied as one (grows only)
     std::uint64_t next_keys_at_ = 0;
     std::uint64_t next_unicast_poll_ = 0;
     std::uint64_t behind_since_ns_ = 0;

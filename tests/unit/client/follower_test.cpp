@@ -142,6 +142,27 @@ TEST(Follower, LostChainsAreRecoveredInOrderAndALostLastChainByHeartbeat) {
     EXPECT_EQ(s.chains_dropped_buffer_full, 0u);
 }
 
+TEST(Follower, ChainsBufferedBehindAGapGoInOneTransaction) {
+    Rig rig;
+    Follower f(rig.config(), rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    write_updates(rig.master, 100);
+    rig.caster.send(1, 100, 10, {0});  // the first chain lost, the other nine wait behind the gap
+    // Every datagram in the receive queue before the first step, so that all nine
+    // are buffered before the recovery runs (bounded wait on the receive thread).
+    const std::uint64_t deadline = now_ns() + 2'000'000'000;
+    while (f.stats(now_ns()).packets < rig.caster.sent && now_ns() < deadline) ::usleep(1000);
+    ASSERT_EQ(f.stats(now_ns()).packets, rig.caster.sent);
+    rig.run_until(f, 100);
+    rig.expect_equal();
+    const FollowerStats s = f.stats(now_ns());
+    EXPECT_EQ(s.lsns_recovered, 10u);
+    EXPECT_EQ(s.chains_buffered, 9u);
+    EXPECT_EQ(s.chains_applied, 9u);
+    // Transactions: one for the recovered batch, one for the nine buffered chains.
+    EXPECT_EQ(s.apply_latency.count, 2u);
+}
+
 TEST(Follower, RestartResumesFromTheAppliedLsn) {
     Rig rig;
     write_updates(rig.master, 40);

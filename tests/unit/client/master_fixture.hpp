@@ -161,6 +161,7 @@ public:
 
     std::uint64_t seq = 1;
     std::uint32_t epoch = 3;
+    std::uint64_t sent = 0;  // datagrams actually sent (the lost ones are not)
 
     /// Sends LSNs [from, to] as chains; chains whose index (0-based, from `from`) is in `lose` are skipped
     /// (their packet_seqs still advance, as on a lossy network). @return chains cut.
@@ -183,7 +184,10 @@ public:
                                         {.flags = wire::position_flags(s.position), .stream_id = kStream,
                                          .packet_seq = seq++, .key_epoch = epoch, .comp_alg = c.comp_alg},
                                         s.payload);
-                if (!lose.contains(index)) sender_.send(d);
+                if (!lose.contains(index)) {
+                    sender_.send(d);
+                    ++sent;
+                }
             }
             ++index;
             first += n;
