@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -111,6 +112,17 @@ Result Follower::fetch_keys(std::uint64_t now_ns) {
 }
 
 Result Follower::subscribe_and_join(std::uint64_t now_ns) {
+    // Joining can throw (an interface gone, a socket refused): a Result here,
+    // so that no step() ever throws out of the processing loop.
+    try {
+        return join(now_ns);
+    } catch (const std::exception& e) {
+        leave();
+        return {Code::internal, std::string("joining the stream: ") + e.what()};
+    }
+}
+
+Result Follower::join(std::uint64_t now_ns) {
     Subscription sub;
     const Result r = control_.subscribe(config_.database, sub, stats(now_ns).receive_stats(now_ns));
     if (!r) return r;
@@ -142,6 +154,12 @@ Result Follower::subscribe_and_join(std::uint64_t now_ns) {
         reassembler_drops_seen_ = 0;
     }
     if (Result k = install_keys(sub_.keys); !k) return k;
+    if (gap_) {
+        // A subscription again (silence, the error rate): whatever the master
+        // has beyond the replica is fetched, whether or not the stream moved.
+        gap_->on_known_last(sub_.last_lsn);
+        gap_->missing_through(sub_.last_lsn);
+    }
     if (!same_stream) {
         stop_rx_ = false;
         rx::Receiver* rxp = receiver_.get();
@@ -179,12 +197,7 @@ void Follower::leave() {
 
 Result Follower::start(std::uint64_t now_ns) {
     stats_.started_ns = now_ns;
-    Result r;
-    try {
-        r = subscribe_and_join(now_ns);
-    } catch (const std::exception& e) {
-        r = {Code::internal, e.what()};
-    }
+    const Result r = subscribe_and_join(now_ns);
     if (!r) {
         if (!on_denied(r, "Subscribe")) {
             // The daemon retries every retry_ms: a server down for an hour must not write a line each time.
@@ -459,6 +472,26 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
 std::size_t Follower::step(std::uint64_t now_ns) {
     if (state_ != State::following && state_ != State::unicast) return 0;
     std::size_t work = 0;
+    if (receiver_) {
+        const std::uint64_t packets = receiver_->counters().packets.get();
+        if (packets != last_packets_ || last_activity_ns_ == 0) {
+            last_packets_ = packets;
+            last_activity_ns_ = now_ns;
+        } else if (now_ns - last_activity_ns_ >
+                   std::max<std::uint64_t>(config_.silence_ns, std::uint64_t{sub_.heartbeat_interval_ms} * 10'000'000)) {
+            last_activity_ns_ = now_ns;
+            ++stats_.resubscribes;
+            static logging::RateLimit limit{std::chrono::seconds(10), 3};
+            if (auto a = limit.admit(now_ns)) {
+                log()->warn("database {}: nothing received for {} ms (heartbeats stopped): subscribing again ({} like "
+                            "it suppressed)",
+                            config_.database, config_.silence_ns / 1'000'000, a->suppressed);
+            }
+            const Result r = subscribe_and_join(now_ns);
+            if (!r && on_denied(r, "Subscribe")) return 0;
+            last_packets_ = receiver_ ? receiver_->counters().packets.get() : 0;
+        }
+    }
     if (receiver_) {
         receiver_->collect_retired();
         if (const std::uint32_t wanted = receiver_->take_key_wanted(); wanted != 0 && now_ns >= next_keys_at_) {

@@ -12,6 +12,7 @@
 //   Recover OUT_OF_RANGE -> Snapshot bootstrap, checksum verified, continue at LSN + 1
 //   PERMISSION_DENIED (any call) -> stop following, the replica stays readable
 //   ErrorRatePolicy -> resubscribe; leave multicast for periodic Recover; rejoin
+//   silence (no packet, not even a heartbeat, for silence_ns) -> resubscribe
 //
 // Restart resumes from the replica's applied LSN; bootstraps when
 // store::bootstrap_reason says so.
@@ -54,6 +55,10 @@ struct FollowerConfig {
     ErrorRateConfig error_rate;
     std::uint64_t keys_interval_ns = 100'000'000;  // Keys at most this often for unknown epochs
     std::size_t drain_limit = 4096;                // packets handled per step()
+    /// No packet at all for this long (and at least 10 heartbeat intervals):
+    /// subscribe again. A server restart may have moved the stream, or the
+    /// host lost its group membership; heartbeats make silence abnormal.
+    std::uint64_t silence_ns = 3'000'000'000;
     /// Set (by a signal handler) to end a Recover or Snapshot stream between
     /// two batches, so that a stop never waits for a long catch-up. May be null.
     const std::atomic<bool>* cancel = nullptr;
@@ -85,6 +90,7 @@ public:
 
 private:
     Result subscribe_and_join(std::uint64_t now_ns);
+    Result join(std::uint64_t now_ns);  // subscribe_and_join, which may throw
     void leave();
     Result install_keys(const KeySet& keys);
     Result fetch_keys(std::uint64_t now_ns);
@@ -125,6 +131,8 @@ private:
     std::uint64_t next_keys_at_ = 0;
     std::uint64_t next_unicast_poll_ = 0;
     std::uint64_t behind_since_ns_ = 0;
+    std::uint64_t last_packets_ = 0;       // the receiver's packet count at the last step
+    std::uint64_t last_activity_ns_ = 0;   // when it last changed (or the stream was joined)
     FollowerStats stats_;
 };
 

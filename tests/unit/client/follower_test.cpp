@@ -294,6 +294,32 @@ TEST(Follower, DiskFullIsAClearErrorAndCatchesUpOnceSpaceReturns) {
     f.stop(now_ns());
 }
 
+TEST(Follower, SilenceMakesItSubscribeAgainAndFollowAMovedStream) {
+    Rig rig;
+    FollowerConfig c = rig.config();
+    c.silence_ns = 300'000'000;
+    Follower f(c, rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    // The server restarted and put the stream on another port: nothing arrives on the old one.
+    rig.control.port = next_port();
+    Multicaster moved(rig.master, kDb, rig.control.port);
+    write_updates(rig.master, 60);
+    moved.send(1, 60, 10);  // before the follower rejoins: lost, fetched after the new Subscribe
+    const std::uint64_t deadline = now_ns() + 5'000'000'000;
+    while (f.applied_lsn() < 60 && now_ns() < deadline) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    ASSERT_EQ(f.applied_lsn(), 60u);
+    EXPECT_EQ(rig.control.subscribes, 2);
+    EXPECT_GE(f.stats(now_ns()).resubscribes, 1u);
+    // And it listens on the new port now: the next chains arrive by multicast.
+    write_updates(rig.master, 20, 7);
+    moved.send(61, 80, 10);
+    rig.run_until(f, 80);
+    EXPECT_EQ(f.stats(now_ns()).chains_applied, 2u);
+    rig.expect_equal();
+}
+
 TEST(Follower, StatisticsRideOnControlCalls) {
     Rig rig;
     Follower f(rig.config(), rig.replica, rig.control);

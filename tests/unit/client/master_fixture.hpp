@@ -32,10 +32,11 @@ inline crypto::Key key_of(std::uint32_t epoch) {
 
 class MasterControl : public client::ControlPort {
 public:
-    MasterControl(store::MasterStore& master, std::string db, std::uint16_t port)
-        : master_(master), db_(std::move(db)), port_(port) {}
+    MasterControl(store::MasterStore& master, std::string db, std::uint16_t p)
+        : port(p), master_(master), db_(std::move(db)) {}
 
     std::uint32_t epoch = 3;
+    std::uint16_t port;         // where Subscribe says the stream is (a test may move it)
     bool deny = false;          // every call: PERMISSION_DENIED
     std::uint32_t batch = 64;   // updates per Recover batch
     int subscribes = 0, keys_calls = 0, recovers = 0, snapshots = 0, unsubscribes = 0;
@@ -51,7 +52,7 @@ public:
         out.database = database;
         out.stream_id = kStream;
         out.group = kGroup;
-        out.port = port_;
+        out.port = port;
         out.source = kSource;
         out.store_uuid = master_.uuid();
         out.keys = keyset();
@@ -150,7 +151,6 @@ public:
 private:
     store::MasterStore& master_;
     std::string db_;
-    std::uint16_t port_;
 };
 
 /// Cuts the master's log into chains of `per_chain` LSNs and multicasts them sealed.
