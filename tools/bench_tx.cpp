@@ -7,9 +7,11 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 #include <pthread.h>
+#include <time.h>
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -37,6 +39,31 @@ namespace replicast::tools {
 namespace {
 
 constexpr std::size_t kJobs = 64;
+
+double cpu_seconds(clockid_t clock) noexcept {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time this thread was given (user and system): on a shared core the
+// other processes take wall time from a slice, not CPU time.
+double thread_cpu_seconds() noexcept { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+
+// Runs the worker on its lcore after publishing that thread's CPU clock, so
+// that the control core can read the worker's own CPU time around a slice.
+struct WorkerLaunch {
+    tx::TxWorker* worker = nullptr;
+    clockid_t clock{};
+    std::atomic<bool> ready{false};
+
+    static int run(void* self) noexcept {
+        auto& l = *static_cast<WorkerLaunch*>(self);
+        if (pthread_getcpuclockid(pthread_self(), &l.clock) != 0) l.clock = CLOCK_MONOTONIC;  // then wall time
+        l.ready.store(true, std::memory_order_release);
+        return l.worker->run();
+    }
+};
 constexpr std::size_t kMaxStamps = 1u << 20;
 
 // --- seal-only: crypto/ alone on the worker lcore ------------------------
@@ -49,6 +76,7 @@ struct SealOnly {
     const std::vector<server::ChainJob>* records = nullptr;
     std::uint64_t packets = 0;
     double elapsed = 0;
+    double cpu_seconds = 0;  // the lcore thread's own CPU time over the same span
 
     std::string error{};  // set when the lcore could not run (an exception must not cross the EAL's C thread)
 
@@ -72,6 +100,7 @@ struct SealOnly {
         std::array<std::uint8_t, wire::kHeaderSize> aad{};
         std::array<crypto::SealOp, tx::kBurst> ops;
         const std::uint64_t hz = rte_get_tsc_hz();
+        const double cpu0 = thread_cpu_seconds();
         const std::uint64_t start = rte_rdtsc();
         const std::uint64_t until = start + static_cast<std::uint64_t>(s.seconds * static_cast<double>(hz));
         std::uint64_t seq = 1;
@@ -99,12 +128,14 @@ struct SealOnly {
             s.packets += engine.seal_burst(std::span(ops.data(), n));
         }
         s.elapsed = static_cast<double>(rte_rdtsc() - start) / static_cast<double>(hz);
+        s.cpu_seconds = thread_cpu_seconds() - cpu0;
     }
 };
 
 // --- TSC stamps of every frame handed to the port, for pacing jitter ------
 struct Stamps {
     std::vector<std::uint64_t> tsc;
+    std::vector<std::size_t> breaks;  // index of each slice's first stamp
     std::atomic<bool> on{false};
 };
 
@@ -203,6 +234,26 @@ void pin_to_cpu(unsigned cpu) {
 
 }  // namespace
 
+Spread spread_of(std::vector<double> v) {
+    Spread sp;
+    if (v.empty()) return sp;
+    std::sort(v.begin(), v.end());
+    // Linear interpolation between closest ranks (numpy's default).
+    auto at = [&](double q) {
+        const double pos = q * static_cast<double>(v.size() - 1);
+        const auto lo = static_cast<std::size_t>(pos);
+        const std::size_t hi = std::min(lo + 1, v.size() - 1);
+        return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+    };
+    sp.median = at(0.5);
+    sp.p25 = at(0.25);
+    sp.p75 = at(0.75);
+    sp.min = v.front();
+    sp.max = v.back();
+    sp.samples = v.size();
+    return sp;
+}
+
 BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     BenchTxResult r;
     tx::PmdProfile profile = tx::load_profile(a.profile);
@@ -211,6 +262,9 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     if (needed_mtu > 9216) throw std::runtime_error("--payload " + std::to_string(a.payload) + " needs an MTU over 9216");
     profile.tx_lcores.resize(1);
     tx::Eal eal(profile, {.force_no_huge = a.no_huge});
+    r.hugepages = eal.memory().hugepages();
+    r.page_kib = eal.memory().page_size / 1024;
+    r.memory = tx::describe(eal.memory());
     const unsigned lcore = profile.tx_lcores[0];
     if (lcore == rte_get_main_lcore() || !rte_lcore_is_enabled(lcore)) {
         throw std::runtime_error(profile.path + ": workers.tx_lcores: lcore " + std::to_string(lcore) + " is not a worker lcore");
@@ -226,25 +280,6 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     std::uint32_t updates_per_chain = 1;
     JobSource source(a, updates_per_chain);
 
-    // 1. The references on the worker lcore: crypto/ sealing one hot buffer
-    // (the limit), and sealing the very chain records the worker gets (what
-    // the same sealing costs when the bytes come from memory, as they must).
-    if (a.sealed) {
-        SealOnly hot{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds};
-        rte_eal_remote_launch(&SealOnly::run, &hot, lcore);
-        rte_eal_wait_lcore(lcore);
-        if (!hot.error.empty()) throw std::runtime_error("seal-only: " + hot.error);
-        r.seal_only_packets_per_s = static_cast<double>(hot.packets) / hot.elapsed;
-        if (!a.compress) {
-            SealOnly fed{.payload = a.payload, .arch = a.crypto_arch, .seconds = a.compare_seconds, .records = &source.jobs};
-            rte_eal_remote_launch(&SealOnly::run, &fed, lcore);
-            rte_eal_wait_lcore(lcore);
-            if (!fed.error.empty()) throw std::runtime_error("seal the records: " + fed.error);
-            r.seal_records_packets_per_s = static_cast<double>(fed.packets) / fed.elapsed;
-        }
-    }
-
-    // 2. ours: the tx worker on the port, fed by this (control) core.
     const unsigned ring_size = 128;
     const bool codec = a.compress && a.codec_lcore >= 0;
     if (codec && (static_cast<unsigned>(a.codec_lcore) == lcore || static_cast<unsigned>(a.codec_lcore) == rte_get_main_lcore() ||
@@ -257,11 +292,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     rte_ring* codec_ring = codec ? rte_ring_create("bench_codec", ring_size, static_cast<int>(rte_socket_id()),
                                                    RING_F_SP_ENQ | RING_F_SC_DEQ)
                                  : nullptr;
-    std::unique_ptr<server::CodecStage> stage;
-    if (codec) {
-        if (codec_ring == nullptr) throw std::runtime_error(std::string("codec ring: ") + rte_strerror(rte_errno));
-        stage = std::make_unique<server::CodecStage>(codec_ring, 1);
-    }
+    if (codec && codec_ring == nullptr) throw std::runtime_error(std::string("codec ring: ") + rte_strerror(rte_errno));
     rte_ring* outbox = rte_ring_create("bench_out", ring_size, static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (inbox == nullptr || outbox == nullptr) throw std::runtime_error(std::string("rings: ") + rte_strerror(rte_errno));
     tx::TxWorkerConfig wc;
@@ -287,8 +318,6 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     sc.max_payload = a.payload;
     sc.heartbeat_interval_ns = 100'000'000;
     wc.streams.push_back(sc);
-    tx::TxWorker worker(std::move(wc));
-    r.crypto = worker.crypto_path();
 
     Stamps stamps;
     const bool pacing = a.rate_mbps != 0 || a.packet_gap_ns != 0;
@@ -318,71 +347,192 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
             source.free.pop_back();
         }
     };
-    post();
-    if (codec) rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
-    rte_eal_remote_launch(&tx::TxWorker::launch, &worker, lcore);
-    // Warm up, then measure between two counter readings.
-    const auto warm_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-    while (std::chrono::steady_clock::now() < warm_until) post();
-    const tx::TxCounters& c = worker.counters();
-    const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
-    const std::uint64_t t0 = rte_rdtsc();
-    stamps.on = true;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.seconds));
-    while (std::chrono::steady_clock::now() < until) {
+
+    // The rounds: ours and each reference in turn, on the same core, every
+    // slice a fraction of a second. On a shared machine the speed of the core
+    // drifts over seconds; slices side by side see the same drift, so the
+    // ratio of each round holds where the rates do not. Odd rounds run the
+    // references first, so that no one is always first after a pause.
+    const double slice = a.slice_ms / 1000.0;
+    const std::size_t rounds = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(a.seconds / slice - 1e-9)));
+    const double ref_slice = std::max(0.02, a.compare_seconds / static_cast<double>(rounds));
+    // A fresh worker per slice starts cold (ipsec-mb manager, the first heartbeat): not measured.
+    const double warm = std::min(0.05, slice / 4);
+    r.rounds = rounds;
+    r.slice_ms = a.slice_ms;
+    r.reference_slice_ms = ref_slice * 1000;
+
+    std::uint64_t packets = 0, bytes = 0, updates = 0;
+    std::uint64_t next_seq = 1;
+    auto ours_slice = [&](double& cpu_pps) -> double {
+        tx::TxWorkerConfig cfg = wc;
+        cfg.streams[0].next_seq = next_seq;
+        tx::TxWorker worker(std::move(cfg));
+        r.crypto = worker.crypto_path();
+        std::unique_ptr<server::CodecStage> stage;
+        if (codec) {
+            stage = std::make_unique<server::CodecStage>(codec_ring, 1);
+            rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
+        }
         post();
-        if (!a.compress) std::this_thread::sleep_for(std::chrono::microseconds(20));  // prebuilt: little to do
+        WorkerLaunch launch{.worker = &worker};
+        rte_eal_remote_launch(&WorkerLaunch::run, &launch, lcore);
+        auto run_for = [&](double seconds) {
+            const auto until = std::chrono::steady_clock::now() +
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+            while (std::chrono::steady_clock::now() < until) {
+                post();
+                if (!a.compress) std::this_thread::sleep_for(std::chrono::microseconds(20));  // prebuilt: little to do
+            }
+        };
+        run_for(warm);
+        while (!launch.ready.load(std::memory_order_acquire)) rte_pause();  // it ran during the warm-up
+        const tx::TxCounters& c = worker.counters();
+        const std::uint64_t p0 = c.packets.load(), b0 = c.bytes.load(), u0 = c.updates.load();
+        const std::uint64_t t0 = rte_rdtsc();
+        const double cpu0 = cpu_seconds(launch.clock);
+        if (pacing) stamps.breaks.push_back(stamps.tsc.size());
+        stamps.on = true;
+        run_for(slice);
+        stamps.on = false;
+        const std::uint64_t t1 = rte_rdtsc();
+        const double cpu1 = cpu_seconds(launch.clock);
+        const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
+        if (codec) {
+            stage->stop();
+            rte_eal_wait_lcore(static_cast<unsigned>(a.codec_lcore));
+        }
+        worker.stop();
+        rte_eal_wait_lcore(lcore);
+        next_seq = worker.next_seq(0);
+        r.ring_full += worker.counters().tx_ring_full.load();
+        r.mbuf_exhausted += worker.counters().mbuf_exhausted.load();
+        packets += p1 - p0;
+        bytes += b1 - b0;
+        updates += u1 - u0;
+        const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
+        cpu_pps = cpu1 > cpu0 ? static_cast<double>(p1 - p0) / (cpu1 - cpu0) : 0;
+        return static_cast<double>(p1 - p0) / secs;
+    };
+    auto seal_slice = [&](const std::vector<server::ChainJob>* records, double& cpu_pps) -> double {
+        SealOnly s{.payload = a.payload, .arch = a.crypto_arch, .seconds = ref_slice, .records = records};
+        rte_eal_remote_launch(&SealOnly::run, &s, lcore);
+        rte_eal_wait_lcore(lcore);
+        if (!s.error.empty()) throw std::runtime_error(std::string(records ? "seal the records: " : "seal-only: ") + s.error);
+        cpu_pps = s.cpu_seconds > 0 ? static_cast<double>(s.packets) / s.cpu_seconds : 0;
+        return static_cast<double>(s.packets) / s.elapsed;
+    };
+    bool kernel = a.kernel;
+    auto kernel_slice = [&](double& cpu_pps) -> double {
+        KernelSendResult k;
+        double cpu = 0;
+        std::thread t([&] {
+            pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
+            const double cpu0 = thread_cpu_seconds();  // the socket's setup is microseconds of it
+            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, ref_slice, UINT64_MAX, a.crypto_arch);
+            cpu = thread_cpu_seconds() - cpu0;
+        });
+        t.join();
+        if (!k.error.empty()) {
+            r.kernel_error = k.error;
+            kernel = false;  // it will not work better next round
+            return 0;
+        }
+        cpu_pps = cpu > 0 ? static_cast<double>(k.packets) / cpu : 0;
+        return static_cast<double>(k.packets) / k.seconds;
+    };
+
+    for (std::size_t round = 0; round < rounds; ++round) {
+        BenchTxRound one;
+        auto references = [&] {
+            if (a.sealed) {
+                one.seal_only = seal_slice(nullptr, one.cpu.seal_only);
+                if (!a.compress) one.seal_records = seal_slice(&source.jobs, one.cpu.seal_records);
+            }
+            if (kernel) one.kernel = kernel_slice(one.cpu.kernel);
+        };
+        if (round % 2 == 1) references();
+        one.ours = ours_slice(one.cpu.ours);
+        if (round % 2 == 0) references();
+        r.slices.push_back(one);
     }
-    stamps.on = false;
-    const std::uint64_t t1 = rte_rdtsc();
-    const std::uint64_t p1 = c.packets.load(), b1 = c.bytes.load(), u1 = c.updates.load();
-    if (codec) {
-        stage->stop();
-        rte_eal_wait_lcore(static_cast<unsigned>(a.codec_lcore));
-    }
-    worker.stop();
-    rte_eal_wait_lcore(lcore);
     if (record_out != 0) r.compression_ratio = static_cast<double>(body_in) / static_cast<double>(record_out);
     if (cb != nullptr) rte_eth_remove_tx_callback(port.id(), 0, cb);
-    const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
-    r.packets = p1 - p0;
-    r.packets_per_s = static_cast<double>(p1 - p0) / secs;
-    r.gbit_per_s = static_cast<double>(b1 - b0) * 8 / secs / 1e9;
-    r.wire_gbit_per_s = (static_cast<double>(b1 - b0) + 24.0 * static_cast<double>(p1 - p0)) * 8 / secs / 1e9;
-    r.updates_per_s = static_cast<double>(u1 - u0) / secs;
-    r.ring_full = c.tx_ring_full.load();
-    r.mbuf_exhausted = c.mbuf_exhausted.load();
-    if (pacing && stamps.tsc.size() > 2) {
-        std::vector<double> gaps;
-        gaps.reserve(stamps.tsc.size());
-        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
-        for (std::size_t i = 1; i < stamps.tsc.size(); ++i) gaps.push_back(static_cast<double>(stamps.tsc[i] - stamps.tsc[i - 1]) * ns_per_tick);
-        std::sort(gaps.begin(), gaps.end());
-        r.gap_p50_ns = gaps[gaps.size() / 2];
-        r.gap_p99_ns = gaps[gaps.size() * 99 / 100];
-        r.gap_max_ns = gaps.back();
-        double sum = 0;
-        for (double g : gaps) sum += g;
-        r.gap_mean_ns = sum / static_cast<double>(gaps.size());
-        r.achieved_mbps = r.wire_gbit_per_s * 1000;
-    }
     rte_ring_free(inbox);
     rte_ring_free(outbox);
     rte_ring_free(codec_ring);
 
-    // 3. the kernel reference, on the worker's CPU.
-    if (a.kernel) {
-        KernelSendResult k;
-        std::thread t([&] {
-            pin_to_cpu(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
-            k = kernel_send(a.kernel_group, a.kernel_interface, 5000, a.payload, a.sealed, a.compare_seconds, UINT64_MAX, a.crypto_arch);
-        });
-        t.join();
-        if (k.error.empty()) {
-            r.kernel_packets_per_s = static_cast<double>(k.packets) / k.seconds;
-        } else {
-            r.kernel_error = k.error;
+    // Rates: the median slice. Ratios: the median of the rounds' own ratios,
+    // with their spread; a reference that did not run has none.
+    std::vector<double> ours, seal_only, seal_records, kernel_pps, vs_seal, vs_records, vs_kernel, beyond;
+    std::vector<double> cpu_vs_seal, cpu_vs_records, cpu_vs_kernel, cpu_beyond;
+    for (const BenchTxRound& x : r.slices) {
+        const BenchTxRound::Cpu& c = x.cpu;
+        if (c.ours > 0 && c.seal_only > 0) {
+            cpu_vs_seal.push_back(c.ours / c.seal_only);
+            cpu_beyond.push_back(1e9 / c.ours - 1e9 / c.seal_only);
         }
+        if (c.ours > 0 && c.seal_records > 0) cpu_vs_records.push_back(c.ours / c.seal_records);
+        if (c.ours > 0 && c.kernel > 0) cpu_vs_kernel.push_back(c.ours / c.kernel);
+        ours.push_back(x.ours);
+        if (x.seal_only > 0) {
+            seal_only.push_back(x.seal_only);
+            if (x.ours > 0) {
+                vs_seal.push_back(x.ours / x.seal_only);
+                beyond.push_back(1e9 / x.ours - 1e9 / x.seal_only);
+            }
+        }
+        if (x.seal_records > 0) {
+            seal_records.push_back(x.seal_records);
+            vs_records.push_back(x.ours / x.seal_records);
+        }
+        if (x.kernel > 0) {
+            kernel_pps.push_back(x.kernel);
+            vs_kernel.push_back(x.ours / x.kernel);
+        }
+    }
+    r.packets = packets;
+    r.packets_per_s = spread_of(ours).median;
+    r.ours = spread_of(ours);
+    const double bytes_per_packet = packets ? static_cast<double>(bytes) / static_cast<double>(packets) : 0;
+    r.gbit_per_s = r.packets_per_s * bytes_per_packet * 8 / 1e9;
+    r.wire_gbit_per_s = r.packets_per_s * (bytes_per_packet + 24.0) * 8 / 1e9;
+    r.updates_per_s = packets ? r.packets_per_s * static_cast<double>(updates) / static_cast<double>(packets) : 0;
+    r.seal_only_packets_per_s = spread_of(seal_only).median;
+    r.seal_records_packets_per_s = spread_of(seal_records).median;
+    r.kernel_packets_per_s = spread_of(kernel_pps).median;
+    r.vs_seal_only = spread_of(vs_seal);
+    r.vs_seal_records = spread_of(vs_records);
+    r.vs_kernel = spread_of(vs_kernel);
+    r.beyond_seal = spread_of(beyond);
+    r.cpu_vs_seal_only = spread_of(cpu_vs_seal);
+    r.cpu_vs_seal_records = spread_of(cpu_vs_records);
+    r.cpu_vs_kernel = spread_of(cpu_vs_kernel);
+    r.cpu_beyond_seal = spread_of(cpu_beyond);
+
+    if (pacing && stamps.tsc.size() > 2) {
+        // Gaps within a slice only: the pause between two slices is no gap of ours.
+        std::vector<double> gaps;
+        gaps.reserve(stamps.tsc.size());
+        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+        std::size_t next_break = 1;
+        for (std::size_t i = 1; i < stamps.tsc.size(); ++i) {
+            if (next_break < stamps.breaks.size() && stamps.breaks[next_break] == i) {
+                ++next_break;
+                continue;
+            }
+            gaps.push_back(static_cast<double>(stamps.tsc[i] - stamps.tsc[i - 1]) * ns_per_tick);
+        }
+        if (!gaps.empty()) {
+            std::sort(gaps.begin(), gaps.end());
+            r.gap_p50_ns = gaps[gaps.size() / 2];
+            r.gap_p99_ns = gaps[gaps.size() * 99 / 100];
+            r.gap_max_ns = gaps.back();
+            double sum = 0;
+            for (double g : gaps) sum += g;
+            r.gap_mean_ns = sum / static_cast<double>(gaps.size());
+        }
+        r.achieved_mbps = r.wire_gbit_per_s * 1000;
     }
     return r;
 }

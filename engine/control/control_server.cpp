@@ -8,6 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "engine/control/replicast.grpc.pb.h"
 #include "engine/control/service.hpp"
@@ -85,6 +86,44 @@ private:
     IdentitySource source_;
 };
 
+// Answers gRPC makes before a handler runs, made to follow the contract and
+// counted: a request that does not parse as its message (gRPC's generated code
+// says INTERNAL with an empty message, proto3 having no required fields; every
+// INTERNAL of ours names its cause) becomes INVALID_ARGUMENT. (A request over
+// max_message_bytes is refused by gRPC's core, RESOURCE_EXHAUSTED, before any
+// C++ layer sees the call: it is not in ControlCounters.)
+class AnswerInterceptor final : public grpc::experimental::Interceptor {
+public:
+    AnswerInterceptor(control::Service& s, std::string method) : s_(s), method_(std::move(method)) {}
+
+    void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+        if (m->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+            const grpc::Status st = m->GetSendStatus();
+            if (st.error_code() == grpc::StatusCode::INTERNAL && st.error_message().empty()) {
+                const Result r{Code::invalid_argument, "the request does not parse as " + method_ + "'s message"};
+                s_.count(r);
+                m->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, r.message()));
+            }
+        }
+        m->Proceed();
+    }
+
+private:
+    control::Service& s_;
+    std::string method_;
+};
+
+class AnswerInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+public:
+    explicit AnswerInterceptorFactory(control::Service& s) : s_(s) {}
+    grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+        return new AnswerInterceptor(s_, info->method() != nullptr ? info->method() : "the method");
+    }
+
+private:
+    control::Service& s_;
+};
+
 }  // namespace
 
 void read_control_config(config::TableReader& table, ControlConfig& out, const std::string& base_dir) {
@@ -132,6 +171,9 @@ ControlServer::ControlServer(const ControlConfig& config, ControlBackend& backen
     grpc::ResourceQuota quota("replicast-control");
     quota.SetMaxThreads(static_cast<int>(std::max<std::uint32_t>(config.threads, 2)));
     builder.SetResourceQuota(quota);
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(std::make_unique<AnswerInterceptorFactory>(impl_->service));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     impl_->server = builder.BuildAndStart();
     if (!impl_->server || impl_->port == 0) throw ControlError("control: cannot listen on " + config.listen);
     logging::get("control")->info("control plane listening on {} (port {}), TLS 1.3, client certificates from {}",

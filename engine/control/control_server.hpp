@@ -38,7 +38,8 @@ struct ControlConfig {
 };
 
 /// Reads the keys of a `[control]` table (paths relative to `base_dir`).
-/// Throws config::ConfigError naming file, line and key.
+/// Throws config::ConfigError naming file, line and key. Unknown keys are left
+/// to the caller's `table.reject_unknown()` (after it reads any keys of its own).
 void read_control_config(config::TableReader& table, ControlConfig& out, const std::string& base_dir);
 
 class ControlServer {

@@ -158,6 +158,13 @@ Result Service::stream_database(std::uint32_t stream_id, std::shared_ptr<const S
 Result Service::replace_access_list(std::shared_ptr<const AccessList> next) {
     const std::shared_ptr<const AccessList> before = access_list();
     std::atomic_store(&access_, next);  // Keys sees the new list from here on
+    {
+        // Reports of identities no longer listed go (the map stays bounded by the list).
+        std::lock_guard lock(mutex_);
+        for (auto it = reported_.begin(); it != reported_.end();) {
+            it = next->find(it->first) == nullptr ? reported_.erase(it) : std::next(it);
+        }
+    }
     std::vector<std::string> all;
     if (const store::Status s = backend_.store().databases(all); !s) return from_store(s);
     std::vector<std::string> rotate;
@@ -212,6 +219,12 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     out.set_last_lsn(last);
     out.set_oldest_lsn(oldest);
     out.set_heartbeat_interval_ms(v->heartbeat_interval_ms);
+    {
+        std::lock_guard lock(mutex_);
+        std::uint32_t& n = subscriptions_[{std::string(identity), v->stream_id}];
+        if (n == UINT32_MAX) return finish(Result::ok());  // a retry loop: the count stays put
+        ++n;
+    }
     backend_.subscribed(v->stream_id, true);
     return finish(Result::ok());
 }
@@ -230,6 +243,12 @@ Result Service::unsubscribe(std::string_view identity, const v1::UnsubscribeRequ
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kSubscriber, &v->database, list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    {
+        std::lock_guard lock(mutex_);
+        auto it = subscriptions_.find({std::string(identity), v->stream_id});
+        if (it == subscriptions_.end()) return finish(Result::ok());  // nothing of this identity to end
+        if (--it->second == 0) subscriptions_.erase(it);
+    }
     backend_.subscribed(v->stream_id, false);
     return finish(Result::ok());
 }

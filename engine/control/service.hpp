@@ -91,6 +91,10 @@ private:
     std::mutex mutex_;  // guards reported_ and in_flight_ (control plane only, never a data path)
     std::map<std::string, Reported, std::less<>> reported_;
     std::map<std::string, InFlight, std::less<>> in_flight_;
+    // Subscribe calls not yet matched by an Unsubscribe, per (identity, stream):
+    // an Unsubscribe without one is not passed on, so a caller cannot talk the
+    // server's per-stream count down under other identities' subscriptions.
+    std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> subscriptions_;
 
     struct Counters {
         std::atomic<std::uint64_t> calls{0}, denied{0}, invalid{0}, exhausted{0}, recoveries{0}, recovered_lsns{0},

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
@@ -111,7 +113,39 @@ private:
     std::unique_ptr<X509_STORE, StoreFree> store_;
 };
 
+// One limit for both libraries: a peer can make either log on every connection.
+logging::RateLimit& library_limit() {
+    static logging::RateLimit limit{std::chrono::seconds(10), 10};
+    return limit;
+}
+
+void grpc_log(gpr_log_func_args* args) {
+    if (args->severity == GPR_LOG_SEVERITY_DEBUG) return;
+    auto a = library_limit().admit();
+    if (!a) return;
+    auto log = logging::get("control");
+    const spdlog::level::level_enum level =
+        args->severity == GPR_LOG_SEVERITY_ERROR ? spdlog::level::warn : spdlog::level::info;
+    log->log(level, "grpc: {} ({}:{}; {} library lines suppressed)", args->message, args->file, args->line,
+             a->suppressed);
+}
+
+void protobuf_log(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+    if (level == google::protobuf::LOGLEVEL_INFO) return;
+    auto a = library_limit().admit();
+    if (!a) return;
+    logging::get("control")->warn("protobuf: {} ({}:{}; {} library lines suppressed)", message, file, line, a->suppressed);
+}
+
 }  // namespace
+
+void route_library_logs() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        gpr_set_log_function(grpc_log);
+        google::protobuf::SetLogHandler(protobuf_log);
+    });
+}
 
 void require_tls13() {
     static std::once_flag once;
@@ -139,6 +173,7 @@ std::string read_pem(const std::string& path, const std::string& what) {
 }
 
 std::shared_ptr<grpc::ServerCredentials> server_credentials(const ControlConfig& config) {
+    route_library_logs();
     require_tls13();
     const std::string cert = read_pem(config.certificate, "server certificate");
     const std::string key = read_pem(config.private_key, "server private key");
@@ -157,6 +192,7 @@ std::shared_ptr<grpc::ServerCredentials> server_credentials(const ControlConfig&
 
 std::shared_ptr<grpc::ChannelCredentials> client_credentials(const std::string& certificate_pem,
                                                              const std::string& key_pem, const std::string& ca_pem) {
+    route_library_logs();
     require_tls13();
     auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
         ca_pem,

@@ -39,6 +39,11 @@ inline constexpr const char* kTls13CipherSuites =
 /// Throws ControlError when the environment already holds another list.
 void require_tls13();
 
+/// Routes gRPC's and protobuf's own log lines (a failed handshake, a request
+/// that does not parse: lines any peer can trigger) through the "control"
+/// logger, rate-limited. Process-wide; called by the server and the client.
+void route_library_logs();
+
 /// Reads a whole PEM file; ControlError naming `what` and the path otherwise.
 std::string read_pem(const std::string& path, const std::string& what);
 

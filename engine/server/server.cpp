@@ -3,6 +3,7 @@
 #include "engine/wire/frame.hpp"
 
 #include "engine/chain/segment.hpp"
+#include "engine/logging/log.hpp"
 
 #include <openssl/crypto.h>
 #include <rte_cycles.h>
@@ -61,6 +62,13 @@ Server::Server(ServerConfig config, ServerOptions options)
     notify_ = std::make_unique<store::NotifyListener>(store_.notify_path());
     // (tx::Eal refuses tx lcores the EAL did not make worker lcores.)
     eal_ = std::make_unique<tx::Eal>(profile_, tx::EalOverrides{.force_no_huge = options_.force_no_huge});
+    // Said once at start in our words: the EAL's own notices leave an operator
+    // guessing whether the sender runs on hugepages.
+    if (eal_->memory().hugepages()) {
+        logging::get("server")->info("{}", tx::describe(eal_->memory()));
+    } else {
+        logging::get("server")->warn("{}", tx::describe(eal_->memory()));
+    }
     if (const int c = config_.compression_lcore; c >= 0) {
         const auto lcore = static_cast<unsigned>(c);
         const bool taken = std::find(profile_.tx_lcores.begin(), profile_.tx_lcores.end(), lcore) != profile_.tx_lcores.end();

@@ -3,37 +3,20 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_memory.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <fstream>
 #include <sstream>
 
 namespace replicast::tx {
 
-std::size_t free_hugepage_mb() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    std::size_t free_pages = 0, page_kb = 0;
-    while (in >> key) {
-        if (key == "HugePages_Free:") in >> free_pages;
-        else if (key == "Hugepagesize:") in >> page_kb;
-        in.ignore(256, '\n');
-    }
-    return free_pages * page_kb / 1024;
-}
+namespace {
 
-std::vector<std::string> eal_arguments(const PmdProfile& p, const EalOverrides& o) {
+std::vector<std::string> arguments_for(const PmdProfile& p, const MemoryPlan& memory) {
     // --lcores takes what -l takes ("0,1") and also lcore@cpu maps ("0@0,1@1,2@0").
     std::vector<std::string> a = {"replicast", "--lcores", p.eal.lcores, "--file-prefix", p.eal.file_prefix,
                                   "--log-level", p.eal.log_level};
-    bool huge = false;
-    switch (p.eal.memory) {
-    case MemoryMode::in_memory: huge = true; break;
-    case MemoryMode::no_huge: huge = false; break;
-    case MemoryMode::automatic: huge = free_hugepage_mb() >= p.eal.memory_mb; break;
-    }
-    if (o.force_no_huge) huge = false;
-    if (huge) {
+    if (memory.hugepages) {
         a.insert(a.end(), {"--in-memory", "-m", std::to_string(p.eal.memory_mb)});
     } else {
         a.insert(a.end(), {"--no-huge", "-m", std::to_string(p.eal.memory_mb)});
@@ -47,8 +30,29 @@ std::vector<std::string> eal_arguments(const PmdProfile& p, const EalOverrides& 
     return a;
 }
 
-Eal::Eal(const PmdProfile& profile, const EalOverrides& overrides) : args_(eal_arguments(profile, overrides)) {
-    hugepages_ = std::find(args_.begin(), args_.end(), "--in-memory") != args_.end();
+// The smallest page size among the memory segment lists that hold memory.
+int smallest_page(const rte_memseg_list* msl, void* arg) {
+    auto& smallest = *static_cast<std::size_t*>(arg);
+    if (msl->memseg_arr.count > 0 && (smallest == 0 || msl->page_sz < smallest)) {
+        smallest = static_cast<std::size_t>(msl->page_sz);
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> eal_arguments(const PmdProfile& p, const EalOverrides& o) {
+    return arguments_for(p, plan_memory(p.eal, o.force_no_huge, free_hugepage_mb()));
+}
+
+Eal::Eal(const PmdProfile& profile, const EalOverrides& overrides) {
+    const MemoryPlan plan = plan_memory(profile.eal, overrides.force_no_huge, free_hugepage_mb());
+    args_ = arguments_for(profile, plan);
+    const bool huge = plan.hugepages;
+    memory_.megabytes = profile.eal.memory_mb;
+    memory_.base_page_size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    memory_.hugetlbfs_mounted = hugetlbfs_mounted();
+    memory_.why_not = plan.why_not;
     std::vector<char*> argv;
     argv.reserve(args_.size() + 1);
     for (std::string& s : args_) argv.push_back(s.data());
@@ -57,7 +61,7 @@ Eal::Eal(const PmdProfile& profile, const EalOverrides& overrides) : args_(eal_a
     if (rte_eal_init(static_cast<int>(args_.size()), argv.data()) < 0) {
         std::ostringstream s;
         s << profile.path << ": EAL initialisation failed: " << rte_strerror(rte_errno);
-        if (rte_errno == ENOMEM && hugepages_) {
+        if (rte_errno == ENOMEM && huge) {
             s << " (not enough hugepages: reserve more with scripts/setup, set eal.memory_mb lower, or run with --no-huge)";
         }
         s << "; arguments:";
@@ -65,6 +69,7 @@ Eal::Eal(const PmdProfile& profile, const EalOverrides& overrides) : args_(eal_a
         throw EalError(s.str());
     }
     args_ = std::move(keep);
+    rte_memseg_list_walk(smallest_page, &memory_.page_size);
     for (unsigned lcore : profile.tx_lcores) {
         if (!rte_lcore_is_enabled(lcore) || lcore == rte_get_main_lcore()) {
             rte_eal_cleanup();

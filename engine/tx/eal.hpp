@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/tx/memory.hpp"
 #include "engine/tx/profile.hpp"
 
 namespace replicast::tx {
@@ -25,9 +26,6 @@ struct EalOverrides {
 /// the memory mode resolved. Pure apart from reading /proc/meminfo for "auto".
 std::vector<std::string> eal_arguments(const PmdProfile& profile, const EalOverrides& overrides);
 
-/// Free hugepage memory in MiB, from /proc/meminfo (0 when none or unreadable).
-std::size_t free_hugepage_mb();
-
 class Eal {
 public:
     /// Throws EalError naming the profile and DPDK's reason (no hugepages, an
@@ -38,11 +36,14 @@ public:
     Eal& operator=(const Eal&) = delete;
 
     [[nodiscard]] const std::vector<std::string>& arguments() const noexcept { return args_; }
-    [[nodiscard]] bool hugepages() const noexcept { return hugepages_; }
+    [[nodiscard]] bool hugepages() const noexcept { return memory_.hugepages(); }
+    /// The pages the EAL's memory segments turned out to be on, and why
+    /// (describe() gives the sentence the server and `bench tx` print).
+    [[nodiscard]] const EalMemory& memory() const noexcept { return memory_; }
 
 private:
     std::vector<std::string> args_;
-    bool hugepages_ = false;
+    EalMemory memory_;
 };
 
 }  // namespace replicast::tx

@@ -10,7 +10,6 @@
 #include <string>
 #include <cstring>
 
-#include "engine/chain/segment.hpp"
 #include "engine/wire/control.hpp"
 
 namespace replicast::tx {
@@ -35,7 +34,11 @@ std::uint64_t realtime_ns() noexcept {
 }  // namespace
 
 TxWorker::TxWorker(TxWorkerConfig config)
-    : config_(std::move(config)), gcm_(config_.crypto_arch), tsc_hz_(rte_get_tsc_hz()) {
+    : config_(std::move(config)),
+      gcm_(config_.crypto_arch),
+      tsc_hz_(rte_get_tsc_hz()),
+      once_per_second_tsc_(pace::ns_to_ticks(kOncePerSecondNs, tsc_hz_)),
+      control_check_tsc_(pace::ns_to_ticks(kControlCheckNs, tsc_hz_)) {
     streams_.reserve(config_.streams.size());
     for (const TxStreamConfig& c : config_.streams) {
         if (c.key != nullptr && c.key->path() != gcm_.arch_name()) {
@@ -51,8 +54,20 @@ TxWorker::TxWorker(TxWorkerConfig config)
                                   .seq = c.next_seq,
                                   .epoch = c.key_epoch,
                                   .key = c.key,
-                                  .last_lsn = c.last_lsn});
+                                  .last_lsn = c.last_lsn,
+                                  .heartbeat_tsc = ns_to_tsc(c.heartbeat_interval_ns),
+                                  .announce_window_tsc = ns_to_tsc(c.key_announce_ns),
+                                  .announce_every_tsc = ns_to_tsc(c.key_announce_every_ns)});
+        choose_frame_path(streams_.back());
     }
+}
+
+void TxWorker::choose_frame_path(Stream& s) noexcept {
+    const bool sealed = s.epoch != 0;
+    const bool offload = config_.checksum_offload;
+    s.build = sealed ? (offload ? &TxWorker::build_frames<true, true> : &TxWorker::build_frames<true, false>)
+                     : (offload ? &TxWorker::build_frames<false, true> : &TxWorker::build_frames<false, false>);
+    s.frame_overhead = static_cast<std::uint32_t>(s.frame.header_size() + wire::datagram_size(0, sealed));
 }
 
 std::uint64_t TxWorker::ns_to_tsc(std::uint64_t ns) const noexcept { return pace::ns_to_ticks(ns, tsc_hz_); }
@@ -99,7 +114,7 @@ void TxWorker::take_messages() noexcept {
         m->first_seq = s.seq + reserve;
         s.pending_key = m;
         s.announcements = 0;
-        s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
+        s.switch_tsc = now + s.announce_window_tsc;
         s.next_announce_tsc = now;
     }
 }
@@ -110,6 +125,7 @@ void TxWorker::switch_key(Stream& s) noexcept {
     if (s.seq < s.pending_key->first_seq) s.seq = s.pending_key->first_seq;
     s.epoch = s.pending_key->next_epoch;
     s.key = s.pending_key->next_key;
+    choose_frame_path(s);  // sealed from here on, if it was not
     s.pending_key->switched = true;
     finish_message(s.pending_key);
     s.pending_key = nullptr;
@@ -155,8 +171,6 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
         return;
     }
     Stream& s = streams_[current_->stream];
-    const bool sealed = s.epoch != 0;
-    const std::size_t header = s.frame.header_size();
 
     // 1. Mbufs first, from a small stash refilled in bulk: pacing then only
     //    commits packets that can really go, so a short pool never makes the
@@ -174,85 +188,38 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
 
     // 2. Which packets are due: pacing decides, a burst at most. An unpaced
     //    stream (the benchmark profile, or a dedicated link) sends what it has.
+    //    Each slice is cut once, here, and its frame built from it below.
+    std::array<chain::Segment, kBurst> segs;
     unsigned n = 0;
     if (s.unpaced) {
         n = static_cast<unsigned>(std::min<std::size_t>(stash_count_, segments_ - next_segment_));
-    }
-    while (!s.unpaced && n < stash_count_ && next_segment_ + n < segments_) {
-        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + n, segments_);
-        const auto wire_bytes = static_cast<std::uint32_t>(pace::on_wire_bytes(static_cast<std::uint32_t>(header + wire::datagram_size(seg.payload.size(), sealed))));
-        if (s.pacer.next_deadline(now, wire_bytes) > now) {
-            break;
+        for (unsigned i = 0; i < n; ++i) {
+            segs[i] = chain::segment(current_->record, s.config.max_payload, next_segment_ + i, segments_);
         }
-        const bool last = next_segment_ + n + 1 == segments_;
-        s.pacer.on_sent(now, wire_bytes, last, current_->record.size());
-        ++n;
+    } else {
+        while (n < stash_count_ && next_segment_ + n < segments_) {
+            segs[n] = chain::segment(current_->record, s.config.max_payload, next_segment_ + n, segments_);
+            const std::uint32_t wire_bytes =
+                pace::on_wire_bytes(s.frame_overhead + static_cast<std::uint32_t>(segs[n].payload.size()));
+            if (s.pacer.next_deadline(now, wire_bytes) > now) {
+                break;
+            }
+            const bool last = next_segment_ + n + 1 == segments_;
+            s.pacer.on_sent(now, wire_bytes, last, current_->record.size());
+            ++n;
+        }
     }
     if (n == 0) {
         bump(counters_.pacing_waits, 1);
         return;
     }
 
-    // 3. Frames: headers once, then seal the chain's slices straight into mbuf data.
+    // 3. Frames, on the path chosen for this stream at setup.
     stash_count_ -= n;
     rte_mbuf** mbufs = stash_.data() + stash_count_;
-    std::array<crypto::SealOp, kBurst> ops;
     std::uint64_t bytes = 0;
-    for (unsigned i = 0; i < n; ++i) {
-        const chain::Segment seg = chain::segment(current_->record, s.config.max_payload, next_segment_ + i, segments_);
-        const auto payload_len = static_cast<std::uint16_t>(seg.payload.size());
-        const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(payload_len, sealed));
-        auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
-        s.frame.write(data, udp_len);
-        std::uint8_t* hdr = data + header;
-        wire::encode_header({.flags = wire::position_flags(seg.position), .stream_id = s.config.stream_id,
-                             .packet_seq = s.seq + i, .key_epoch = s.epoch, .comp_alg = current_->comp_alg,
-                             .payload_len = payload_len},
-                            hdr);
-        if (sealed) {
-            ops[i] = {.key = s.key, .stream_id = s.config.stream_id, .packet_seq = s.seq + i, .aad = hdr,
-                      .src = seg.payload.data(), .dst = hdr + wire::kHeaderSize, .len = payload_len,
-                      .tag_out = hdr + wire::kHeaderSize + payload_len};
-        } else {
-            std::memcpy(hdr + wire::kHeaderSize, seg.payload.data(), payload_len);
-        }
-        mbufs[i]->data_len = static_cast<std::uint16_t>(header + udp_len);
-        mbufs[i]->pkt_len = mbufs[i]->data_len;
-        bytes += mbufs[i]->data_len;
-    }
-    // Sealed in groups small enough that a group's frames are still in L1 when
-    // its UDP checksums read them back (a whole 32-frame burst is ~47 KB, more
-    // than L1 holds); the burst API's per-call cost is already amortised at 8.
-    for (unsigned first = 0; first < n; first += kSealGroup) {
-        const unsigned count = std::min(kSealGroup, n - first);
-        if (sealed && gcm_.seal_burst(std::span(ops.data() + first, count)) != count) {
-            // ipsec-mb refused a job: never send what was not sealed. The chain is
-            // abandoned; receivers recover its LSNs over the control plane.
-            bump(counters_.seal_errors, 1);
-            rte_pktmbuf_free_bulk(mbufs, n);
-            s.seq += n;
-            current_->last_seq = s.seq - 1;
-            // The server counts the chain as multicast; heartbeats must then
-            // name its last LSN, or receivers would never learn of the loss.
-            s.last_lsn = current_->first_lsn + current_->update_count - 1;
-            finish_message(current_);
-            current_ = nullptr;
-            return;
-        }
-        for (unsigned i = first; i < first + count; ++i) {
-            auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
-            const auto udp_len = static_cast<std::uint16_t>(mbufs[i]->data_len - header);
-            if (config_.checksum_offload) {
-                mbufs[i]->l2_len = static_cast<std::uint16_t>(s.frame.l2_size()) & 0x7f;
-                mbufs[i]->l3_len = 20;
-                mbufs[i]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
-                data[s.frame.l2_size() + 10] = 0;  // the NIC writes the IPv4 checksum
-                data[s.frame.l2_size() + 11] = 0;
-                s.frame.write_udp_pseudo_checksum(data, udp_len);
-            } else {
-                s.frame.finish_udp_checksum(data, udp_len);
-            }
-        }
+    if (!(this->*s.build)(s, mbufs, segs.data(), n, bytes)) {
+        return;  // sealing failed: the chain was abandoned
     }
 
     // 4. Out; what the ring refuses waits in pending_ and goes first next turn.
@@ -271,6 +238,72 @@ void TxWorker::send_chain_packets(std::uint64_t now) noexcept {
     if (next_segment_ == segments_ && pending_count_ == 0) {
         complete_chain();
     }
+}
+
+template <bool kSealed, bool kOffload>
+bool TxWorker::build_frames(Stream& s, rte_mbuf** mbufs, const chain::Segment* segs, unsigned n,
+                            std::uint64_t& bytes) noexcept {
+    // Headers once, then seal the chain's slices straight into mbuf data.
+    const std::size_t header = s.frame.header_size();
+    std::array<crypto::SealOp, kBurst> ops;
+    for (unsigned i = 0; i < n; ++i) {
+        const auto payload_len = static_cast<std::uint16_t>(segs[i].payload.size());
+        const auto udp_len = static_cast<std::uint16_t>(wire::datagram_size(payload_len, kSealed));
+        auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
+        s.frame.write(data, udp_len);
+        std::uint8_t* hdr = data + header;
+        wire::encode_header({.flags = wire::position_flags(segs[i].position), .stream_id = s.config.stream_id,
+                             .packet_seq = s.seq + i, .key_epoch = s.epoch, .comp_alg = current_->comp_alg,
+                             .payload_len = payload_len},
+                            hdr);
+        if constexpr (kSealed) {
+            ops[i] = {.key = s.key, .stream_id = s.config.stream_id, .packet_seq = s.seq + i, .aad = hdr,
+                      .src = segs[i].payload.data(), .dst = hdr + wire::kHeaderSize, .len = payload_len,
+                      .tag_out = hdr + wire::kHeaderSize + payload_len};
+        } else {
+            std::memcpy(hdr + wire::kHeaderSize, segs[i].payload.data(), payload_len);
+        }
+        mbufs[i]->data_len = static_cast<std::uint16_t>(header + udp_len);
+        mbufs[i]->pkt_len = mbufs[i]->data_len;
+        bytes += mbufs[i]->data_len;
+    }
+    // Sealed in groups small enough that a group's frames are still in L1 when
+    // its UDP checksums read them back (a whole 32-frame burst is ~47 KB, more
+    // than L1 holds); the burst API's per-call cost is already amortised at 8.
+    for (unsigned first = 0; first < n; first += kSealGroup) {
+        const unsigned count = std::min(kSealGroup, n - first);
+        if constexpr (kSealed) {
+            if (gcm_.seal_burst(std::span(ops.data() + first, count)) != count) {
+                // ipsec-mb refused a job: never send what was not sealed. The chain is
+                // abandoned; receivers recover its LSNs over the control plane.
+                bump(counters_.seal_errors, 1);
+                rte_pktmbuf_free_bulk(mbufs, n);
+                s.seq += n;
+                current_->last_seq = s.seq - 1;
+                // The server counts the chain as multicast; heartbeats must then
+                // name its last LSN, or receivers would never learn of the loss.
+                s.last_lsn = current_->first_lsn + current_->update_count - 1;
+                finish_message(current_);
+                current_ = nullptr;
+                return false;
+            }
+        }
+        for (unsigned i = first; i < first + count; ++i) {
+            auto* data = rte_pktmbuf_mtod(mbufs[i], std::uint8_t*);
+            const auto udp_len = static_cast<std::uint16_t>(mbufs[i]->data_len - header);
+            if constexpr (kOffload) {
+                mbufs[i]->l2_len = static_cast<std::uint16_t>(s.frame.l2_size()) & 0x7f;
+                mbufs[i]->l3_len = 20;
+                mbufs[i]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+                data[s.frame.l2_size() + 10] = 0;  // the NIC writes the IPv4 checksum
+                data[s.frame.l2_size() + 11] = 0;
+                s.frame.write_udp_pseudo_checksum(data, udp_len);
+            } else {
+                s.frame.finish_udp_checksum(data, udp_len);
+            }
+        }
+    }
+    return true;
 }
 
 void TxWorker::complete_chain() noexcept {
@@ -354,17 +387,16 @@ void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
                 if (send_control(s, wire::flags::kKeyChange | wire::flags::kOic, payload, sizeof payload, now)) {
                     ++s.announcements;
                     bump(counters_.key_announcements, 1);
-                    if (late) s.switch_tsc = now + ns_to_tsc(s.config.key_announce_ns);
+                    if (late) s.switch_tsc = now + s.announce_window_tsc;
                 }
-                s.next_announce_tsc = now + ns_to_tsc(s.config.key_announce_every_ns);
+                s.next_announce_tsc = now + s.announce_every_tsc;
             }
             if (now >= s.switch_tsc && (s.announcements > 0 || s.seq >= s.pending_key->first_seq)) {
                 switch_key(s);
             }
         }
         // PROTOCOL.md 1.4: after an idle interval, and at least once a second even when busy.
-        if (now - s.last_tx_tsc >= ns_to_tsc(s.config.heartbeat_interval_ns) ||
-            now - s.last_heartbeat_tsc >= ns_to_tsc(kOncePerSecondNs)) {
+        if (now - s.last_tx_tsc >= s.heartbeat_tsc || now - s.last_heartbeat_tsc >= once_per_second_tsc_) {
             std::uint8_t payload[wire::kHeartbeatSize];
             wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
             if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
@@ -377,7 +409,7 @@ void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
 
 int TxWorker::run() noexcept {
     for (Stream& s : streams_) {
-        s.last_tx_tsc = rte_rdtsc() - ns_to_tsc(s.config.heartbeat_interval_ns);  // first heartbeat at once
+        s.last_tx_tsc = rte_rdtsc() - s.heartbeat_tsc;  // first heartbeat at once
     }
     for (;;) {
         const std::uint64_t now = rte_rdtsc();
@@ -405,7 +437,7 @@ int TxWorker::run() noexcept {
             // this chain: a paced chain of megabytes takes seconds.
             if (current_ != nullptr && streams_.size() > 1 && now >= next_control_tsc_) {
                 between_chains(now, &streams_[current_->stream]);
-                next_control_tsc_ = now + ns_to_tsc(kControlCheckNs);
+                next_control_tsc_ = now + control_check_tsc_;
             }
             continue;
         }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "crypto/gcm.hpp"
+#include "engine/chain/segment.hpp"
 #include "engine/pace/pacer.hpp"
 #include "engine/tx/frame_template.hpp"
 #include "engine/tx/messages.hpp"
@@ -101,6 +102,15 @@ public:
     [[nodiscard]] std::uint32_t key_epoch(std::uint32_t stream) const noexcept { return streams_[stream].epoch; }
 
 private:
+    struct Stream;
+    /// Writes, seals and checksums the frames of `n` slices of the current
+    /// chain into `mbufs`; false when sealing failed (the chain is abandoned).
+    /// One instance per (sealed, checksum offload): both are fixed for a
+    /// stream, so the choice is made at setup (and again at a key switch), not
+    /// per packet.
+    using BuildFrames = bool (TxWorker::*)(Stream& s, rte_mbuf** mbufs, const chain::Segment* segs, unsigned n,
+                                           std::uint64_t& bytes) noexcept;
+
     struct Stream {
         TxStreamConfig config;
         FrameTemplate frame;
@@ -110,6 +120,13 @@ private:
         std::uint32_t epoch;
         const crypto::GcmKey* key;
         std::uint64_t last_lsn;
+        // The config's intervals in TSC ticks, converted once: a conversion
+        // divides 128 bits, and between_chains runs on every idle pass.
+        std::uint64_t heartbeat_tsc = 0;        // heartbeat_interval_ns
+        std::uint64_t announce_window_tsc = 0;  // key_announce_ns
+        std::uint64_t announce_every_tsc = 0;   // key_announce_every_ns
+        std::uint32_t frame_overhead = 0;       // frame bytes beyond a packet's payload (headers, tag when sealed)
+        BuildFrames build = nullptr;
         std::uint64_t last_tx_tsc = 0;
         std::uint64_t last_heartbeat_tsc = 0;
         // key change in progress
@@ -118,6 +135,12 @@ private:
         std::uint64_t switch_tsc = 0;
         std::uint64_t next_announce_tsc = 0;
     };
+
+    template <bool kSealed, bool kOffload>
+    bool build_frames(Stream& s, rte_mbuf** mbufs, const chain::Segment* segs, unsigned n,
+                      std::uint64_t& bytes) noexcept;
+    /// Fixes what depends on whether `s` is sealed: its frame builder and overhead.
+    void choose_frame_path(Stream& s) noexcept;
 
     void take_messages() noexcept;
     void send_chain_packets(std::uint64_t now) noexcept;
@@ -138,6 +161,8 @@ private:
     crypto::GcmEngine gcm_;
     std::vector<Stream> streams_;
     std::uint64_t tsc_hz_;
+    std::uint64_t once_per_second_tsc_;  // heartbeats at least this often, even when busy
+    std::uint64_t control_check_tsc_;    // other streams' control work during a chain, this often
     std::atomic<bool> stop_{false};
     TxCounters counters_;
 

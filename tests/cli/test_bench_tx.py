@@ -6,6 +6,7 @@ taken when asked (and then every sealer reports it), and bad options are named."
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import unittest
@@ -27,7 +28,7 @@ def cpu_has(flag):
 def bench(*extra):
     env = dict(os.environ, REPLICAST_FILE_PREFIX=PREFIX)
     return subprocess.run([REPLICAST, "bench", "tx", "--profile", PROFILE, "--no-huge", "--no-kernel", "--json",
-                           "--payload", "1400", "--seconds", "0.4", "--compare-seconds", "0.2", *extra],
+                           "--payload", "1400", "--seconds", "0.4", "--compare-seconds", "0.2", "--slice-ms", "100", *extra],
                           capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -52,8 +53,42 @@ class BenchTx(unittest.TestCase):
         self.assertAlmostEqual(r["gbit_per_s"] * 1e9 / 8 / r["packets_per_s"], 42 + 24 + 1400 + 16, delta=1)
         self.assertTrue(r["checksums"].startswith("software ("), r["checksums"])
         self.assertTrue(r["crypto"] and r["crypto"] != "unknown", r["crypto"])
-        # The sender's own cost per packet, beyond the seal, from the same two rates.
-        self.assertAlmostEqual(r["beyond_seal_ns"], 1e9 / r["packets_per_s"] - 1e9 / r["seal_only_packets_per_s"], delta=0.05)
+        # --no-huge: said plainly, with the page size the EAL's memory really has.
+        self.assertIs(r["hugepages"], False)
+        self.assertEqual(r["page_kib"], os.sysconf("SC_PAGESIZE") // 1024)
+        self.assertIn("NOT hugepages (--no-huge was given)", r["memory"])
+        # Interleaved: every round has a slice of ours and of each reference
+        # (none of the kernel's: --no-kernel), and each figure is the median
+        # of the rounds', recomputed here from the slices the JSON lists.
+        slices = r["slices"]
+        self.assertEqual(len(slices), r["rounds"])
+        self.assertGreaterEqual(r["rounds"], 3)
+        self.assertTrue(all(x["ours"] > 0 and x["seal_only"] > 0 and x["seal_records"] > 0 and x["kernel"] == 0
+                            for x in slices), slices)
+        self.assertAlmostEqual(r["packets_per_s"], statistics.median(x["ours"] for x in slices), delta=0.5)
+        ratios = [x["ours"] / x["seal_only"] for x in slices]
+        self.assertAlmostEqual(r["vs_seal_only"]["median"], statistics.median(ratios), delta=1e-9)
+        self.assertEqual((r["vs_seal_only"]["min"], r["vs_seal_only"]["max"]), (min(ratios), max(ratios)))
+        self.assertLessEqual(r["vs_seal_only"]["p25"], r["vs_seal_only"]["median"])
+        self.assertLessEqual(r["vs_seal_only"]["median"], r["vs_seal_only"]["p75"])
+        self.assertAlmostEqual(r["vs_seal_records"]["median"],
+                               statistics.median(x["ours"] / x["seal_records"] for x in slices), delta=1e-9)
+        self.assertNotIn("vs_kernel", r)
+        # The sender's own cost per packet beyond the seal: the median of the rounds'.
+        self.assertAlmostEqual(r["beyond_seal_ns"],
+                               statistics.median(1e9 / x["ours"] - 1e9 / x["seal_only"] for x in slices), delta=1e-6)
+        self.assertEqual(r["beyond_seal"]["median"], r["beyond_seal_ns"])
+        # The same per CPU second of the core (the lcore threads' own CPU time).
+        for x in slices:
+            self.assertGreater(x["cpu"]["ours"], 0)
+            self.assertGreater(x["cpu"]["seal_only"], 0)
+            # A thread gets at most the wall time of its slice (a little slack for the clocks' reads).
+            self.assertGreaterEqual(x["cpu"]["ours"], x["ours"] * 0.98)
+        self.assertAlmostEqual(r["cpu_vs_seal_only"]["median"],
+                               statistics.median(x["cpu"]["ours"] / x["cpu"]["seal_only"] for x in slices), delta=1e-9)
+        self.assertAlmostEqual(r["cpu_beyond_seal_ns"],
+                               statistics.median(1e9 / x["cpu"]["ours"] - 1e9 / x["cpu"]["seal_only"] for x in slices),
+                               delta=1e-6)
 
     def test_checksums_left_to_the_port_when_asked(self):
         self.assertEqual(self.result("--assume-offload")["checksums"], "offloaded (assumed)")

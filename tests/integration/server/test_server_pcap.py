@@ -46,6 +46,23 @@ def wait_for(what, predicate, seconds=60):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def whole_records(path):
+    """A copy of the pcap at `path` with only its whole records: a writer
+    killed with SIGKILL can leave the last one torn."""
+    with open(path, "rb") as f:
+        data = f.read()
+    end = 24
+    while end + 16 <= len(data):
+        caplen = int.from_bytes(data[end + 8:end + 12], "little")
+        if end + 16 + caplen > len(data):
+            break
+        end += 16 + caplen
+    out = path + ".whole"
+    with open(out, "wb") as f:
+        f.write(data[:end])
+    return out
+
+
 def telemetry(prefix, command):
     """One request on DPDK's telemetry v2 socket (what dpdk-telemetry.py does)."""
     path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
@@ -145,6 +162,38 @@ max_bytes = 16384
         self.assertEqual(summary[0]["good"], len(frames))
         return frames
 
+    def keys_logged(self):
+        """(stream_id, key_epoch) -> the key's bytes (hex), from the key log
+        every run of the server appended to. An epoch logged twice must carry
+        the same key: the log is what decode opens packets with."""
+        keys = {}
+        with open(self.keys) as f:
+            for line in f:
+                if not line.startswith("REPLICAST_KEY "):
+                    continue
+                _, stream, epoch, key = line.split()
+                self.assertEqual(keys.setdefault((int(stream), int(epoch)), key), key,
+                                 f"stream {stream} epoch {epoch} logged with two keys")
+        return keys
+
+    def assert_no_key_iv_reuse(self, frames):
+        """PROTOCOL.md 1.2: an IV (stream_id, packet_seq) is never used twice
+        under one key. Judged by the key's bytes, not its epoch number: a
+        restart that bumped the epoch but drew the same key again, or another
+        stream's key, would repeat pairs that differ only in the epoch field."""
+        keys = self.keys_logged()
+        per_stream = {}
+        for (stream, _), key in keys.items():
+            per_stream.setdefault(stream, set()).add(key)
+        # Every epoch of every stream has key bytes of its own.
+        self.assertEqual(len(set(keys.values())), len(keys), f"key bytes repeat across epochs or streams: {keys}")
+        pairs = []
+        for f in frames:
+            self.assertIn((f["stream_id"], f["key_epoch"]), keys, f"no logged key for {f}")
+            pairs.append((keys[(f["stream_id"], f["key_epoch"])], f["stream_id"], f["packet_seq"]))
+        self.assertEqual(len(pairs), len(set(pairs)), "a (key, IV) pair repeated")
+        return per_stream
+
     def check_frames(self, frames):
         for f in frames:
             self.assertTrue(f["valid"], f)
@@ -176,6 +225,8 @@ max_bytes = 16384
         gap_ns, chain_gap_ns, rate_mbps = 20_000, 60_000, 200
         p = self.serve_once(self.config(pacing=f"rate_mbps = {rate_mbps}\npacket_gap_ns = {gap_ns}\nchain_gap_ns = {chain_gap_ns}"), capture)
         self.assertEqual(p.returncode, 0, p.stderr)
+        # The start says, in our words, what pages DPDK's memory is on.
+        self.assertRegex(p.stderr, r"EAL memory: 256 MiB on (\d+ KiB hugepages|ordinary 4 KiB pages, NOT hugepages \()")
         frames = self.decode(capture)
         self.check_frames(frames)
         streams = self.by_stream(frames)
@@ -269,8 +320,8 @@ max_bytes = 16384
             self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))))
             la, lb = self.lsns(sa[sid]), self.lsns(sb[sid])
             self.assertEqual(lb, list(range(len(la) + 1, len(la) + len(lb) + 1)), "the second run sends only new LSNs")
-        ivs = [(f["stream_id"], f["key_epoch"], f["packet_seq"]) for f in a + b]
-        self.assertEqual(len(ivs), len(set(ivs)), "a (key, IV) pair repeated")
+        keys = self.assert_no_key_iv_reuse(a + b)
+        self.assertEqual({len(k) for k in keys.values()}, {2}, "one key per stream and run")
 
     def test_sigterm_drains_and_ends_with_a_final_heartbeat(self):
         self.load(orders=2000, blobs=40)
@@ -382,8 +433,14 @@ max_bytes = 16384
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
         r = self.serve_once(self.config(pacing="rate_mbps = 1000"), second)
         self.assertEqual(r.returncode, 0, r.stderr)
+        a = self.decode(whole_records(first))
         b = self.decode(second)
-        self.check_frames(b)
+        self.check_frames(a + b)
+        self.assertGreater(len(self.lsns(a)), 0, "the killed run had multicast some chains")
+        # Across the SIGKILL: no (key, IV) pair of the killed run is used again,
+        # by key bytes; the restarted run drew a new key for every stream.
+        keys = self.assert_no_key_iv_reuse(a + b)
+        self.assertEqual({len(k) for k in keys.values()}, {2})
         orders = [fs for fs in self.by_stream(b).values() if len(self.lsns(fs)) > 0][0]
         self.assertEqual({f["key_epoch"] for f in orders}, {2}, "a new epoch after the crash")
         self.assertGreaterEqual(orders[0]["packet_seq"], 1 << 40, "resumed past the persisted watermark")

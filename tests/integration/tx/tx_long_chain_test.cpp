@@ -7,7 +7,12 @@
 //     when the chain ends after its window: at least one KEYCHANGE announcement
 //     (PROTOCOL.md 1.5) precedes A's first packet sealed with the new epoch,
 //     and A's chain packets stay contiguous in packet_seq (no control packet of
-//     A inside its own chain).
+//     A inside its own chain);
+//   - every packet opens with the key the test expects for its stream and
+//     epoch (A and B: key 1 at epoch 1; A: key 2 at epoch 2), not merely
+//     carries that epoch in its header: A's chain packets decrypt to the
+//     record's slices in order, announcements to epoch 2 at the seq where A's
+//     first epoch-2 packet is, heartbeats to heartbeats.
 // The port is a DPDK net_ring device the test drains as the worker sends.
 #include <gtest/gtest.h>
 
@@ -18,6 +23,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -29,6 +35,7 @@
 #include "engine/tx/eal.hpp"
 #include "engine/tx/port.hpp"
 #include "engine/tx/worker.hpp"
+#include "engine/wire/control.hpp"
 #include "engine/wire/frame.hpp"
 #include "engine/wire/packet.hpp"
 #include "ring_port.hpp"
@@ -87,6 +94,15 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
     std::size_t a_data = 0, b_heartbeats_during_chain = 0, a_announcements_before_switch = 0;
     std::uint64_t a_next_data_seq = 0;
     bool a_switched_seen = false, b_switched = false;
+    std::size_t received = 0, opened = 0, wrong_key_refused = 0;
+    std::uint64_t announced_first_seq = 0;
+    std::vector<std::uint8_t> plain(2048);
+    // The key the test handed out for (stream, epoch); null for any other.
+    auto expected_key = [&](const wire::PacketHeader& h) -> const crypto::GcmKey* {
+        if (h.key_epoch == 1 && (h.stream_id == 1 || h.stream_id == 2)) return &key1;
+        if (h.key_epoch == 2 && h.stream_id == 1) return &key2;
+        return nullptr;
+    };
     rte_mbuf* burst[64];
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (!a_switched_seen && Clock::now() < deadline) {
@@ -97,6 +113,21 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
             wire::PacketView v;
             ASSERT_EQ(wire::parse_ethernet_frame(frame, f), wire::FrameError::ok);
             ASSERT_EQ(wire::parse_packet(f.udp_payload, v), wire::WireError::ok);
+            ++received;
+            const crypto::GcmKey* key = expected_key(v.header);
+            ASSERT_NE(key, nullptr) << "stream " << v.header.stream_id << " sealed under epoch " << v.header.key_epoch;
+            ASSERT_LE(v.payload.size(), plain.size());
+            const std::span<std::uint8_t> out(plain.data(), v.payload.size());
+            ASSERT_TRUE(crypto::open_packet(engine, *key, v, out))
+                << "stream " << v.header.stream_id << " seq " << v.header.packet_seq << " epoch " << v.header.key_epoch
+                << " does not open with the key given for that epoch";
+            ++opened;
+            if (received == 1) {
+                // The check above is no formality: the other key does not open it.
+                std::vector<std::uint8_t> scratch(v.payload.size());
+                EXPECT_FALSE(crypto::open_packet(engine, key == &key1 ? key2 : key1, v, scratch));
+                ++wrong_key_refused;
+            }
             const bool in_chain = a_data > 0 && a_data < segments;
             if (v.header.stream_id == 2) {
                 b_switched |= v.header.key_epoch != 1;
@@ -107,14 +138,29 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
                 }
                 a_next_data_seq = v.header.packet_seq + 1;
                 EXPECT_EQ(v.header.key_epoch, 1u) << "the chain was sealed with a key never announced";
+                ASSERT_LT(a_data, segments);
+                const chain::Segment seg = chain::segment(record.bytes, 1432, a_data, segments);
+                EXPECT_TRUE(std::equal(out.begin(), out.end(), seg.payload.begin(), seg.payload.end()))
+                    << "A's packet " << a_data << " does not decrypt to slice " << a_data << " of the record";
                 ++a_data;
             } else {
                 EXPECT_FALSE(in_chain) << "a control packet of A inside A's own chain breaks it";
                 if (v.header.key_epoch == 2) {
                     a_switched_seen = true;
+                    EXPECT_EQ(v.header.packet_seq, announced_first_seq) << "epoch 2 began away from the announced seq";
                 } else if (v.kind == wire::PacketKind::key_change) {
+                    wire::KeyChange kc;
+                    ASSERT_EQ(wire::parse_key_change(out, kc), wire::WireError::ok);
+                    EXPECT_EQ(kc.next_epoch, 2u);
+                    EXPECT_TRUE(announced_first_seq == 0 || announced_first_seq == kc.first_seq)
+                        << "the announced first_seq changed";
+                    announced_first_seq = kc.first_seq;
                     ++a_announcements_before_switch;
                 }
+            }
+            if (v.kind == wire::PacketKind::heartbeat) {
+                wire::Heartbeat hb;
+                EXPECT_EQ(wire::parse_heartbeat(out, hb), wire::WireError::ok);
             }
         }
         rte_pktmbuf_free_bulk(burst, n);
@@ -122,6 +168,8 @@ TEST(TxLongChain, OtherStreamsKeepTheirHeartbeatsAndKeyChangesAreAnnounced) {
     test_port::stop_and_drain(worker, port, lcore);
 
     EXPECT_EQ(a_data, segments);
+    EXPECT_EQ(opened, received) << "every packet opened with the key expected for it";
+    EXPECT_EQ(wrong_key_refused, 1u);
     EXPECT_TRUE(a_switched_seen) << "A never switched to epoch 2";
     EXPECT_GE(a_announcements_before_switch, 1u) << "A switched keys without announcing the change";
     EXPECT_FALSE(b_switched);

@@ -102,3 +102,67 @@ databases = ["x"]
 
 }  // namespace
 }  // namespace replicast::control
+
+#include "engine/control/control_server.hpp"
+
+namespace replicast::control {
+namespace {
+
+ControlConfig read_config(const std::string& text) {
+    const toml::table root = config::parse_toml(text, "server.toml");
+    config::TableReader t(config::section(root, "control", "server.toml"), "server.toml", "control.", "config/README.md");
+    ControlConfig c;
+    read_control_config(t, c, "/etc/replicast");
+    t.reject_unknown();
+    return c;
+}
+
+std::string config_error(const std::string& text) {
+    try {
+        read_config(text);
+    } catch (const config::ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(ControlConfig, ReadsTheTableWithPathsRelativeToTheConfig) {
+    const ControlConfig c = read_config(R"([control]
+listen = "127.0.0.1:7401"
+certificate = "certs/server.pem"
+private_key = "/abs/server.key"
+ca = "certs/ca.pem"
+access_list = "access.toml"
+identity = "uri_san"
+max_message_bytes = 1048576
+recover_batch_bytes = 65536
+snapshot_page_bytes = 65536
+max_recoveries_per_identity = 2
+max_snapshots_per_identity = 3
+stream_deadline_ms = 1000
+publish_window_seconds = 60
+threads = 8
+)");
+    EXPECT_EQ(c.listen, "127.0.0.1:7401");
+    EXPECT_EQ(c.certificate, "/etc/replicast/certs/server.pem");
+    EXPECT_EQ(c.private_key, "/abs/server.key");
+    EXPECT_EQ(c.access_list, "/etc/replicast/access.toml");
+    EXPECT_EQ(c.identity, IdentitySource::uri_san);
+    EXPECT_EQ(c.max_message_bytes, 1048576u);
+    EXPECT_EQ(c.max_snapshots_per_identity, 3u);
+    EXPECT_EQ(c.threads, 8u);
+}
+
+TEST(ControlConfig, MistakesNameFileLineAndKey) {
+    const std::string paths = "certificate = \"s.pem\"\nprivate_key = \"s.key\"\nca = \"ca.pem\"\naccess_list = \"a.toml\"\n";
+    EXPECT_THAT(config_error("[control]\ncertificate = \"s.pem\"\n"), HasSubstr("control.private_key"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "identity = \"email\"\n"), HasSubstr("server.toml:6: control.identity"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "threads = 0\n"), HasSubstr("control.threads"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "listen = \"7400\"\n"), HasSubstr("HOST:PORT"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "max_message_bytes = 65536\nrecover_batch_bytes = 131072\n"),
+                HasSubstr("exceeds max_message_bytes"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "colour = 1\n"), HasSubstr("unknown key"));
+}
+
+}  // namespace
+}  // namespace replicast::control

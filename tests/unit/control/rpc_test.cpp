@@ -10,7 +10,11 @@
 #include <thread>
 
 #include "control_rig.hpp"
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include "engine/control/service.hpp"
+#include "engine/control/tls.hpp"
 #include "engine/wire/update.hpp"
 #include "store/checksum.hpp"
 #include "store/replica.hpp"
@@ -69,6 +73,10 @@ TEST(ControlRpc, SubscribeHandsOutTheStream) {
     ASSERT_TRUE(rig.client("subscriber")->keys(sub.stream_id(), keys));
     EXPECT_EQ(keys.key_epoch(), 1u);
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
+    EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
+    // Another Unsubscribe (or one of an identity that never subscribed) is not passed on.
+    ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
+    ASSERT_TRUE(rig.client("admin")->unsubscribe(sub.stream_id()));
     EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
 }
 
@@ -388,10 +396,38 @@ TEST(ControlRpc, MalformedAndOversizedRequestsChangeNothing) {
     v1::PublishRequest huge = puts("orders", {{"big", 0}});
     huge.mutable_updates(0)->set_value(std::string(100 << 10, 'v'));
     EXPECT_EQ(c->publish(huge, pr).code(), Code::resource_exhausted);
+    // Bytes that do not parse as a PublishRequest (invalid UTF-8 in the database name), sent raw.
+    {
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride("localhost");
+        const ClientTls t = tls_for("publisher");
+        auto channel = grpc::CreateCustomChannel(
+            rig.target(), client_credentials(read_pem(t.certificate, "c"), read_pem(t.private_key, "k"), read_pem(t.ca, "ca")),
+            args);
+        grpc::GenericStub stub(channel);
+        const std::string garbage = "\x0a\x02\xff\xfe";  // field 1 (database), 2 bytes, not UTF-8
+        grpc::Slice slice(garbage);
+        grpc::ByteBuffer request(&slice, 1), reply;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+        grpc::Status status;
+        stub.UnaryCall(&ctx, "/replicast.v1.Replicast/Publish", grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+            std::lock_guard lock(mu);
+            status = s;
+            done = true;
+            cv.notify_all();
+        });
+        std::unique_lock lock(mu);
+        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    }
     EXPECT_EQ(rig.last_lsn("orders"), 1u) << "a refused request wrote something";
     v1::StatsReply stats;
     ASSERT_TRUE(rig.client("admin")->stats(stats));
-    EXPECT_EQ(stats.control().invalid(), 8u);
+    EXPECT_EQ(stats.control().invalid(), 9u);
 }
 
 TEST(ControlRpc, StatsShowsTheLastReportOfEachIdentity) {
@@ -462,6 +498,25 @@ TEST(ControlRpc, AccessListReload) {
     EXPECT_THAT(rig.backend.rotated(), ::testing::ElementsAre("orders")) << "prices is not streamed: no key to change";
 }
 
+TEST(ControlRpc, AnIdentityThatLostADatabaseFailsKeysForItAtOnce) {
+    Rig rig;
+    v1::PublishReply pr;
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("orders", {{"a", 0}}), pr));
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("prices", {{"a", 0}}), pr));
+    const std::uint32_t orders = subscribe(rig, "orders");
+    const std::uint32_t prices = subscribe(rig, "prices");
+    std::string list = kAccessList;
+    const std::string from = "databases = [\"orders\", \"prices\"]";
+    list.replace(list.find(from), from.size(), "databases = [\"prices\"]");
+    write_file(rig.config.access_list, list);
+    ASSERT_TRUE(rig.server->reload_access_list());
+    auto sub = rig.client("subscriber");
+    v1::KeysReply keys;
+    EXPECT_EQ(sub->keys(orders, keys).code(), Code::permission_denied);
+    EXPECT_TRUE(sub->keys(prices, keys)) << "the database it kept";
+    EXPECT_THAT(rig.backend.rotated(), ::testing::ElementsAre("orders"));
+}
+
 // Per-identity limits, through the handlers directly: a recovery held open by
 // its writer blocks a second one (RESOURCE_EXHAUSTED), not another identity.
 TEST(ControlService, ConcurrentRecoveriesPerIdentityAreBounded) {
@@ -511,6 +566,65 @@ TEST(ControlService, ConcurrentRecoveriesPerIdentityAreBounded) {
     EXPECT_EQ(service.counters().exhausted(), 1u);
     // A writer that reports the caller gone ends the call.
     EXPECT_EQ(service.recover("admin", req, [](const v1::RecoverBatch&) { return false; }).code(), Code::cancelled);
+}
+
+}  // namespace
+}  // namespace replicast::control::testing
+
+namespace replicast::control::testing {
+namespace {
+
+// A reader that stalls past the stream deadline ends its own call
+// (DEADLINE_EXCEEDED) and releases its slot; the store stays writable meanwhile.
+TEST(ControlService, StalledReadersHitTheStreamDeadline) {
+    TempDir dir("deadline");
+    store::MasterStore m(dir.sub("m"), replicast::testing::fast());
+    TestBackend backend(m);
+    Ops ops;
+    for (int i = 0; i < 200; ++i) ops.put("k" + std::to_string(i), std::string(100, 'v'));
+    ASSERT_TRUE(m.write("orders", ops.span()));
+    Result why;
+    const auto view = backend.stream("orders", true, why);
+    ASSERT_TRUE(view);
+    ControlConfig cfg;
+    cfg.stream_deadline_ms = 20;
+    cfg.recover_batch_bytes = 1024;
+    cfg.snapshot_page_bytes = 1024;
+    cfg.max_recoveries_per_identity = 1;
+    cfg.max_snapshots_per_identity = 1;
+    Service service(cfg, backend, AccessList::parse(kAccessList, "access.toml"));
+    v1::RecoverRequest req;
+    req.set_stream_id(view->stream_id);
+    req.set_from_lsn(1);
+    req.set_to_lsn(200);
+    int calls = 0;
+    // The first batch's writer stalls (a reader that stopped reading) until past the deadline;
+    // meanwhile another writer commits: the open read transaction never holds it up.
+    const Result r = service.recover("admin", req, [&](const v1::RecoverBatch&) {
+        if (calls++ == 0) {
+            Ops more;
+            more.put("during", "x");
+            EXPECT_TRUE(m.write("orders", more.span()));
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
+            while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        }
+        return true;
+    });
+    EXPECT_EQ(r.code(), Code::deadline_exceeded) << r.text();
+    EXPECT_EQ(calls, 1) << "the call ended at the next batch";
+    calls = 0;
+    const Result s = service.snapshot("admin", [] { v1::SnapshotRequest q; q.set_database("orders"); return q; }(),
+                                      [&](const v1::SnapshotPage&) {
+                                          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
+                                          while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+                                          ++calls;
+                                          return true;
+                                      });
+    EXPECT_EQ(s.code(), Code::deadline_exceeded) << s.text();
+    EXPECT_EQ(calls, 1);
+    // The slot came back (one allowed): a new call is not refused.
+    EXPECT_TRUE(service.recover("admin", [&] { auto q = req; q.set_to_lsn(1); return q; }(),
+                                [](const v1::RecoverBatch&) { return true; }).code() != Code::resource_exhausted);
 }
 
 }  // namespace

@@ -1,0 +1,188 @@
+// The control plane end to end over loopback TLS 1.3: Recover of N updates
+// of 100 encoded bytes from a master's log into a replica store (the client's
+// repair path: gRPC stream -> ReplicaStore::apply per batch), and the latency
+// of Subscribe calls (p50/p99). Server and client run in this process on real
+// sockets with real certificates (scripts/mkcerts); the backend is the test
+// one (tests/unit/control/test_backend.hpp), as engine/server's is not on
+// this branch. Replica durability is nosync: the figure is the pipeline's.
+//
+//   REPLICAST_BENCH_CONTROL_UPDATES=1000000 build/bench/bench_control --benchmark_min_time=2
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "../tests/unit/control/test_backend.hpp"
+#include "engine/control/client.hpp"
+#include "engine/control/control_server.hpp"
+#include "replicast_config.h"
+#include "store/replica.hpp"
+
+using namespace replicast;
+
+namespace {
+
+struct Rig {
+    std::filesystem::path dir;
+    std::unique_ptr<store::MasterStore> master;
+    std::unique_ptr<control::testing::TestBackend> backend;
+    std::unique_ptr<control::ControlServer> server;
+    std::unique_ptr<control::ControlClient> client;
+    std::uint32_t stream = 0;
+    std::uint64_t updates = 0;
+    std::string error;
+
+    Rig() {
+        const char* env = std::getenv("REPLICAST_BENCH_CONTROL_UPDATES");
+        updates = env != nullptr ? std::strtoull(env, nullptr, 10) : 200'000;
+        const char* base = std::getenv("REPLICAST_BENCH_DIR");
+        dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
+              ("rc-bench-control-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        const std::string certs = (dir / "certs").string();
+        if (std::system((std::string(REPLICAST_SOURCE_ROOT) + "/scripts/mkcerts " + certs + " >/dev/null").c_str()) != 0) {
+            error = "scripts/mkcerts failed";
+            return;
+        }
+        store::EnvOptions fast;
+        fast.durability = store::Durability::nosync;
+        master = std::make_unique<store::MasterStore>((dir / "master").string(), fast);
+        // 100 encoded bytes per update: 9 of head, a 12-byte key, 79 of value.
+        const std::string value(79, 'v');
+        std::vector<std::string> keys;
+        std::vector<wire::UpdateView> ops;
+        for (std::uint64_t done = 0; done < updates;) {
+            const std::uint64_t n = std::min<std::uint64_t>(4096, updates - done);
+            keys.clear();
+            ops.clear();
+            for (std::uint64_t i = 0; i < n; ++i) {
+                char k[13];
+                std::snprintf(k, sizeof k, "k%011llu", static_cast<unsigned long long>(done + i));
+                keys.emplace_back(k, 12);
+            }
+            for (const std::string& k : keys) {
+                ops.push_back({.op = wire::Op::put, .reader_group = 0,
+                               .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
+                               .value = {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()}});
+            }
+            if (const store::Status s = master->write("bench", ops); !s) {
+                error = s.message();
+                return;
+            }
+            done += n;
+        }
+        backend = std::make_unique<control::testing::TestBackend>(*master);
+        const std::string access = (dir / "access.toml").string();
+        std::ofstream(access) << "[[identity]]\nname = \"subscriber\"\nroles = [\"subscriber\"]\ndatabases = [\"*\"]\n";
+        control::ControlConfig c;
+        c.listen = "127.0.0.1:0";
+        c.certificate = certs + "/server.pem";
+        c.private_key = certs + "/server.key";
+        c.ca = certs + "/ca.pem";
+        c.access_list = access;
+        server = std::make_unique<control::ControlServer>(c, *backend);
+        client = std::make_unique<control::ControlClient>(
+            "127.0.0.1:" + std::to_string(server->port()),
+            control::ClientTls{.certificate = certs + "/subscriber.pem", .private_key = certs + "/subscriber.key",
+                               .ca = certs + "/ca.pem", .server_name = "localhost"});
+        v1::Subscription sub;
+        if (const control::Result r = client->subscribe("bench", sub); !r) {
+            error = r.text();
+            return;
+        }
+        stream = sub.stream_id();
+    }
+    ~Rig() {
+        client.reset();
+        server.reset();
+        std::filesystem::remove_all(dir);
+    }
+};
+
+Rig& rig() {
+    static Rig r;
+    return r;
+}
+
+void BM_RecoverIntoReplica(benchmark::State& state) {
+    Rig& r = rig();
+    if (!r.error.empty()) return state.SkipWithError(r.error.c_str());
+    int round = 0;
+    std::uint64_t lsns = 0, bytes = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        const std::string path = (r.dir / ("replica-" + std::to_string(round++))).string();
+        store::EnvOptions fast;
+        fast.durability = store::Durability::nosync;
+        auto replica = std::make_unique<store::ReplicaStore>(path, fast);
+        if (!replica->bind("bench", r.master->uuid())) return state.SkipWithError("bind failed");
+        state.ResumeTiming();
+        store::Status applied;
+        const control::Result res = r.client->recover(r.stream, 1, r.updates, [&](const v1::RecoverBatch& b) {
+            bytes += b.body().size();
+            lsns += b.update_count();
+            applied = replica->apply("bench", b.first_lsn(), b.update_count(),
+                                     {reinterpret_cast<const std::uint8_t*>(b.body().data()), b.body().size()}, {});
+            return applied.is_ok();
+        });
+        if (!applied) return state.SkipWithError(applied.message().c_str());
+        if (!res) return state.SkipWithError(res.text().c_str());
+        state.PauseTiming();
+        store::ReplicaState st;
+        if (!replica->state("bench", st) || st.applied_lsn != r.updates) return state.SkipWithError("replica incomplete");
+        replica.reset();
+        std::filesystem::remove_all(path);
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(lsns));
+    state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+    state.counters["updates"] = static_cast<double>(r.updates);
+}
+BENCHMARK(BM_RecoverIntoReplica)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
+// The same stream without the replica: what the server, TLS and gRPC cost alone.
+void BM_RecoverReceiveOnly(benchmark::State& state) {
+    Rig& r = rig();
+    if (!r.error.empty()) return state.SkipWithError(r.error.c_str());
+    std::uint64_t lsns = 0, bytes = 0;
+    for (auto _ : state) {
+        const control::Result res = r.client->recover(r.stream, 1, r.updates, [&](const v1::RecoverBatch& b) {
+            bytes += b.body().size();
+            lsns += b.update_count();
+            return true;
+        });
+        if (!res) return state.SkipWithError(res.text().c_str());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(lsns));
+    state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+BENCHMARK(BM_RecoverReceiveOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
+void BM_SubscribeLatency(benchmark::State& state) {
+    Rig& r = rig();
+    if (!r.error.empty()) return state.SkipWithError(r.error.c_str());
+    std::vector<double> us;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        v1::Subscription sub;
+        if (const control::Result res = r.client->subscribe("bench", sub); !res) return state.SkipWithError(res.text().c_str());
+        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(us.begin(), us.end());
+    state.counters["p50_us"] = us[us.size() / 2];
+    state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+}
+BENCHMARK(BM_SubscribeLatency)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
