@@ -1,9 +1,11 @@
 #include "engine/client/follower.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -237,6 +239,8 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
     std::uint64_t lsn = 0, records = 0, expected = 0;
     std::string sha;
     bool began = false;
+    std::uint64_t pages = 0;
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
     store::Status store_status;
     const Result r = control_.snapshot(
         config_.database,
@@ -253,9 +257,15 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
                 store_status = replica_.bootstrap_page(config_.database, p.records);
                 if (!store_status) return false;
                 records += p.records.size();
-                if ((records / p.records.size()) % 64 == 0) {
-                    log()->info("database {}: snapshot at LSN {}: {} records so far", config_.database, lsn, records);
-                }
+            }
+            // Progress: a line redrawn in place on a terminal, a log line every 64 pages otherwise.
+            ++pages;
+            if (tty) {
+                std::fprintf(stderr, "\r%s: snapshot at LSN %llu: %llu records%s", config_.database.c_str(),
+                             static_cast<unsigned long long>(lsn), static_cast<unsigned long long>(records),
+                             p.last ? "\n" : "");
+            } else if (pages % 64 == 0) {
+                log()->info("database {}: snapshot at LSN {}: {} records so far", config_.database, lsn, records);
             }
             if (p.last) {
                 expected = p.record_count;
