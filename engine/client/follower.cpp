@@ -396,6 +396,7 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
     auto& ring = queue.ring();
     std::size_t n = ring.readable();
     if (n > config_.drain_limit) n = config_.drain_limit;
+    const std::uint64_t gaps_before = gap_->gaps();
     for (std::size_t i = 0; i < n; ++i) {
         const rx::RxPacket& p = ring.peek(i);
         if (!p.valid) continue;
@@ -416,6 +417,8 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
         if (ev == chain::Reassembler::Event::chain) handle_chain(reassembler_->chain(), now_ns);
     }
     ring.release(n);
+    // Whole chains lost leave no broken chain behind, only a gap: each counts as a loss too.
+    if (gap_->gaps() > gaps_before) error_rate_.on_lost(gap_->gaps() - gaps_before, now_ns);
     const std::uint64_t drops = reassembler_->counters().dropped_total();
     if (drops > reassembler_drops_seen_) {
         stats_.chains_dropped_broken += drops - reassembler_drops_seen_;

@@ -320,6 +320,48 @@ TEST(Follower, SilenceMakesItSubscribeAgainAndFollowAMovedStream) {
     rig.expect_equal();
 }
 
+TEST(Follower, HeavyLossResubscribesThenFollowsByRecoverThenRejoins) {
+    Rig rig;
+    FollowerConfig c = rig.config();
+    c.error_rate = {.window_ns = 200'000'000, .threshold = 0.2, .min_chains = 4, .unicast_ns = 400'000'000,
+                    .unicast_poll_ns = 20'000'000};
+    c.gap.retry_ns = 5'000'000;
+    Follower f(c, rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    // Half the chains lost, in bursts, until the follower leaves the group.
+    std::uint64_t lsn = 1;
+    const std::uint64_t deadline = now_ns() + 5'000'000'000;
+    while (f.state() != Follower::State::unicast && now_ns() < deadline) {
+        write_updates(rig.master, 40, static_cast<int>(lsn));
+        rig.caster.send(lsn, lsn + 39, 5, {0, 2, 4, 6});
+        lsn += 40;
+        const std::uint64_t until = now_ns() + 50'000'000;
+        while (now_ns() < until) {
+            if (f.step(now_ns()) == 0) ::usleep(1000);
+        }
+    }
+    ASSERT_EQ(f.state(), Follower::State::unicast);
+    const FollowerStats s = f.stats(now_ns());
+    EXPECT_GE(s.resubscribes, 1u);
+    EXPECT_EQ(s.unicast_periods, 1u);
+    // Off multicast: new updates come by periodic Recover alone.
+    write_updates(rig.master, 30, 99);
+    const std::uint64_t last = lsn + 29;
+    const std::uint64_t t2 = now_ns() + 2'000'000'000;
+    while (f.applied_lsn() < last && now_ns() < t2) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    EXPECT_EQ(f.applied_lsn(), last);
+    EXPECT_EQ(f.state(), Follower::State::unicast);
+    // After unicast_ns it tries multicast again.
+    const std::uint64_t t3 = now_ns() + 2'000'000'000;
+    while (f.state() == Follower::State::unicast && now_ns() < t3) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    EXPECT_EQ(f.state(), Follower::State::following);
+    rig.expect_equal();
+}
+
 TEST(Follower, StatisticsRideOnControlCalls) {
     Rig rig;
     Follower f(rig.config(), rig.replica, rig.control);
