@@ -55,6 +55,16 @@ Follower::Follower(const FollowerConfig& config, store::ReplicaStore& replica, C
 
 Follower::~Follower() { leave(); }
 
+bool Follower::keys_wanted(std::uint64_t now_ns) noexcept {
+    // The request is taken only when a fetch may run now, so that none is lost to the interval.
+    return receiver_ && now_ns >= next_keys_at_ && receiver_->take_key_wanted() != 0;
+}
+
+std::uint64_t Follower::steady_now() noexcept {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
 bool Follower::cancelled() const noexcept {
     return config_.cancel != nullptr && config_.cancel->load(std::memory_order_relaxed);
 }
@@ -436,6 +446,12 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
         sub_.stream_id, range.from, range.to,
         [&](const RecoveredBatch& b) {
             if (cancelled()) return false;  // what was applied stays applied: the next start resumes after it
+            // A long catch-up must not make the stream wait for its next key: a
+            // key change announced meanwhile is fetched between two batches.
+            if (const std::uint64_t t = steady_now(); keys_wanted(t)) {
+                (void)fetch_keys(t);
+                if (state_ == State::denied) return false;
+            }
             if (b.update_count == 0) return true;
             const std::uint64_t last = b.first_lsn + b.update_count - 1;
             if (b.first_lsn > gap_->next()) {
@@ -507,7 +523,7 @@ std::size_t Follower::step(std::uint64_t now_ns) {
     }
     if (receiver_) {
         receiver_->collect_retired();
-        if (const std::uint32_t wanted = receiver_->take_key_wanted(); wanted != 0 && now_ns >= next_keys_at_) {
+        if (keys_wanted(now_ns)) {
             (void)fetch_keys(now_ns);
             if (state_ == State::denied) return 0;
         }

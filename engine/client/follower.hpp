@@ -103,6 +103,8 @@ private:
     std::size_t drain_queue(std::uint64_t now_ns);
     bool on_denied(const Result& r, const char* call);
     [[nodiscard]] bool cancelled() const noexcept;
+    [[nodiscard]] bool keys_wanted(std::uint64_t now_ns) noexcept;
+    static std::uint64_t steady_now() noexcept;  // inside a long Recover only: its batches have no step() time
     void set_filter();
 
     FollowerConfig config_;
