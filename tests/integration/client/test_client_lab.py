@@ -13,7 +13,9 @@ replica's `replicast checksum` equals the master's for the groups it may
 read, and the counters show the mechanisms ran: repairs on the lossy
 clients, a snapshot on the late one, a resume from the applied LSN on the
 restarted one, and key fetches for the server's rotations (every 3 s) with no
-packet failing to open."""
+packet failing to open. Midway client1 loses one database in the access list
+(SIGHUP): it stops following that one at the next key switch, its replica
+readable, while it and the others follow everything else to the end."""
 import base64
 import json
 import os
@@ -119,9 +121,18 @@ log_interval_ms = 2000
         line = labrun.checksum(REPLICAST, self.store, db)
         return int(line.split("lsn=")[1].split()[0])
 
-    def caught_up(self, n, want):
+    def caught_up(self, n, want, dbs=DBS):
         s = self.stats(n)
-        return s is not None and all(db in s and s[db]["applied_lsn"] >= want[db] for db in DBS)
+        return s is not None and all(db in s and s[db]["applied_lsn"] >= want[db] for db in dbs)
+
+    def write_acl(self, path, client1_dbs):
+        with open(path, "w") as f:
+            for n in (1, 2, 3):
+                dbs = client1_dbs if n == 1 else ["*"]
+                f.write(f'[[identity]]\nname = "client{n}"\nroles = ["subscriber"]\ndatabases = {json.dumps(dbs)}\n')
+                if GROUPS_OF[n]:
+                    f.write(f"groups = {GROUPS_OF[n]}\n")
+                f.write("\n")
 
     def test_three_clients_converge_under_loss_kill_and_late_start(self):
         lab = self.lab
@@ -141,12 +152,7 @@ log_interval_ms = 2000
             lab.run(None, [REPLICAST, "put", "--store", self.store, "--db", db, f"d{i}/created", "1"])
 
         acl = os.path.join(lab.dir, "access.toml")
-        with open(acl, "w") as f:
-            for n in (1, 2, 3):
-                f.write(f'[[identity]]\nname = "client{n}"\nroles = ["subscriber"]\ndatabases = ["*"]\n')
-                if GROUPS_OF[n]:
-                    f.write(f"groups = {GROUPS_OF[n]}\n")
-                f.write("\n")
+        self.write_acl(acl, client1_dbs=DBS)
         cfg = os.path.join(lab.dir, "server.toml")
         with open(cfg, "w") as f:
             f.write(f"""[server]
@@ -188,12 +194,22 @@ access_list = "{acl}"
         c3 = self.start_client(3)  # late: bootstraps from a snapshot, then follows the second half
         labrun.wait_until("client3 bootstrapped", lambda: all(
             (self.stats(3) or {}).get(db, {}).get("repair", {}).get("snapshots", 0) >= 1 for db in DBS), 30)
+        # client1 loses "prices" (access list reloaded by SIGHUP): the server fails its
+        # Keys and rotates that stream's key, so client1 stops following it at the
+        # switch, with the replica readable; everyone else misses nothing.
+        self.write_acl(acl, client1_dbs=["orders"])
+        server.signal(signal.SIGHUP)
+        server.wait_for_line(r"access list reloaded", 10)
         for db in DBS:
             lab.run(None, [REPLICAST, "load", "--store", self.store, "--db", db, halves[db][1]])
 
         want = {db: self.master_last(db) for db in DBS}
+        labrun.wait_until("client1 denied prices", lambda: (self.stats(1) or {}).get("prices", {}).get("state") == "denied",
+                          30, interval=0.2)
         for n in (1, 2, 3):
-            labrun.wait_until(f"client{n} caught up with {want}", lambda n=n: self.caught_up(n, want), 60, interval=0.5)
+            dbs = ["orders"] if n == 1 else DBS
+            labrun.wait_until(f"client{n} caught up with {want}", lambda n=n, dbs=dbs: self.caught_up(n, want, dbs), 60,
+                              interval=0.5)
         final = {n: self.stats(n) for n in (1, 2, 3)}
         for n in (1, 2, 3):
             for db in DBS:
@@ -212,7 +228,12 @@ access_list = "{acl}"
             for db in DBS:
                 master = labrun.checksum(REPLICAST, self.store, db, GROUPS_OF[n])
                 replica = labrun.checksum(REPLICAST, self.replica(n), db)
+                if n == 1 and db == "prices":
+                    self.assertTrue(replica.startswith("db=prices records="), f"revoked, still readable: {replica}")
+                    self.assertLess(int(replica.split("lsn=")[1].split()[0]), want[db], "and behind: revoked")
+                    continue
                 self.assertEqual(replica, master, f"client{n} {db}")
+        self.assertIn("prices: Keys refused (PERMISSION_DENIED", c1.output())
 
         for db in DBS:
             s3 = final[3][db]
@@ -225,6 +246,8 @@ access_list = "{acl}"
                 self.assertEqual(final[n][db]["receive"]["wrong_source"], 0)
             # Keys rotate every 3 s: each client fetched the announced keys and follows a later epoch.
             for n in (1, 3):
+                if n == 1 and db == "prices":
+                    continue  # revoked
                 self.assertGreaterEqual(final[n][db]["control"]["key_fetches"], 1, f"client{n} {db}")
                 self.assertGreater(final[n][db]["key_epoch"], 1, f"client{n} {db}")
         self.assertIn("resuming from LSN", c2.output(), "the restarted client2 resumed from its applied LSN")
