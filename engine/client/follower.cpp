@@ -440,7 +440,7 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
 
 Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
     ++stats_.recoveries;
-    std::uint64_t got = 0;
+    std::uint64_t got = 0, bytes = 0;
     bool store_failed = false;
     const Result r = control_.recover(
         sub_.stream_id, range.from, range.to,
@@ -471,10 +471,12 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
                 return false;
             }
             got += b.update_count;
+            bytes += b.body.size();
             return true;
         },
         stats(now_ns).receive_stats(now_ns));
     stats_.lsns_recovered += got;
+    stats_.bytes_recovered += bytes;  // chain-body bytes fetched by unicast (the demo's "repaired" figure)
     const bool ok = r.is_ok() && !store_failed;
     gap_->recover_done(ok, now_ns);
     if (!ok) ++stats_.recover_failures;

@@ -239,6 +239,7 @@ access_list = "{acl}"
             s3 = final[3][db]
             self.assertGreaterEqual(s3["repair"]["snapshots"], 1, f"client3 {db} bootstrapped: {s3}")
             self.assertGreater(s3["repair"]["lsns_recovered"], 0, f"client3 {db} repaired its 10 % loss: {s3}")
+            self.assertGreater(s3["repair"]["bytes_recovered"], 0, "and counted the bytes it fetched")
             self.assertGreater(s3["repair"]["gaps"], 0)
             self.assertGreater(final[2][db]["repair"]["gaps"] + final[2][db]["repair"]["snapshots"], 0)
             for n in (1, 2, 3):
