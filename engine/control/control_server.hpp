@@ -34,7 +34,7 @@ struct ControlConfig {
     std::uint32_t max_snapshots_per_identity = 1;    // concurrent Snapshot calls
     std::uint32_t stream_deadline_ms = 600'000;      // a Recover or Snapshot longer than this is ended
     std::uint32_t publish_window_seconds = 86'400;   // how long a request_id is remembered
-    std::uint32_t threads = 4;                       // gRPC server threads at most
+    std::uint32_t threads = 64;                      // gRPC server threads at most (a streaming call holds one)
 };
 
 /// Reads the keys of a `[control]` table (paths relative to `base_dir`).
