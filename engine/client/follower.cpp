@@ -376,17 +376,54 @@ void Follower::drain_buffer(std::uint64_t now_ns) {
     }
 }
 
+void Follower::stage(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, std::uint64_t now_ns) {
+    constexpr std::size_t kStagedChains = 256;
+    constexpr std::size_t kStagedBytes = std::size_t{8} << 20;
+    if (staged_.chains == 0) {
+        staged_.first = first;
+        staged_.count = 0;
+        staged_.body.clear();
+    }
+    staged_.body.insert(staged_.body.end(), body.begin(), body.end());
+    staged_.last = first + count - 1;
+    staged_.count += count;
+    ++staged_.chains;
+    gap_->applied(staged_.last);  // the next chain of this pass follows on; undone if the commit fails
+    if (staged_.chains >= kStagedChains || staged_.body.size() >= kStagedBytes) flush_staged(now_ns);
+}
+
+void Follower::flush_staged(std::uint64_t now_ns) {
+    if (staged_.chains == 0) return;
+    const std::size_t chains = staged_.chains;
+    staged_.chains = 0;
+    if (apply_chain(staged_.first, staged_.count, staged_.body, true, now_ns)) {
+        stats_.chains_applied += chains;
+        error_rate_.on_applied(chains, now_ns);
+    } else {
+        gap_->unapplied(staged_.first, staged_.last);  // recovered like any gap
+    }
+}
+
 void Follower::handle_chain(const chain::CompleteChain& c, std::uint64_t now_ns) {
     const std::uint64_t first = c.head.first_lsn;
     const std::uint32_t count = c.head.update_count;
     switch (gap_->on_chain(first, count, c.body.size())) {
     case GapPolicy::Verdict::duplicate: ++stats_.chains_duplicate; return;
     case GapPolicy::Verdict::apply:
-        if (apply_chain(first, count, c.body, true, now_ns)) {
-            ++stats_.chains_applied;
-            error_rate_.on_applied(1, now_ns);
+        if (first == gap_->next()) {
+            stage(first, count, c.body, now_ns);
+        } else {
+            // It overlaps what is applied: the store skips the old LSNs, alone.
+            flush_staged(now_ns);
+            if (apply_chain(first, count, c.body, true, now_ns)) {
+                ++stats_.chains_applied;
+                error_rate_.on_applied(1, now_ns);
+            }
         }
-        drain_buffer(now_ns);
+        if (!buffer_.empty()) {
+            flush_staged(now_ns);  // the buffered chains apply on top of what is committed
+            drain_buffer(now_ns);
+        }
         return;
     case GapPolicy::Verdict::buffer: {
         ++stats_.chains_buffered;
@@ -426,6 +463,7 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
         }
         if (ev == chain::Reassembler::Event::chain) handle_chain(reassembler_->chain(), now_ns);
     }
+    flush_staged(now_ns);  // what this pass staged is committed before anything else looks at the store
     ring.release(n);
     // Whole chains lost leave no broken chain behind, only a gap: each counts as a loss too.
     if (gap_->gaps() > gaps_before) error_rate_.on_lost(gap_->gaps() - gaps_before, now_ns);

@@ -130,6 +130,18 @@ private:
     };
     std::map<std::uint64_t, Buffered> buffer_;  // by first LSN; only while a gap is open
     std::vector<std::uint8_t> batch_body_;      // consecutive buffered chains applied as one (grows only)
+    // In-order chains of one queue pass, committed together at its end (or at
+    // a bound): behind, one commit per pass instead of one per chain; at the
+    // head a chain is alone in its pass and commits at once.
+    struct Staged {
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+        std::uint32_t count = 0;
+        std::size_t chains = 0;
+        std::vector<std::uint8_t> body;  // grows only
+    } staged_;
+    void stage(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, std::uint64_t now_ns);
+    void flush_staged(std::uint64_t now_ns);
     std::uint64_t next_keys_at_ = 0;
     std::uint64_t next_unicast_poll_ = 0;
     std::uint64_t behind_since_ns_ = 0;
