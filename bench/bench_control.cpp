@@ -23,6 +23,7 @@
 #include "../tests/unit/control/test_backend.hpp"
 #include "engine/control/client.hpp"
 #include "engine/control/control_server.hpp"
+#include "engine/control/heap.hpp"
 #include "replicast_config.h"
 #include "store/replica.hpp"
 
@@ -41,6 +42,7 @@ struct Rig {
     std::string error;
 
     Rig() {
+        control::keep_freed_heap();  // as the server and the client do, but before the master's setup too
         const char* env = std::getenv("REPLICAST_BENCH_CONTROL_UPDATES");
         updates = env != nullptr ? std::strtoull(env, nullptr, 10) : 200'000;
         const char* base = std::getenv("REPLICAST_BENCH_DIR");
@@ -89,6 +91,9 @@ struct Rig {
         c.private_key = certs + "/server.key";
         c.ca = certs + "/ca.pem";
         c.access_list = access;
+        if (const char* b = std::getenv("REPLICAST_BENCH_CONTROL_BATCH_BYTES"); b != nullptr) {
+            c.recover_batch_bytes = static_cast<std::uint32_t>(std::strtoul(b, nullptr, 10));
+        }
         server = std::make_unique<control::ControlServer>(c, *backend);
         client = std::make_unique<control::ControlClient>(
             "127.0.0.1:" + std::to_string(server->port()),

@@ -10,6 +10,7 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include "engine/control/heap.hpp"
 #include "engine/control/replicast.grpc.pb.h"
 #include "engine/control/service.hpp"
 #include "engine/control/tls.hpp"
@@ -162,6 +163,7 @@ struct ControlServer::Impl {
 
 ControlServer::ControlServer(const ControlConfig& config, ControlBackend& backend)
     : impl_(std::make_unique<Impl>(config, backend)) {
+    keep_freed_heap();
     grpc::ServerBuilder builder;
     builder.AddListeningPort(config.listen, server_credentials(config), &impl_->port);
     builder.RegisterService(&impl_->grpc_service);
