@@ -1,12 +1,16 @@
 // The control plane end to end over loopback TLS 1.3: Recover of N updates
 // of 100 encoded bytes from a master's log into a replica store (the client's
-// repair path: gRPC stream -> ReplicaStore::apply per batch), and the latency
-// of Subscribe calls (p50/p99). Server and client run in this process on real
+// repair path: gRPC stream -> ReplicaStore::apply per batch), the latency
+// of Subscribe calls (p50/p99), and Snapshot into a replica against mdb_copy
+// (BM_SnapshotVsMdbCopy, below). Server and client run in this process on real
 // sockets with real certificates (scripts/mkcerts); the backend is the test
-// one (tests/unit/control/test_backend.hpp), as engine/server's is not on
-// this branch. Replica durability is nosync: the figure is the pipeline's.
+// one (tests/unit/control/test_backend.hpp) over a real MasterStore, so the
+// figures are the control plane's, not the server's loop. Replica durability
+// is nosync: the figure is the pipeline's.
 //
-//   REPLICAST_BENCH_CONTROL_UPDATES=1000000 build/bench/bench_control --benchmark_min_time=2
+//   REPLICAST_BENCH_CONTROL_UPDATES=1000000 build/bench/bench_control --benchmark_filter=Recover --benchmark_min_time=1
+//   REPLICAST_BENCH_CONTROL_SNAPSHOT_MB=1024 REPLICAST_BENCH_CONTROL_SNAPSHOT_ROUNDS=3 build/bench/bench_control --benchmark_filter=Snapshot
+//   (REPLICAST_BENCH_CONTROL_BATCH_BYTES sets recover_batch_bytes; REPLICAST_BENCH_DIR where stores go)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
