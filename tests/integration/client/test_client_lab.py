@@ -14,8 +14,6 @@ read, and the counters show the mechanisms ran: repairs on the lossy
 clients, a snapshot on the late one, a resume from the applied LSN on the
 restarted one, and key fetches for the server's rotations (every 3 s) with no
 packet failing to open."""
-import base64
-import json
 import os
 import random
 import signal
@@ -34,94 +32,27 @@ LOSS = {1: 0, 2: 2, 3: 10}
 GROUPS_OF = {1: None, 2: None, 3: [1]}  # None: every group
 
 
-def value_size(rng):
-    r = rng.random()
-    if r < 0.80:
-        return rng.randint(1, 200)
-    if r < 0.98:
-        return rng.randint(200, 4096)
-    return rng.randint(4096, 65536)
-
-
-def workload(path, db_index, count, rng):
-    """JSON lines for `replicast load`: puts of mixed sizes in groups 1 and 2, and deletes."""
-    written = []
-    with open(path, "w") as f:
-        for _ in range(count):
-            if written and rng.random() < 0.08:
-                f.write(json.dumps({"key": written.pop(rng.randrange(len(written))), "op": "del"}) + "\n")
-                continue
-            k = rng.randrange(count)
-            key = f"d{db_index}/k{k:06d}"
-            value = rng.randbytes(value_size(rng))
-            # A key keeps its reader group: Recover sends another group's update as
-            # a bare LSN placeholder, so a key rewritten from group 1 into group 2
-            # would linger on a group-1 replica (reported; see the report of issue 11).
-            f.write(json.dumps({"key": key, "value_base64": base64.b64encode(value).decode(),
-                                "group": 1 + k % 2}) + "\n")
-            written.append(key)
-
-
 class ClientLab(unittest.TestCase):
     def setUp(self):
         self.lab = labrun.Lab(REPLICAST, 3).up()
         self.addCleanup(self.lab.close)
-        self.certs = self.lab.make_certs(["client1", "client2", "client3"])
-        self.store = os.path.join(self.lab.dir, "master")
-
-    def client_config(self, n):
-        path = os.path.join(self.lab.dir, f"client{n}.toml")
-        with open(path, "w") as f:
-            f.write(f"""[control]
-server = "{self.lab.addr('server')}:{labrun.CONTROL_PORT}"
-certificate = "{self.certs}/client{n}.pem"
-private_key = "{self.certs}/client{n}.key"
-ca = "{self.certs}/ca.pem"
-retry_ms = 200
-
-[replica]
-store = "{self.replica(n)}"
-databases = ["*"]
-durability = "nosync"
-
-[receive]
-interface = "eth0"
-rcvbuf_bytes = 16777216
-
-[policy]
-recover_retry_ms = 50
-
-[stats]
-socket = "{self.sock(n)}"
-log_interval_ms = 2000
-""")
-        return path
+        self.rep = labrun.Replication(self.lab, REPLICAST, DBS, GROUPS_OF)
+        self.store = self.rep.store
 
     def replica(self, n):
-        return os.path.join(self.lab.dir, f"replica{n}")
-
-    def sock(self, n):
-        return os.path.join(self.lab.dir, f"client{n}.sock")
+        return self.rep.replica(n)
 
     def start_client(self, n, tag=""):
-        return self.lab.start(f"client{n}{tag}", f"client{n}", [REPLICAST, "client", "--config", self.client_config(n)])
+        return self.rep.start_client(n, tag)
 
     def stats(self, n):
-        p = self.lab.run(None, [REPLICAST, "client-stats", "--socket", self.sock(n)], check=False, timeout=10)
-        if p.returncode != 0:
-            return None
-        try:
-            return {d["name"]: d for d in json.loads(p.stdout)["databases"]}
-        except (json.JSONDecodeError, KeyError):
-            return None
+        return self.rep.stats(n)
 
     def master_last(self, db):
-        line = labrun.checksum(REPLICAST, self.store, db)
-        return int(line.split("lsn=")[1].split()[0])
+        return self.rep.master_last(db)
 
     def caught_up(self, n, want):
-        s = self.stats(n)
-        return s is not None and all(db in s and s[db]["applied_lsn"] >= want[db] for db in DBS)
+        return self.rep.caught_up(n, want)
 
     def test_three_clients_converge_under_loss_kill_and_late_start(self):
         lab = self.lab
@@ -129,53 +60,13 @@ log_interval_ms = 2000
         halves = {}
         for i, db in enumerate(DBS):
             path = os.path.join(lab.dir, f"{db}.jsonl")
-            workload(path, i, UPDATES_PER_DB, rng)
-            with open(path) as f:
-                lines = f.readlines()
-            halves[db] = []
-            for h, part in enumerate((lines[:len(lines) // 2], lines[len(lines) // 2:])):
-                hp = os.path.join(lab.dir, f"{db}.{h}.jsonl")
-                with open(hp, "w") as f:
-                    f.writelines(part)
-                halves[db].append(hp)
-            lab.run(None, [REPLICAST, "put", "--store", self.store, "--db", db, f"d{i}/created", "1"])
-
-        acl = os.path.join(lab.dir, "access.toml")
-        with open(acl, "w") as f:
-            for n in (1, 2, 3):
-                f.write(f'[[identity]]\nname = "client{n}"\nroles = ["subscriber"]\ndatabases = ["*"]\n')
-                if GROUPS_OF[n]:
-                    f.write(f"groups = {GROUPS_OF[n]}\n")
-                f.write("\n")
-        cfg = os.path.join(lab.dir, "server.toml")
-        with open(cfg, "w") as f:
-            f.write(f"""[server]
-store = "{self.store}"
-profile = "{labrun.PROFILE}"
-[streams]
-databases = {json.dumps(DBS)}
-group_range = "239.195.0.0/24"
-port = 5000
-[bundle]
-max_updates = 64
-max_bytes = 65536
-[pacing]
-rate_mbps = 400
-[keys]
-rotate_seconds = 3
-[control]
-listen = "{lab.addr('server')}:{labrun.CONTROL_PORT}"
-certificate = "{self.certs}/server.pem"
-private_key = "{self.certs}/server.key"
-ca = "{self.certs}/ca.pem"
-access_list = "{acl}"
-""")
+            labrun.workload(path, i, UPDATES_PER_DB, rng)
+            halves[db] = labrun.split_file(path, 2)
+        self.rep.create_databases()
         for n, pct in LOSS.items():
             if pct:
                 lab.loss(n, pct)
-        env = dict(lab.env, REPLICAST_IFACE="eth0", REPLICAST_SOURCE_IP=lab.addr("server"))
-        server = lab.start("server", "server", [REPLICAST, "server", "--config", cfg], env=env)
-        server.wait_for_line(r"control service on", 60)
+        self.rep.start_server()
 
         c1, c2 = self.start_client(1), self.start_client(2)
         for db in DBS:
