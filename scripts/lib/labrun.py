@@ -9,6 +9,7 @@ of this lab's prefix, and the working directory unless kept. `close()` is
 registered with atexit and on SIGTERM/SIGINT, so a failure, a timeout or
 Ctrl-C never leaves a lab behind."""
 import atexit
+import base64
 import json
 import os
 import re
@@ -112,7 +113,10 @@ class Lab:
         self.dpdk_prefix = f"{self.prefix}-dpdk"
         self.dir = workdir or tempfile.mkdtemp(prefix=f"replicast-{self.prefix}-")
         os.makedirs(self.dir, exist_ok=True)
-        self.keep = keep
+        # REPLICAST_KEEP_LAB=1 keeps the working directory (logs, stores, captures) to look at.
+        self.keep = keep or os.environ.get("REPLICAST_KEEP_LAB") == "1"
+        if self.keep:
+            print(f"lab {self.prefix}: keeping {self.dir}", file=sys.stderr)
         self.env = dict(os.environ, REPLICAST_LAB=self.prefix, REPLICAST_LAB_NET=self.net,
                         REPLICAST_FILE_PREFIX=self.dpdk_prefix)
         self.processes = []
@@ -144,7 +148,9 @@ class Lab:
         return self.lab("addr", host).strip()
 
     def ns(self, host):
-        return f"{self.prefix}-srv" if host == "server" else f"{self.prefix}-c{host.removeprefix('client')}"
+        if host in ("server", "hub"):
+            return f"{self.prefix}-{'srv' if host == 'server' else 'hub'}"
+        return f"{self.prefix}-c{host.removeprefix('client')}"
 
     def loss(self, client, percent):
         self.lab("loss", str(client), str(percent))
@@ -215,3 +221,218 @@ def checksum(replicast, store, db, groups=None):
 
 def json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+# -- workloads, configurations and statistics shared by the demo-like tests
+def value_size(rng):
+    """A mixed value size: mostly small, some pages, a few up to 64 KiB."""
+    r = rng.random()
+    if r < 0.80:
+        return rng.randint(1, 200)
+    if r < 0.98:
+        return rng.randint(200, 4096)
+    return rng.randint(4096, 65536)
+
+
+def workload(path, db_index, count, rng, size=value_size):
+    """JSON lines for `replicast load`/`publish --file`: puts of mixed sizes in
+    groups 1 and 2, and deletes (8 %). Keys are `d<db_index>/k<N>`."""
+    written = []
+    with open(path, "w") as f:
+        for _ in range(count):
+            if written and rng.random() < 0.08:
+                f.write(json.dumps({"key": written.pop(rng.randrange(len(written))), "op": "del"}) + "\n")
+                continue
+            k = rng.randrange(count)
+            key = f"d{db_index}/k{k:06d}"
+            value = rng.randbytes(size(rng))
+            # Keys move between groups: a group-1 replica must drop a key rewritten
+            # into group 2, from the multicast or from Recover (which sends another
+            # group's update as a delete of its key).
+            f.write(json.dumps({"key": key, "value_base64": base64.b64encode(value).decode(),
+                                "group": rng.choice((1, 2))}) + "\n")
+            written.append(key)
+
+
+def split_file(path, parts):
+    """Splits a file of lines into `parts` files of about equal line counts; their paths."""
+    with open(path) as f:
+        lines = f.readlines()
+    out = []
+    for i in range(parts):
+        p = f"{path}.{i}"
+        with open(p, "w") as f:
+            f.writelines(lines[i * len(lines) // parts:(i + 1) * len(lines) // parts])
+        out.append(p)
+    return out
+
+
+def toml_tables(tables):
+    """{table: {key: value}} as TOML (values through json.dumps: strings,
+    integers, booleans and lists of them are the same in both)."""
+    text = []
+    for table, keys in tables.items():
+        text.append(f"[{table}]")
+        text += [f"{k} = {json.dumps(v)}" for k, v in keys.items()]
+        text.append("")
+    return "\n".join(text)
+
+
+def merged(base, overrides):
+    out = {t: dict(keys) for t, keys in base.items()}
+    for t, keys in (overrides or {}).items():
+        out.setdefault(t, {}).update(keys)
+    return out
+
+
+def write_access_list(path, identities):
+    """identities: {name: groups (a list) or None for every group}, all
+    subscribers of every database."""
+    with open(path, "w") as f:
+        for name, groups in identities.items():
+            f.write(f'[[identity]]\nname = "{name}"\nroles = ["subscriber"]\ndatabases = ["*"]\n')
+            if groups:
+                f.write(f"groups = {list(groups)}\n")
+            f.write("\n")
+    return path
+
+
+def client_stats(replicast, sock):
+    """A running daemon's statistics as {database: its JSON object}, or None
+    when it does not answer (not up yet, stopped, killed)."""
+    p = subprocess.run([replicast, "client-stats", "--socket", sock], capture_output=True, text=True, timeout=10)
+    if p.returncode != 0:
+        return None
+    try:
+        return {d["name"]: d for d in json.loads(p.stdout)["databases"]}
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+class Replication:
+    """One master store multicast by a `replicast server` (control plane on)
+    to `replicast client` daemons on a Lab: the configs, the certificates, the
+    processes, their statistics and the final comparison with the master.
+
+    groups_of: {client number: reader groups, or None for every group}.
+    server/client overrides: {table: {key: value}} merged over the defaults."""
+
+    def __init__(self, lab, replicast, dbs, groups_of, server=None, client=None):
+        self.lab = lab
+        self.replicast = replicast
+        self.dbs = list(dbs)
+        self.groups_of = dict(groups_of)
+        self.server_overrides = server or {}
+        self.client_overrides = client or {}
+        self.certs = lab.make_certs([f"client{n}" for n in self.groups_of])
+        self.store = os.path.join(lab.dir, "master")
+        self.access_list = write_access_list(os.path.join(lab.dir, "access.toml"),
+                                             {f"client{n}": g for n, g in self.groups_of.items()})
+        self.server_config = os.path.join(lab.dir, "server.toml")
+        self.write_server_config()
+        self.server = None
+        self.clients = {}
+
+    # -- the master
+    def create_databases(self):
+        """Each database gets one record, so the server can stream it from the start."""
+        for i, db in enumerate(self.dbs):
+            self.lab.run(None, [self.replicast, "put", "--store", self.store, "--db", db, f"d{i}/created", "1"])
+
+    def load(self, db, path):
+        return self.lab.run(None, [self.replicast, "load", "--store", self.store, "--db", db, path])
+
+    def master_last(self, db):
+        line = checksum(self.replicast, self.store, db)
+        return int(line.split("lsn=")[1].split()[0])
+
+    # -- the server
+    def write_server_config(self, access_list=None):
+        lab, certs = self.lab, self.certs
+        tables = merged({
+            "server": {"store": self.store, "profile": PROFILE},
+            "streams": {"databases": self.dbs, "group_range": "239.195.0.0/24", "port": 5000},
+            "bundle": {"max_updates": 64, "max_bytes": 65536},
+            "pacing": {"rate_mbps": 400},
+            "keys": {"rotate_seconds": 3},
+            "control": {"listen": f"{lab.addr('server')}:{CONTROL_PORT}", "certificate": f"{certs}/server.pem",
+                        "private_key": f"{certs}/server.key", "ca": f"{certs}/ca.pem",
+                        "access_list": access_list or self.access_list},
+        }, self.server_overrides)
+        with open(self.server_config, "w") as f:
+            f.write(toml_tables(tables))
+
+    def start_server(self, tag=""):
+        env = dict(self.lab.env, REPLICAST_IFACE="eth0", REPLICAST_SOURCE_IP=self.lab.addr("server"))
+        self.server = self.lab.start(f"server{tag}", "server", [self.replicast, "server", "--config", self.server_config],
+                                     env=env)
+        self.server.wait_for_line(r"control service on", 60)
+        return self.server
+
+    # -- the clients
+    def replica(self, n):
+        return os.path.join(self.lab.dir, f"replica{n}")
+
+    def sock(self, n):
+        return os.path.join(self.lab.dir, f"client{n}.sock")
+
+    def client_config(self, n):
+        path = os.path.join(self.lab.dir, f"client{n}.toml")
+        certs = self.certs
+        tables = merged({
+            "control": {"server": f"{self.lab.addr('server')}:{CONTROL_PORT}", "certificate": f"{certs}/client{n}.pem",
+                        "private_key": f"{certs}/client{n}.key", "ca": f"{certs}/ca.pem", "retry_ms": 200},
+            "replica": {"store": self.replica(n), "databases": ["*"], "durability": "nosync"},
+            "receive": {"interface": "eth0", "rcvbuf_bytes": 16777216},
+            "policy": {"recover_retry_ms": 50},
+            "stats": {"socket": self.sock(n), "log_interval_ms": 2000},
+        }, self.client_overrides.get(n, {}))
+        with open(path, "w") as f:
+            f.write(toml_tables(tables))
+        return path
+
+    def start_client(self, n, tag=""):
+        p = self.lab.start(f"client{n}{tag}", f"client{n}",
+                           [self.replicast, "client", "--config", self.client_config(n)])
+        self.clients[n] = p
+        return p
+
+    def stats(self, n):
+        return client_stats(self.replicast, self.sock(n))
+
+    def applied(self, n, db):
+        return ((self.stats(n) or {}).get(db) or {}).get("applied_lsn", 0)
+
+    def caught_up(self, n, want):
+        s = self.stats(n)
+        return s is not None and all(db in s and s[db]["applied_lsn"] >= want[db] for db in self.dbs)
+
+    def wait_caught_up(self, clients, seconds):
+        """Every client has applied the master's last LSN of every database; their final stats."""
+        want = {db: self.master_last(db) for db in self.dbs}
+        deadline = time.monotonic() + seconds
+        for n in clients:
+            left = max(1.0, deadline - time.monotonic())
+            wait_until(f"client{n} caught up with {want} (has {self.stats(n)})",
+                       lambda n=n: self.caught_up(n, want), left, interval=0.3)
+        return {n: self.stats(n) for n in clients}
+
+    def mismatches(self, clients):
+        """[(client, db, replica line, master line)] for every replica that
+        differs from the master filtered by the client's groups."""
+        out = []
+        for n in clients:
+            for db in self.dbs:
+                master = checksum(self.replicast, self.store, db, self.groups_of[n])
+                replica = checksum(self.replicast, self.replica(n), db)
+                if replica != master:
+                    out.append((n, db, replica, master))
+        return out
+
+    @staticmethod
+    def describe(n, db, d):
+        """One line of the counters that matter, for the test's output."""
+        return (f"client{n} {db}: packets={d['receive']['packets']} applied={d['chains']['applied']} "
+                f"dropped={d['chains']['dropped_broken']} gaps={d['repair']['gaps']} "
+                f"recovered={d['repair']['lsns_recovered']} snapshots={d['repair']['snapshots']} "
+                f"keys={d['control']['key_fetches']} epoch={d['key_epoch']} lsn={d['applied_lsn']}")
