@@ -93,8 +93,9 @@ def main():
     ap.add_argument("replicast")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--updates", type=int, default=1_000_000, help="updates in recov, all recovered each slice")
-    ap.add_argument("--backlog", type=int, default=2_000_000, help="orders updates loaded while the server runs")
+    ap.add_argument("--backlog", type=int, default=3_000_000, help="orders updates loaded while the server runs")
     ap.add_argument("--rate-mbps", type=int, default=20, help="the orders stream's pacing cap")
+    ap.add_argument("--burst-bytes", type=int, default=0, help="[pacing] burst_bytes (0: strict pacing)")
     ap.add_argument("--stats-interval-ms", type=int, default=100)
     ap.add_argument("--threads-nice", type=int, default=None, help="[control] threads_nice for the server")
     ap.add_argument("--client-nice", type=int, default=0, help="run the recover client at this nice value")
@@ -131,6 +132,7 @@ start = "next"
 compression = "off"
 [pacing]
 rate_mbps = {a.rate_mbps}
+burst_bytes = {a.burst_bytes}
 [retention]
 trim_interval_ms = 0
 [control]
@@ -195,7 +197,7 @@ access_list = "{acl}"
         idle = [s["packets_per_s"] for s in slices if s["kind"] == "idle" and s["packets_per_s"]]
         speeds = [s["updates_per_s"] for s in slices if s["kind"] == "recover"]
         result = {
-            "rate_mbps": a.rate_mbps, "updates": a.updates, "rounds": a.rounds, "threads_nice": a.threads_nice, "client_nice": a.client_nice,
+            "rate_mbps": a.rate_mbps, "burst_bytes": a.burst_bytes, "updates": a.updates, "rounds": a.rounds, "threads_nice": a.threads_nice, "client_nice": a.client_nice,
             "recover_pps_median": statistics.median(rec) if rec else None,
             "idle_pps_median": statistics.median(idle) if idle else None,
             "ratio_median": statistics.median(ratios) if ratios else None,
