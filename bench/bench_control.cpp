@@ -1,15 +1,20 @@
 // The control plane end to end over loopback TLS 1.3: Recover of N updates
 // of 100 encoded bytes from a master's log into a replica store (the client's
-// repair path: gRPC stream -> ReplicaStore::apply per batch), and the latency
-// of Subscribe calls (p50/p99). Server and client run in this process on real
+// repair path: gRPC stream -> ReplicaStore::apply per batch), the latency
+// of Subscribe calls (p50/p99), and Snapshot into a replica against mdb_copy
+// (BM_SnapshotVsMdbCopy, below). Server and client run in this process on real
 // sockets with real certificates (scripts/mkcerts); the backend is the test
-// one (tests/unit/control/test_backend.hpp), as engine/server's is not on
-// this branch. Replica durability is nosync: the figure is the pipeline's.
+// one (tests/unit/control/test_backend.hpp) over a real MasterStore, so the
+// figures are the control plane's, not the server's loop. Replica durability
+// is nosync: the figure is the pipeline's.
 //
-//   REPLICAST_BENCH_CONTROL_UPDATES=1000000 build/bench/bench_control --benchmark_min_time=2
+//   REPLICAST_BENCH_CONTROL_UPDATES=1000000 build/bench/bench_control --benchmark_filter=Recover --benchmark_min_time=1
+//   REPLICAST_BENCH_CONTROL_SNAPSHOT_MB=1024 REPLICAST_BENCH_CONTROL_SNAPSHOT_ROUNDS=3 build/bench/bench_control --benchmark_filter=Snapshot
+//   (REPLICAST_BENCH_CONTROL_BATCH_BYTES sets recover_batch_bytes; REPLICAST_BENCH_DIR where stores go)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +28,9 @@
 #include "../tests/unit/control/test_backend.hpp"
 #include "engine/control/client.hpp"
 #include "engine/control/control_server.hpp"
+#include "engine/control/heap.hpp"
 #include "replicast_config.h"
+#include "store/checksum.hpp"
 #include "store/replica.hpp"
 
 using namespace replicast;
@@ -41,6 +48,7 @@ struct Rig {
     std::string error;
 
     Rig() {
+        control::keep_freed_heap();  // as the server and the client do, but before the master's setup too
         const char* env = std::getenv("REPLICAST_BENCH_CONTROL_UPDATES");
         updates = env != nullptr ? std::strtoull(env, nullptr, 10) : 200'000;
         const char* base = std::getenv("REPLICAST_BENCH_DIR");
@@ -89,6 +97,9 @@ struct Rig {
         c.private_key = certs + "/server.key";
         c.ca = certs + "/ca.pem";
         c.access_list = access;
+        if (const char* b = std::getenv("REPLICAST_BENCH_CONTROL_BATCH_BYTES"); b != nullptr) {
+            c.recover_batch_bytes = static_cast<std::uint32_t>(std::strtoul(b, nullptr, 10));
+        }
         server = std::make_unique<control::ControlServer>(c, *backend);
         client = std::make_unique<control::ControlClient>(
             "127.0.0.1:" + std::to_string(server->port()),
@@ -182,6 +193,206 @@ void BM_SubscribeLatency(benchmark::State& state) {
     state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
 }
 BENCHMARK(BM_SubscribeLatency)->UseRealTime();
+
+// Snapshot of a database of REPLICAST_BENCH_CONTROL_SNAPSHOT_MB MiB of key +
+// value (12-byte keys, 1000-byte values; default 8 for bench-smoke) into a
+// fresh replica (begin_bootstrap, bootstrap_page per page, finish_bootstrap),
+// against `mdb_copy` and `mdb_copy -c` of the same master store, interleaved:
+// each round runs all three, the order rotated every round
+// (REPLICAST_BENCH_CONTROL_SNAPSHOT_ROUNDS, default 1). The master's log is
+// trimmed first, so the store is the database plus free pages: plain mdb_copy
+// copies those too (file_mb), `-c` does not. Rates are MiB of key + value per
+// wall second; each copy is removed after its round, so the disk holds the
+// master and one copy at a time.
+struct SnapRig {
+    std::filesystem::path dir;
+    std::unique_ptr<store::MasterStore> master;
+    std::unique_ptr<control::testing::TestBackend> backend;
+    std::unique_ptr<control::ControlServer> server;
+    std::unique_ptr<control::ControlClient> client;
+    std::uint64_t records = 0;
+    double data_mib = 0;
+    std::string error;
+
+    SnapRig() {
+        control::keep_freed_heap();
+        const char* env = std::getenv("REPLICAST_BENCH_CONTROL_SNAPSHOT_MB");
+        const std::uint64_t mib = env != nullptr ? std::strtoull(env, nullptr, 10) : 8;
+        const char* base = std::getenv("REPLICAST_BENCH_DIR");
+        dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
+              ("rc-bench-snapshot-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        const std::string certs = (dir / "certs").string();
+        if (std::system((std::string(REPLICAST_SOURCE_ROOT) + "/scripts/mkcerts " + certs + " >/dev/null").c_str()) != 0) {
+            error = "scripts/mkcerts failed";
+            return;
+        }
+        store::EnvOptions fast;
+        fast.durability = store::Durability::nosync;
+        std::filesystem::create_directories(dir / "master");
+        master = std::make_unique<store::MasterStore>((dir / "master").string(), fast);
+        const std::string value(1000, 'v');
+        records = (mib << 20) / (12 + value.size());
+        data_mib = static_cast<double>(records * (12 + value.size())) / (1 << 20);
+        std::vector<std::string> keys;
+        std::vector<wire::UpdateView> ops;
+        for (std::uint64_t done = 0; done < records;) {
+            const std::uint64_t n = std::min<std::uint64_t>(4096, records - done);
+            keys.clear();
+            ops.clear();
+            for (std::uint64_t i = 0; i < n; ++i) {
+                char k[13];
+                std::snprintf(k, sizeof k, "k%011llu", static_cast<unsigned long long>(done + i));
+                keys.emplace_back(k, 12);
+            }
+            for (const std::string& k : keys) {
+                ops.push_back({.op = wire::Op::put, .reader_group = 0,
+                               .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
+                               .value = {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()}});
+            }
+            if (const store::Status s = master->write("snap", ops); !s) {
+                error = s.message();
+                return;
+            }
+            done += n;
+        }
+        std::uint64_t removed = 0;
+        if (const store::Status s = master->trim("snap", {.keep_updates = 1}, removed, 65536); !s) {
+            error = s.message();
+            return;
+        }
+        backend = std::make_unique<control::testing::TestBackend>(*master);
+        const std::string access = (dir / "access.toml").string();
+        std::ofstream(access) << "[[identity]]\nname = \"subscriber\"\nroles = [\"subscriber\"]\ndatabases = [\"*\"]\n";
+        control::ControlConfig c;
+        c.listen = "127.0.0.1:0";
+        c.certificate = certs + "/server.pem";
+        c.private_key = certs + "/server.key";
+        c.ca = certs + "/ca.pem";
+        c.access_list = access;
+        server = std::make_unique<control::ControlServer>(c, *backend);
+        client = std::make_unique<control::ControlClient>(
+            "127.0.0.1:" + std::to_string(server->port()),
+            control::ClientTls{.certificate = certs + "/subscriber.pem", .private_key = certs + "/subscriber.key",
+                               .ca = certs + "/ca.pem", .server_name = "localhost"});
+    }
+    ~SnapRig() {
+        client.reset();
+        server.reset();
+        master.reset();
+        std::filesystem::remove_all(dir);
+    }
+
+    // One snapshot into a fresh replica; verifies the count (and, when asked, the checksum).
+    // `seconds` is the time to the finished bootstrap, the checksum excluded.
+    std::string snapshot_once(const std::string& path, bool verify, double& seconds) {
+        const auto t0 = std::chrono::steady_clock::now();
+        store::EnvOptions fast;
+        fast.durability = store::Durability::nosync;
+        std::filesystem::create_directories(path);
+        store::ReplicaStore replica(path, fast);
+        std::uint64_t lsn = 0, got = 0, expected = 0;
+        std::string sha;
+        bool first = true;
+        std::vector<store::Record> recs;
+        store::Status st;
+        const control::Result r = client->snapshot("snap", [&](const v1::SnapshotPage& p) {
+            if (first) {
+                first = false;
+                lsn = p.lsn();
+                std::array<std::uint8_t, 16> uuid{};
+                if (p.store_uuid().size() != uuid.size()) return false;
+                std::copy(p.store_uuid().begin(), p.store_uuid().end(), uuid.begin());
+                if (st = replica.begin_bootstrap("snap", uuid); !st) return false;
+            }
+            recs.clear();
+            for (const v1::SnapshotRecord& x : p.records()) {
+                recs.push_back({.key = {reinterpret_cast<const std::uint8_t*>(x.key().data()), x.key().size()},
+                                .group = static_cast<std::uint16_t>(x.reader_group()),
+                                .value = {reinterpret_cast<const std::uint8_t*>(x.value().data()), x.value().size()}});
+            }
+            if (!recs.empty()) {
+                if (st = replica.bootstrap_page("snap", recs); !st) return false;
+                got += recs.size();
+            }
+            if (p.last()) {
+                expected = p.record_count();
+                sha = p.sha256();
+            }
+            return true;
+        });
+        if (!st) return st.message();
+        if (!r) return r.text();
+        if (got != records || expected != records) return "snapshot delivered the wrong number of records";
+        if (st = replica.finish_bootstrap("snap", lsn); !st) return st.message();
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (verify) {
+            store::Checksum sum;
+            if (st = store::checksum(replica, "snap", sum); !st) return st.message();
+            if (sum.sha256 != sha || sum.records != records) return "the replica's checksum is not the snapshot's";
+        }
+        return {};
+    }
+};
+
+SnapRig& snap_rig() {
+    static SnapRig r;
+    return r;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void BM_SnapshotVsMdbCopy(benchmark::State& state) {
+    SnapRig& r = snap_rig();
+    if (!r.error.empty()) return state.SkipWithError(r.error.c_str());
+    const char* env = std::getenv("REPLICAST_BENCH_CONTROL_SNAPSHOT_ROUNDS");
+    const int rounds = std::max(1, env != nullptr ? std::atoi(env) : 1);
+    std::vector<double> ours, copy, compact, ratio;
+    const std::string master_dir = (r.dir / "master").string();
+    for (auto _ : state) {
+        for (int round = 0; round < rounds; ++round) {
+            double t[3] = {};
+            for (int k = 0; k < 3; ++k) {
+                const int which = (round + k) % 3;  // rotate who goes first
+                const std::string out = (r.dir / ("copy-" + std::to_string(which))).string();
+                std::filesystem::remove_all(out);
+                if (which == 0) {
+                    if (const std::string e = r.snapshot_once(out, round == 0, t[0]); !e.empty()) {
+                        return state.SkipWithError(e.c_str());
+                    }
+                } else {
+                    const auto t0 = std::chrono::steady_clock::now();
+                    std::filesystem::create_directories(out);
+                    const std::string cmd = std::string("mdb_copy ") + (which == 2 ? "-c " : "") + master_dir + " " + out;
+                    if (std::system(cmd.c_str()) != 0) return state.SkipWithError(("failed: " + cmd).c_str());
+                    t[which] = seconds_since(t0);
+                }
+                std::filesystem::remove_all(out);
+            }
+            ours.push_back(r.data_mib / t[0]);
+            copy.push_back(r.data_mib / t[1]);
+            compact.push_back(r.data_mib / t[2]);
+            ratio.push_back(t[1] / t[0]);
+        }
+    }
+    auto put = [&](const char* name, std::vector<double>& v) {
+        std::sort(v.begin(), v.end());
+        state.counters[std::string(name) + "_median"] = v[v.size() / 2];
+        state.counters[std::string(name) + "_min"] = v.front();
+        state.counters[std::string(name) + "_max"] = v.back();
+    };
+    put("ours_MiBps", ours);
+    put("mdb_copy_MiBps", copy);
+    put("mdb_copy_c_MiBps", compact);
+    put("ours_over_mdb_copy", ratio);
+    state.counters["data_MiB"] = r.data_mib;
+    state.counters["file_MiB"] =
+        static_cast<double>(std::filesystem::file_size(std::filesystem::path(master_dir) / "data.mdb")) / (1 << 20);
+}
+BENCHMARK(BM_SnapshotVsMdbCopy)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 }  // namespace
 

@@ -376,7 +376,10 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         }
         post();
         WorkerLaunch launch{.worker = &worker};
-        rte_eal_remote_launch(&WorkerLaunch::run, &launch, lcore);
+        if (const int rc = rte_eal_remote_launch(&WorkerLaunch::run, &launch, lcore); rc != 0) {
+            // The ready flag below would never come: say why instead of waiting.
+            throw std::runtime_error("lcore " + std::to_string(lcore) + " would not run the worker: " + rte_strerror(-rc));
+        }
         auto run_for = [&](double seconds) {
             const auto until = std::chrono::steady_clock::now() +
                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));

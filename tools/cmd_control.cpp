@@ -6,7 +6,12 @@
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include <openssl/rand.h>
+
+#include <array>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -17,41 +22,12 @@
 #include "store/checksum.hpp"
 #include "store/replica.hpp"
 #include "tools/commands.hpp"
+#include "tools/control_connection.hpp"
 #include "tools/load_line.hpp"
 
 namespace replicast::tools {
 
 namespace {
-
-struct Connection {
-    std::string server, cert, key, ca, server_name;
-    bool json = false;
-    std::uint32_t deadline_ms = 10'000;
-};
-
-void add_connection(CLI::App* cmd, Connection& c) {
-    cmd->add_option("--server", c.server, "the server's control endpoint, HOST:PORT")->required();
-    cmd->add_option("--cert", c.cert, "this host's client certificate (PEM)")->required();
-    cmd->add_option("--key", c.key, "its private key (PEM)")->required();
-    cmd->add_option("--ca", c.ca, "the CA that signed the server's certificate (PEM)")->required();
-    cmd->add_option("--server-name", c.server_name, "the name the server's certificate must carry (default: HOST)");
-    cmd->add_option("--deadline-ms", c.deadline_ms, "deadline of a unary call")->check(CLI::Range(1, 3'600'000));
-    cmd->add_flag("--json", c.json, "print one JSON object");
-}
-
-std::unique_ptr<control::ControlClient> connect(const Connection& c, const char* cmd) {
-    try {
-        return std::make_unique<control::ControlClient>(
-            c.server, control::ClientTls{.certificate = c.cert, .private_key = c.key, .ca = c.ca, .server_name = c.server_name},
-            control::ClientOptions{.deadline_ms = c.deadline_ms});
-    } catch (const control::ControlError& e) {
-        throw CLI::RuntimeError(std::string("replicast ") + cmd + ": " + e.what(), kExitUsage);
-    }
-}
-
-void check(const control::Result& r, const char* cmd) {
-    if (!r) throw CLI::RuntimeError(std::string("replicast ") + cmd + ": " + r.text(), kExitFindings);
-}
 
 [[noreturn]] void fail(const store::Status& s, const char* cmd) {
     throw CLI::RuntimeError(std::string("replicast ") + cmd + ": " + s.message(), kExitFindings);
@@ -271,6 +247,7 @@ void add_snapshot(CLI::App& app) {
 struct PublishOptions {
     Connection c;
     std::string db, key, value, file, request_id, format = "auto";
+    std::uint32_t retry_seconds = 30;
     int group = 0;
     bool del = false;
     std::size_t batch = 1000;
@@ -288,7 +265,10 @@ void add_publish(CLI::App& app) {
     cmd->add_option("--file", o->file, "records to publish, as `replicast load` reads them ('-' = stdin)");
     cmd->add_option("--format", o->format, "auto, json or tsv")->check(CLI::IsMember({"auto", "json", "tsv"}));
     cmd->add_option("--batch", o->batch, "updates per Publish call (--file)")->check(CLI::Range(1, 100000));
-    cmd->add_option("--request-id", o->request_id, "makes a retry exactly-once (at most 64 bytes; batch N of a file gets ID/N)");
+    cmd->add_option("--request-id", o->request_id, "makes a retry exactly-once (at most 64 bytes; batch N of a file gets ID/N; "
+                                                    "default: a random id for this run)");
+    cmd->add_option("--retry-seconds", o->retry_seconds, "retry a call refused as UNAVAILABLE or RESOURCE_EXHAUSTED for this "
+                                                        "long (0: never)")->check(CLI::Range(0, 3600));
     cmd->callback([o] {
         std::vector<v1::PublishRequest> requests;
         auto add = [&](const LoadOp& op) {
@@ -330,14 +310,35 @@ void add_publish(CLI::App& app) {
                  .value = o->value});
         }
         if (requests.empty()) throw CLI::RuntimeError("replicast publish: nothing to publish", kExitUsage);
-        for (std::size_t i = 0; i < requests.size() && !o->request_id.empty(); ++i) {
-            requests[i].set_request_id(requests.size() == 1 ? o->request_id : o->request_id + "/" + std::to_string(i));
+        // Every call carries a request id (the given one, or a random one for
+        // this run), so that a call refused for load or lost on the way can be
+        // sent again without writing twice: the server remembers the id.
+        std::string base = o->request_id;
+        if (base.empty()) {
+            std::array<std::uint8_t, 12> r{};
+            if (RAND_bytes(r.data(), static_cast<int>(r.size())) != 1) {
+                throw CLI::RuntimeError("replicast publish: no random bytes for a request id", kExitUsage);
+            }
+            base = "cli-" + hex(std::string(r.begin(), r.end()));
+        }
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            requests[i].set_request_id(requests.size() == 1 ? base : base + "/" + std::to_string(i));
         }
         auto client = connect(o->c, "publish");
         std::uint64_t updates = 0, first = 0, duplicates = 0;
         for (std::size_t i = 0; i < requests.size(); ++i) {
             v1::PublishReply reply;
-            const control::Result r = client->publish(requests[i], reply);
+            control::Result r = client->publish(requests[i], reply);
+            // UNAVAILABLE and RESOURCE_EXHAUSTED say "try again later": back
+            // off (10 ms doubling to 1 s) for at most --retry-seconds.
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(o->retry_seconds);
+            for (auto pause = std::chrono::milliseconds(10);
+                 !r && (r.code() == control::Code::unavailable || r.code() == control::Code::resource_exhausted) &&
+                 std::chrono::steady_clock::now() + pause < give_up;
+                 pause = std::min(pause * 2, std::chrono::milliseconds(1000))) {
+                std::this_thread::sleep_for(pause);
+                r = client->publish(requests[i], reply);
+            }
             if (!r) {
                 throw CLI::RuntimeError("replicast publish: " + r.text() + " (" + std::to_string(updates) +
                                         " updates committed before this call)", kExitFindings);

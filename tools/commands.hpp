@@ -22,6 +22,7 @@ void add_dpdk_version_command(CLI::App& app);
 void add_server_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_control_commands(CLI::App& app);  // databases, subscribe, recover, snapshot, publish, stats, keys
+void add_probe_command(CLI::App& app);     // publish-to-apply latency
 void add_client_command(CLI::App& app);  // client, client-stats
 
 /// Parses argv on `app` and runs the chosen subcommand: CLI11's errors and any

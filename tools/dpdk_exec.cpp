@@ -138,6 +138,7 @@ DpdkHalfVersion ask_dpdk_version() {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
+            kill(pid, SIGKILL);
             break;
         }
         pollfd p{.fd = out.fd[0], .events = POLLIN, .revents = 0};
@@ -145,6 +146,7 @@ DpdkHalfVersion ask_dpdk_version() {
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) {
             timed_out = ready == 0;
+            if (timed_out) kill(pid, SIGKILL);
             break;
         }
         const ssize_t n = read(out.fd[0], buf, sizeof buf);
@@ -152,9 +154,19 @@ DpdkHalfVersion ask_dpdk_version() {
         if (n <= 0) break;  // EOF: the child closed its end (exited)
         if (v.output.size() < kMaxOutput) v.output.append(buf, static_cast<std::size_t>(n));
     }
-    if (timed_out) kill(pid, SIGKILL);
+    // Its output ended; it exits by the same deadline or is killed (a child
+    // that closed its stdout and hangs must not hang `version`).
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    for (;;) {
+        const pid_t done = waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) break;
+        if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            continue;  // reap it
+        }
+        if (done == 0) poll(nullptr, 0, 10);
     }
     if (timed_out) {
         v.output = "no answer within 10 s";

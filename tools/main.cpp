@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     t::add_decode_command(app);
     t::add_store_commands(app);
     t::add_control_commands(app);
+    t::add_probe_command(app);
     t::add_client_command(app);  // client, client-stats
     // Commands without DPDK register here (the control CLI, the client, ...);
     // benchmarks without DPDK join the `bench` subcommand returned below.

@@ -84,6 +84,9 @@ ClientConfig parse_client_config(std::string_view text, const std::string& path,
     std::uint64_t retry_ms = c.gap.retry_ns / kMs, keys_ms = c.keys_interval_ns / kMs;
     po.integer("recover_retry_ms", retry_ms, 1, 60'000);
     po.integer("keys_interval_ms", keys_ms, 1, 60'000);
+    std::uint64_t silence_ms = c.silence_ns / kMs;
+    po.integer("silence_ms", silence_ms, 100, 3'600'000);
+    c.silence_ns = silence_ms * kMs;
     std::uint64_t window_ms = c.error_rate.window_ns / kMs, unicast_s = c.error_rate.unicast_ns / 1'000'000'000,
                   poll_ms = c.error_rate.unicast_poll_ns / kMs;
     std::uint32_t threshold_pct = static_cast<std::uint32_t>(c.error_rate.threshold * 100);

@@ -40,6 +40,7 @@ struct ClientConfig {
     GapConfig gap;
     ErrorRateConfig error_rate;
     std::uint64_t keys_interval_ns = 100'000'000;
+    std::uint64_t silence_ns = 3'000'000'000;
 
     // [stats]
     std::string stats_socket;  // unix socket `replicast client-stats` asks; empty = none

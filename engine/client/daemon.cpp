@@ -34,9 +34,11 @@ bool Daemon::resolve_databases(std::uint64_t now_ns) {
     if (!config_.every_database()) return true;
     std::vector<DatabaseEntry> list;
     const Result r = control_.databases(list, ReceiveStats{.window_ms = 0, .applied_lsn = 0});
-    (void)now_ns;
     if (!r) {
-        log()->warn("Databases failed: {} {}; trying again", static_cast<int>(r.code()), r.message());
+        static logging::RateLimit limit{std::chrono::seconds(10), 3};
+        if (auto a = limit.admit(now_ns)) {
+            log()->warn("Databases failed: {}; trying again ({} like it suppressed)", r.text(), a->suppressed);
+        }
         return false;
     }
     config_.databases.clear();
@@ -54,6 +56,7 @@ void Daemon::make_followers(const std::atomic<bool>& stop) {
         fc.gap = config_.gap;
         fc.error_rate = config_.error_rate;
         fc.keys_interval_ns = config_.keys_interval_ns;
+        fc.silence_ns = config_.silence_ns;
         followers_.push_back(std::make_unique<Follower>(fc, replica_, control_));
         retry_at_.push_back(0);
     }

@@ -1,8 +1,11 @@
 #include "engine/client/follower.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -27,9 +30,7 @@ std::string dotted(std::uint32_t host_order) {
     return text;
 }
 
-std::string result_text(const Result& r) {
-    return std::to_string(static_cast<int>(r.code())) + " " + r.message();
-}
+std::string result_text(const Result& r) { return r.text(); }  // "UNAVAILABLE: ..."
 
 constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 
@@ -53,6 +54,16 @@ Follower::Follower(const FollowerConfig& config, store::ReplicaStore& replica, C
 }
 
 Follower::~Follower() { leave(); }
+
+bool Follower::keys_wanted(std::uint64_t now_ns) noexcept {
+    // The request is taken only when a fetch may run now, so that none is lost to the interval.
+    return receiver_ && now_ns >= next_keys_at_ && receiver_->take_key_wanted() != 0;
+}
+
+std::uint64_t Follower::steady_now() noexcept {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 bool Follower::cancelled() const noexcept {
     return config_.cancel != nullptr && config_.cancel->load(std::memory_order_relaxed);
@@ -113,6 +124,17 @@ Result Follower::fetch_keys(std::uint64_t now_ns) {
 }
 
 Result Follower::subscribe_and_join(std::uint64_t now_ns) {
+    // Joining can throw (an interface gone, a socket refused): a Result here,
+    // so that no step() ever throws out of the processing loop.
+    try {
+        return join(now_ns);
+    } catch (const std::exception& e) {
+        leave();
+        return {Code::internal, std::string("joining the stream: ") + e.what()};
+    }
+}
+
+Result Follower::join(std::uint64_t now_ns) {
     Subscription sub;
     const Result r = control_.subscribe(config_.database, sub, stats(now_ns).receive_stats(now_ns));
     if (!r) return r;
@@ -144,6 +166,12 @@ Result Follower::subscribe_and_join(std::uint64_t now_ns) {
         reassembler_drops_seen_ = 0;
     }
     if (Result k = install_keys(sub_.keys); !k) return k;
+    if (gap_) {
+        // A subscription again (silence, the error rate): whatever the master
+        // has beyond the replica is fetched, whether or not the stream moved.
+        gap_->on_known_last(sub_.last_lsn);
+        gap_->missing_through(sub_.last_lsn);
+    }
     if (!same_stream) {
         stop_rx_ = false;
         rx::Receiver* rxp = receiver_.get();
@@ -181,15 +209,15 @@ void Follower::leave() {
 
 Result Follower::start(std::uint64_t now_ns) {
     stats_.started_ns = now_ns;
-    Result r;
-    try {
-        r = subscribe_and_join(now_ns);
-    } catch (const std::exception& e) {
-        r = {Code::internal, e.what()};
-    }
+    const Result r = subscribe_and_join(now_ns);
     if (!r) {
         if (!on_denied(r, "Subscribe")) {
-            log()->error("database {}: cannot follow: {}", config_.database, result_text(r));
+            // The daemon retries every retry_ms: a server down for an hour must not write a line each time.
+            static logging::RateLimit limit{std::chrono::seconds(10), 3};
+            if (auto a = limit.admit(now_ns)) {
+                log()->error("database {}: cannot follow: {} (retrying; {} like it suppressed)", config_.database,
+                             result_text(r), a->suppressed);
+            }
             state_ = State::failed;
         }
         return r;
@@ -221,6 +249,8 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
     std::uint64_t lsn = 0, records = 0, expected = 0;
     std::string sha;
     bool began = false;
+    std::uint64_t pages = 0;
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
     store::Status store_status;
     const Result r = control_.snapshot(
         config_.database,
@@ -237,9 +267,15 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
                 store_status = replica_.bootstrap_page(config_.database, p.records);
                 if (!store_status) return false;
                 records += p.records.size();
-                if ((records / p.records.size()) % 64 == 0) {
-                    log()->info("database {}: snapshot at LSN {}: {} records so far", config_.database, lsn, records);
-                }
+            }
+            // Progress: a line redrawn in place on a terminal, a log line every 64 pages otherwise.
+            ++pages;
+            if (tty) {
+                std::fprintf(stderr, "\r%s: snapshot at LSN %llu: %llu records%s", config_.database.c_str(),
+                             static_cast<unsigned long long>(lsn), static_cast<unsigned long long>(records),
+                             p.last ? "\n" : "");
+            } else if (pages % 64 == 0) {
+                log()->info("database {}: snapshot at LSN {}: {} records so far", config_.database, lsn, records);
             }
             if (p.last) {
                 expected = p.record_count;
@@ -303,21 +339,68 @@ bool Follower::apply_chain(std::uint64_t first, std::uint32_t count, std::span<c
 }
 
 void Follower::drain_buffer(std::uint64_t now_ns) {
+    // Behind (a gap just closed): the chains that are now in order go into the
+    // replica together, up to kBatchChains or kBatchBytes per transaction, so
+    // catching up costs one commit per batch rather than one per chain.
+    constexpr std::size_t kBatchChains = 64;
+    constexpr std::size_t kBatchBytes = std::size_t{8} << 20;
     while (!buffer_.empty()) {
-        auto it = buffer_.begin();
-        const std::uint64_t first = it->first;
-        if (first > gap_->next()) return;  // still a gap before it
-        Buffered b = std::move(it->second);
-        buffer_.erase(it);
-        gap_->unbuffered(b.body.size());
-        if (first + b.count - 1 < gap_->next()) {
-            ++stats_.chains_duplicate;
-            continue;
+        if (buffer_.begin()->first > gap_->next()) return;  // still a gap before it
+        std::uint64_t first = 0, last = 0;
+        std::uint32_t count = 0;
+        std::size_t chains = 0;
+        batch_body_.clear();
+        while (!buffer_.empty() && chains < kBatchChains && batch_body_.size() < kBatchBytes) {
+            auto it = buffer_.begin();
+            const std::uint64_t f = it->first;
+            const std::uint64_t l = f + it->second.count - 1;
+            if (chains == 0 ? f > gap_->next() : f != last + 1) break;  // the next one must follow on
+            Buffered b = std::move(it->second);
+            buffer_.erase(it);
+            gap_->unbuffered(b.body.size());
+            if (l < gap_->next()) {
+                ++stats_.chains_duplicate;  // a recovery covered it already
+                continue;
+            }
+            if (chains == 0) first = f;
+            last = l;
+            count += b.count;
+            ++chains;
+            batch_body_.insert(batch_body_.end(), b.body.begin(), b.body.end());
         }
-        if (apply_chain(first, b.count, b.body, true, now_ns)) {
-            ++stats_.chains_applied;
-            error_rate_.on_applied(1, now_ns);
+        if (chains == 0) continue;
+        if (apply_chain(first, count, batch_body_, true, now_ns)) {
+            stats_.chains_applied += chains;
+            error_rate_.on_applied(chains, now_ns);
         }
+    }
+}
+
+void Follower::stage(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, std::uint64_t now_ns) {
+    constexpr std::size_t kStagedChains = 256;
+    constexpr std::size_t kStagedBytes = std::size_t{8} << 20;
+    if (staged_.chains == 0) {
+        staged_.first = first;
+        staged_.count = 0;
+        staged_.body.clear();
+    }
+    staged_.body.insert(staged_.body.end(), body.begin(), body.end());
+    staged_.last = first + count - 1;
+    staged_.count += count;
+    ++staged_.chains;
+    gap_->applied(staged_.last);  // the next chain of this pass follows on; undone if the commit fails
+    if (staged_.chains >= kStagedChains || staged_.body.size() >= kStagedBytes) flush_staged(now_ns);
+}
+
+void Follower::flush_staged(std::uint64_t now_ns) {
+    if (staged_.chains == 0) return;
+    const std::size_t chains = staged_.chains;
+    staged_.chains = 0;
+    if (apply_chain(staged_.first, staged_.count, staged_.body, true, now_ns)) {
+        stats_.chains_applied += chains;
+        error_rate_.on_applied(chains, now_ns);
+    } else {
+        gap_->unapplied(staged_.first, staged_.last);  // recovered like any gap
     }
 }
 
@@ -327,11 +410,20 @@ void Follower::handle_chain(const chain::CompleteChain& c, std::uint64_t now_ns)
     switch (gap_->on_chain(first, count, c.body.size())) {
     case GapPolicy::Verdict::duplicate: ++stats_.chains_duplicate; return;
     case GapPolicy::Verdict::apply:
-        if (apply_chain(first, count, c.body, true, now_ns)) {
-            ++stats_.chains_applied;
-            error_rate_.on_applied(1, now_ns);
+        if (first == gap_->next()) {
+            stage(first, count, c.body, now_ns);
+        } else {
+            // It overlaps what is applied: the store skips the old LSNs, alone.
+            flush_staged(now_ns);
+            if (apply_chain(first, count, c.body, true, now_ns)) {
+                ++stats_.chains_applied;
+                error_rate_.on_applied(1, now_ns);
+            }
         }
-        drain_buffer(now_ns);
+        if (!buffer_.empty()) {
+            flush_staged(now_ns);  // the buffered chains apply on top of what is committed
+            drain_buffer(now_ns);
+        }
         return;
     case GapPolicy::Verdict::buffer: {
         ++stats_.chains_buffered;
@@ -351,6 +443,7 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
     auto& ring = queue.ring();
     std::size_t n = ring.readable();
     if (n > config_.drain_limit) n = config_.drain_limit;
+    const std::uint64_t gaps_before = gap_->gaps();
     for (std::size_t i = 0; i < n; ++i) {
         const rx::RxPacket& p = ring.peek(i);
         if (!p.valid) continue;
@@ -370,7 +463,10 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
         }
         if (ev == chain::Reassembler::Event::chain) handle_chain(reassembler_->chain(), now_ns);
     }
+    flush_staged(now_ns);  // what this pass staged is committed before anything else looks at the store
     ring.release(n);
+    // Whole chains lost leave no broken chain behind, only a gap: each counts as a loss too.
+    if (gap_->gaps() > gaps_before) error_rate_.on_lost(gap_->gaps() - gaps_before, now_ns);
     const std::uint64_t drops = reassembler_->counters().dropped_total();
     if (drops > reassembler_drops_seen_) {
         stats_.chains_dropped_broken += drops - reassembler_drops_seen_;
@@ -382,12 +478,18 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
 
 Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
     ++stats_.recoveries;
-    std::uint64_t got = 0;
+    std::uint64_t got = 0, bytes = 0;
     bool store_failed = false;
     const Result r = control_.recover(
         sub_.stream_id, range.from, range.to,
         [&](const RecoveredBatch& b) {
             if (cancelled()) return false;  // what was applied stays applied: the next start resumes after it
+            // A long catch-up must not make the stream wait for its next key: a
+            // key change announced meanwhile is fetched between two batches.
+            if (const std::uint64_t t = steady_now(); keys_wanted(t)) {
+                (void)fetch_keys(t);
+                if (state_ == State::denied) return false;
+            }
             if (b.update_count == 0) return true;
             const std::uint64_t last = b.first_lsn + b.update_count - 1;
             if (b.first_lsn > gap_->next()) {
@@ -407,10 +509,12 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
                 return false;
             }
             got += b.update_count;
+            bytes += b.body.size();
             return true;
         },
         stats(now_ns).receive_stats(now_ns));
     stats_.lsns_recovered += got;
+    stats_.bytes_recovered += bytes;  // chain-body bytes fetched by unicast (the demo's "repaired" figure)
     const bool ok = r.is_ok() && !store_failed;
     gap_->recover_done(ok, now_ns);
     if (!ok) ++stats_.recover_failures;
@@ -426,7 +530,8 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
         static logging::RateLimit limit{std::chrono::seconds(1), 3};
         if (auto a = limit.admit(now_ns)) {
             log()->warn("database {}: Recover [{}, {}] failed: {} ({} like it suppressed)", config_.database, range.from,
-                        range.to, r ? "the store refused a batch" : result_text(r), a->suppressed);
+                        range.to, store_failed ? std::string("the replica store refused a batch (above)") : result_text(r),
+                        a->suppressed);
         }
     }
     drain_buffer(now_ns);
@@ -437,8 +542,28 @@ std::size_t Follower::step(std::uint64_t now_ns) {
     if (state_ != State::following && state_ != State::unicast) return 0;
     std::size_t work = 0;
     if (receiver_) {
+        const std::uint64_t packets = receiver_->counters().packets.get();
+        if (packets != last_packets_ || last_activity_ns_ == 0) {
+            last_packets_ = packets;
+            last_activity_ns_ = now_ns;
+        } else if (now_ns - last_activity_ns_ >
+                   std::max<std::uint64_t>(config_.silence_ns, std::uint64_t{sub_.heartbeat_interval_ms} * 10'000'000)) {
+            last_activity_ns_ = now_ns;
+            ++stats_.resubscribes;
+            static logging::RateLimit limit{std::chrono::seconds(10), 3};
+            if (auto a = limit.admit(now_ns)) {
+                log()->warn("database {}: nothing received for {} ms (heartbeats stopped): subscribing again ({} like "
+                            "it suppressed)",
+                            config_.database, config_.silence_ns / 1'000'000, a->suppressed);
+            }
+            const Result r = subscribe_and_join(now_ns);
+            if (!r && on_denied(r, "Subscribe")) return 0;
+            last_packets_ = receiver_ ? receiver_->counters().packets.get() : 0;
+        }
+    }
+    if (receiver_) {
         receiver_->collect_retired();
-        if (const std::uint32_t wanted = receiver_->take_key_wanted(); wanted != 0 && now_ns >= next_keys_at_) {
+        if (keys_wanted(now_ns)) {
             (void)fetch_keys(now_ns);
             if (state_ == State::denied) return 0;
         }

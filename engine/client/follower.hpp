@@ -4,13 +4,15 @@
 //
 //   rx queue -> Reassembler (PROTOCOL.md 1.3) -> complete chain
 //            -> GapPolicy (by LSN) -> apply in order (ReplicaStore, one
-//               transaction per chain, body already validated)
+//               transaction per chain, body already validated; once a gap
+//               closes, the buffered chains that follow on go in batches)
 //                                   -> or buffer (bounded) / drop, and Recover
 //   heartbeat -> GapPolicy (a lost last chain)
 //   unknown epoch, KEYCHANGE -> Keys at once (at most every keys_interval)
 //   Recover OUT_OF_RANGE -> Snapshot bootstrap, checksum verified, continue at LSN + 1
 //   PERMISSION_DENIED (any call) -> stop following, the replica stays readable
 //   ErrorRatePolicy -> resubscribe; leave multicast for periodic Recover; rejoin
+//   silence (no packet, not even a heartbeat, for silence_ns) -> resubscribe
 //
 // Restart resumes from the replica's applied LSN; bootstraps when
 // store::bootstrap_reason says so.
@@ -53,6 +55,10 @@ struct FollowerConfig {
     ErrorRateConfig error_rate;
     std::uint64_t keys_interval_ns = 100'000'000;  // Keys at most this often for unknown epochs
     std::size_t drain_limit = 4096;                // packets handled per step()
+    /// No packet at all for this long (and at least 10 heartbeat intervals):
+    /// subscribe again. A server restart may have moved the stream, or the
+    /// host lost its group membership; heartbeats make silence abnormal.
+    std::uint64_t silence_ns = 3'000'000'000;
     /// Set (by a signal handler) to end a Recover or Snapshot stream between
     /// two batches, so that a stop never waits for a long catch-up. May be null.
     const std::atomic<bool>* cancel = nullptr;
@@ -84,6 +90,7 @@ public:
 
 private:
     Result subscribe_and_join(std::uint64_t now_ns);
+    Result join(std::uint64_t now_ns);  // subscribe_and_join, which may throw
     void leave();
     Result install_keys(const KeySet& keys);
     Result fetch_keys(std::uint64_t now_ns);
@@ -96,6 +103,8 @@ private:
     std::size_t drain_queue(std::uint64_t now_ns);
     bool on_denied(const Result& r, const char* call);
     [[nodiscard]] bool cancelled() const noexcept;
+    [[nodiscard]] bool keys_wanted(std::uint64_t now_ns) noexcept;
+    static std::uint64_t steady_now() noexcept;  // inside a long Recover only: its batches have no step() time
     void set_filter();
 
     FollowerConfig config_;
@@ -120,9 +129,24 @@ private:
         std::vector<std::uint8_t> body;
     };
     std::map<std::uint64_t, Buffered> buffer_;  // by first LSN; only while a gap is open
+    std::vector<std::uint8_t> batch_body_;      // consecutive buffered chains applied as one (grows only)
+    // In-order chains of one queue pass, committed together at its end (or at
+    // a bound): behind, one commit per pass instead of one per chain; at the
+    // head a chain is alone in its pass and commits at once.
+    struct Staged {
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+        std::uint32_t count = 0;
+        std::size_t chains = 0;
+        std::vector<std::uint8_t> body;  // grows only
+    } staged_;
+    void stage(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, std::uint64_t now_ns);
+    void flush_staged(std::uint64_t now_ns);
     std::uint64_t next_keys_at_ = 0;
     std::uint64_t next_unicast_poll_ = 0;
     std::uint64_t behind_since_ns_ = 0;
+    std::uint64_t last_packets_ = 0;       // the receiver's packet count at the last step
+    std::uint64_t last_activity_ns_ = 0;   // when it last changed (or the stream was joined)
     FollowerStats stats_;
 };
 

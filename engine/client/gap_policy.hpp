@@ -53,6 +53,12 @@ public:
     /// LSNs through `lsn` must be fetched (a chain the store could not take,
     /// the master's last LSN at Subscribe).
     void missing_through(std::uint64_t lsn) noexcept { need_through(lsn); }
+    /// LSNs from `first` on, counted applied when staged, were not committed
+    /// after all: the next LSN needed goes back to `first`, and they are missing.
+    void unapplied(std::uint64_t first, std::uint64_t last) noexcept {
+        if (first < next_) next_ = first;
+        need_through(last);
+    }
     /// The master's last LSN from elsewhere (Subscribe, Databases).
     void on_known_last(std::uint64_t last_lsn) noexcept;
 

@@ -77,6 +77,7 @@ std::string to_json(const FollowerStats& s) {
           {"recoveries", s.recoveries},
           {"recover_failures", s.recover_failures},
           {"lsns_recovered", s.lsns_recovered},
+          {"bytes_recovered", s.bytes_recovered},
           {"snapshots", s.snapshots},
           {"snapshot_records", s.snapshot_records}}},
         {"control", {{"key_fetches", s.key_fetches}, {"resubscribes", s.resubscribes}, {"unicast_periods", s.unicast_periods}}},

@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "engine/control/heap.hpp"
 #include "engine/control/replicast.grpc.pb.h"
 #include "engine/control/tls.hpp"
 
@@ -37,6 +38,7 @@ struct ControlClient::Impl {
 
 ControlClient::ControlClient(const std::string& target, const ClientTls& tls, const ClientOptions& options)
     : impl_(std::make_unique<Impl>()) {
+    keep_freed_heap();
     impl_->options = options;
     const std::string cert = read_pem(tls.certificate, "client certificate");
     const std::string key = read_pem(tls.private_key, "client private key");

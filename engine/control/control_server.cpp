@@ -2,14 +2,22 @@
 // from the auth context, and one adapter per RPC onto Service's handlers.
 #include "engine/control/control_server.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <exception>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include "engine/control/heap.hpp"
 #include "engine/control/replicast.grpc.pb.h"
 #include "engine/control/service.hpp"
 #include "engine/control/tls.hpp"
@@ -144,6 +152,7 @@ void read_control_config(config::TableReader& table, ControlConfig& out, const s
     table.integer("stream_deadline_ms", out.stream_deadline_ms, 100, 86'400'000);
     table.integer("publish_window_seconds", out.publish_window_seconds, 1, 30 * 86'400);
     table.integer("threads", out.threads, 1, 256);
+    table.integer("threads_nice", out.threads_nice, 0, 19);
     if (out.recover_batch_bytes > out.max_message_bytes) table.fail("recover_batch_bytes", "exceeds max_message_bytes");
     if (out.snapshot_page_bytes > out.max_message_bytes) table.fail("snapshot_page_bytes", "exceeds max_message_bytes");
 }
@@ -162,6 +171,37 @@ struct ControlServer::Impl {
 
 ControlServer::ControlServer(const ControlConfig& config, ControlBackend& backend)
     : impl_(std::make_unique<Impl>(config, backend)) {
+    keep_freed_heap();
+    if (config.threads_nice == 0) {
+        start(config);
+        return;
+    }
+    // gRPC's threads are made by the thread that builds the server, and by
+    // those threads later: each inherits its creator's nice value (and CPU
+    // set). So a helper thread lowers its own priority and builds it; the
+    // caller's thread (the server's control core) keeps its own.
+    std::exception_ptr failed;
+    int nice_error = 0;
+    std::thread helper([&] {
+        if (setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), static_cast<int>(config.threads_nice)) != 0) {
+            nice_error = errno;
+            return;
+        }
+        try {
+            start(config);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+    });
+    helper.join();
+    if (nice_error != 0) {
+        throw ControlError("control: threads_nice " + std::to_string(config.threads_nice) +
+                           ": setpriority: " + std::strerror(nice_error));
+    }
+    if (failed) std::rethrow_exception(failed);
+}
+
+void ControlServer::start(const ControlConfig& config) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(config.listen, server_credentials(config), &impl_->port);
     builder.RegisterService(&impl_->grpc_service);
@@ -176,8 +216,10 @@ ControlServer::ControlServer(const ControlConfig& config, ControlBackend& backen
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     impl_->server = builder.BuildAndStart();
     if (!impl_->server || impl_->port == 0) throw ControlError("control: cannot listen on " + config.listen);
-    logging::get("control")->info("control plane listening on {} (port {}), TLS 1.3, client certificates from {}",
-                                  config.listen, impl_->port, config.ca);
+    logging::get("control")->info("control plane listening on {} (port {}), TLS 1.3, client certificates from {}{}",
+                                  config.listen, impl_->port, config.ca,
+                                  config.threads_nice == 0 ? std::string()
+                                                           : ", gRPC threads at nice " + std::to_string(config.threads_nice));
 }
 
 ControlServer::~ControlServer() { shutdown(); }

@@ -34,7 +34,8 @@ struct ControlConfig {
     std::uint32_t max_snapshots_per_identity = 1;    // concurrent Snapshot calls
     std::uint32_t stream_deadline_ms = 600'000;      // a Recover or Snapshot longer than this is ended
     std::uint32_t publish_window_seconds = 86'400;   // how long a request_id is remembered
-    std::uint32_t threads = 4;                       // gRPC server threads at most
+    std::uint32_t threads = 64;                      // gRPC server threads at most (a streaming call holds one)
+    std::uint32_t threads_nice = 0;                  // 0..19: gRPC's threads run at this nice value
 };
 
 /// Reads the keys of a `[control]` table (paths relative to `base_dir`).
@@ -64,6 +65,8 @@ public:
     void shutdown();
 
 private:
+    void start(const ControlConfig& config);  // builds and starts the gRPC server on the calling thread
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

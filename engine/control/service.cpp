@@ -18,6 +18,25 @@ namespace replicast::control {
 
 namespace {
 
+// An update of a reader group the caller may not read, as Recover sends it: a
+// delete of its key in its own group, without the value. The replica's group
+// filter turns it into what a filtered copy must do at that LSN (drop the key
+// if it had it: the master's record left the groups it keeps), which an empty
+// LSN placeholder could not; the value never leaves. The key is no secret from
+// this identity: the multicast it may open carries every group's updates.
+void append_redacted(std::string& body, std::span<const std::uint8_t> update) {
+    const std::uint16_t key_len = wire::load_be<std::uint16_t>(update.data() + 3);
+    char head[wire::kUpdateHeadSize];
+    head[0] = static_cast<char>(wire::Op::del);
+    head[1] = static_cast<char>(update[1]);  // reader_group, as logged
+    head[2] = static_cast<char>(update[2]);
+    head[3] = static_cast<char>(update[3]);  // key_len
+    head[4] = static_cast<char>(update[4]);
+    head[5] = head[6] = head[7] = head[8] = 0;  // value_len 0
+    body.append(head, sizeof head);
+    body.append(reinterpret_cast<const char*>(update.data() + wire::kUpdateHeadSize), key_len);
+}
+
 std::string dotted(std::uint32_t host_order) {
     in_addr a{htonl(host_order)};
     char buf[INET_ADDRSTRLEN] = {};
@@ -312,14 +331,14 @@ Result Service::recover(std::string_view identity, const v1::RecoverRequest& req
         }
         batch.Clear();
         std::string* body = batch.mutable_body();
-        int readable = -1;  // the run's kind, set by its first entry
         store::Bundle b;
         const store::Status s = store::read_bundle(store, v->database, next, to, limits,
             [&](std::uint64_t, std::span<const std::uint8_t> u) {
-                const bool r = e->may_read_group(wire::load_be<std::uint16_t>(u.data() + 1));
-                if (readable == -1) readable = r ? 1 : 0;
-                if ((readable == 1) != r) return store::Take::stop;  // a run ends where readability changes
-                if (r) body->append(reinterpret_cast<const char*>(u.data()), u.size());
+                if (e->may_read_group(wire::load_be<std::uint16_t>(u.data() + 1))) {
+                    body->append(reinterpret_cast<const char*>(u.data()), u.size());
+                } else {
+                    append_redacted(*body, u);
+                }
                 return store::Take::take;
             }, b);
         if (!s) return finish(from_store(s));
@@ -330,10 +349,6 @@ Result Service::recover(std::string_view identity, const v1::RecoverRequest& req
         if (b.count == 0) return finish({Code::internal, "the log has no LSN " + std::to_string(next)});
         batch.set_first_lsn(b.first_lsn);
         batch.set_update_count(b.count);
-        if (readable == 0) {
-            batch.set_placeholder(true);
-            batch.clear_body();
-        }
         if (!write(batch)) return finish({Code::cancelled, "the caller went away"});
         counters_.recovered_lsns.fetch_add(b.count, std::memory_order_relaxed);
         next = b.first_lsn + b.count;

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 REPLICAST = os.path.abspath(sys.argv.pop(1))
@@ -58,6 +59,11 @@ class ThroughTheExec(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--config", p.stderr)
         self.assertIn("/nonexistent/replicast.toml", p.stderr)
+
+    def test_bench_without_a_benchmark_is_a_usage_error(self):
+        p = run(REPLICAST, "bench")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("subcommand", p.stderr.lower() + p.stdout.lower())
 
     def test_help_lists_the_dpdk_commands(self):
         p = run(REPLICAST, "--help")
@@ -126,6 +132,30 @@ class WithoutTheDpdkHalf(unittest.TestCase):
         p = run(self.alone, "version")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("does not run (exit 127: librte_eal.so.23: cannot open shared object file)", p.stdout)
+        self.assertRegex(p.stdout, r"\n  DPDK +\d+\.\d+")
+
+    def test_version_names_a_dpdk_half_of_another_build(self):
+        fake = os.path.join(self.dir, "replicast-dpdk")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho 'replicast-dpdk 9.9.9 (the DPDK half of replicast: server, bench tx)'\n"
+                    "echo '  DPDK          99.11.0 (running DPDK 99.11.0)'\n")
+        os.chmod(fake, 0o755)
+        p = run(self.alone, "version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("-- another build: replicast-dpdk 9.9.9", p.stdout)
+        self.assertIn("  DPDK          99.11.0 (running DPDK 99.11.0)\n", p.stdout)
+
+    def test_version_does_not_wait_forever_on_a_hung_dpdk_half(self):
+        # It closes its output and hangs: `version` gives up after its 10 s and kills it.
+        fake = os.path.join(self.dir, "replicast-dpdk")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nexec >&- 2>&-\nexec sleep 30\n")
+        os.chmod(fake, 0o755)
+        start = time.monotonic()
+        p = run(self.alone, "version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(time.monotonic() - start, 25)
+        self.assertIn("does not run (no answer within 10 s)", p.stdout)
         self.assertRegex(p.stdout, r"\n  DPDK +\d+\.\d+")
 
     def test_an_unrunnable_dpdk_half_is_named(self):

@@ -13,7 +13,11 @@ replica's `replicast checksum` equals the master's for the groups it may
 read, and the counters show the mechanisms ran: repairs on the lossy
 clients, a snapshot on the late one, a resume from the applied LSN on the
 restarted one, and key fetches for the server's rotations (every 3 s) with no
-packet failing to open."""
+packet failing to open. Midway client1 loses one database in the access list
+(SIGHUP): it stops following that one at the next key switch, its replica
+readable, while it and the others follow everything else to the end."""
+import base64
+import json
 import os
 import random
 import signal
@@ -32,27 +36,103 @@ LOSS = {1: 0, 2: 2, 3: 10}
 GROUPS_OF = {1: None, 2: None, 3: [1]}  # None: every group
 
 
+def value_size(rng):
+    r = rng.random()
+    if r < 0.80:
+        return rng.randint(1, 200)
+    if r < 0.98:
+        return rng.randint(200, 4096)
+    return rng.randint(4096, 65536)
+
+
+def workload(path, db_index, count, rng):
+    """JSON lines for `replicast load`: puts of mixed sizes in groups 1 and 2, and deletes."""
+    written = []
+    with open(path, "w") as f:
+        for _ in range(count):
+            if written and rng.random() < 0.08:
+                f.write(json.dumps({"key": written.pop(rng.randrange(len(written))), "op": "del"}) + "\n")
+                continue
+            k = rng.randrange(count)
+            key = f"d{db_index}/k{k:06d}"
+            value = rng.randbytes(value_size(rng))
+            # Keys move between groups: a group-1 replica must drop a key rewritten
+            # into group 2, whether it learns so from the multicast or from Recover
+            # (which sends another group's update as a delete of its key).
+            f.write(json.dumps({"key": key, "value_base64": base64.b64encode(value).decode(),
+                                "group": rng.choice((1, 2))}) + "\n")
+            written.append(key)
+
+
 class ClientLab(unittest.TestCase):
     def setUp(self):
         self.lab = labrun.Lab(REPLICAST, 3).up()
         self.addCleanup(self.lab.close)
-        self.rep = labrun.Replication(self.lab, REPLICAST, DBS, GROUPS_OF)
-        self.store = self.rep.store
+        self.certs = self.lab.make_certs(["client1", "client2", "client3"])
+        self.store = os.path.join(self.lab.dir, "master")
+
+    def client_config(self, n):
+        path = os.path.join(self.lab.dir, f"client{n}.toml")
+        with open(path, "w") as f:
+            f.write(f"""[control]
+server = "{self.lab.addr('server')}:{labrun.CONTROL_PORT}"
+certificate = "{self.certs}/client{n}.pem"
+private_key = "{self.certs}/client{n}.key"
+ca = "{self.certs}/ca.pem"
+retry_ms = 200
+
+[replica]
+store = "{self.replica(n)}"
+databases = ["*"]
+durability = "nosync"
+
+[receive]
+interface = "eth0"
+rcvbuf_bytes = 16777216
+
+[policy]
+recover_retry_ms = 50
+
+[stats]
+socket = "{self.sock(n)}"
+log_interval_ms = 2000
+""")
+        return path
 
     def replica(self, n):
-        return self.rep.replica(n)
+        return os.path.join(self.lab.dir, f"replica{n}")
+
+    def sock(self, n):
+        return os.path.join(self.lab.dir, f"client{n}.sock")
 
     def start_client(self, n, tag=""):
-        return self.rep.start_client(n, tag)
+        return self.lab.start(f"client{n}{tag}", f"client{n}", [REPLICAST, "client", "--config", self.client_config(n)])
 
     def stats(self, n):
-        return self.rep.stats(n)
+        p = self.lab.run(None, [REPLICAST, "client-stats", "--socket", self.sock(n)], check=False, timeout=10)
+        if p.returncode != 0:
+            return None
+        try:
+            return {d["name"]: d for d in json.loads(p.stdout)["databases"]}
+        except (json.JSONDecodeError, KeyError):
+            return None
 
     def master_last(self, db):
-        return self.rep.master_last(db)
+        line = labrun.checksum(REPLICAST, self.store, db)
+        return int(line.split("lsn=")[1].split()[0])
 
-    def caught_up(self, n, want):
-        return self.rep.caught_up(n, want)
+    def caught_up(self, n, want, dbs=DBS):
+        s = self.stats(n)
+        return s is not None and all(db in s and s[db]["applied_lsn"] >= want[db] for db in dbs)
+
+    def write_acl(self, path, client1_dbs):
+        with open(path, "w") as f:
+            for n in (1, 2, 3):
+                dbs = client1_dbs if n == 1 else ["*"]
+                f.write(f'[[identity]]\nname = "client{n}"\nroles = ["subscriber"]\ndatabases = {json.dumps(dbs)}\n')
+                if GROUPS_OF[n]:
+                    f.write(f"groups = {GROUPS_OF[n]}\n")
+                f.write("\n")
 
     def test_three_clients_converge_under_loss_kill_and_late_start(self):
         lab = self.lab
@@ -60,13 +140,48 @@ class ClientLab(unittest.TestCase):
         halves = {}
         for i, db in enumerate(DBS):
             path = os.path.join(lab.dir, f"{db}.jsonl")
-            labrun.workload(path, i, UPDATES_PER_DB, rng)
-            halves[db] = labrun.split_file(path, 2)
-        self.rep.create_databases()
+            workload(path, i, UPDATES_PER_DB, rng)
+            with open(path) as f:
+                lines = f.readlines()
+            halves[db] = []
+            for h, part in enumerate((lines[:len(lines) // 2], lines[len(lines) // 2:])):
+                hp = os.path.join(lab.dir, f"{db}.{h}.jsonl")
+                with open(hp, "w") as f:
+                    f.writelines(part)
+                halves[db].append(hp)
+            lab.run(None, [REPLICAST, "put", "--store", self.store, "--db", db, f"d{i}/created", "1"])
+
+        acl = os.path.join(lab.dir, "access.toml")
+        self.write_acl(acl, client1_dbs=DBS)
+        cfg = os.path.join(lab.dir, "server.toml")
+        with open(cfg, "w") as f:
+            f.write(f"""[server]
+store = "{self.store}"
+profile = "{labrun.PROFILE}"
+[streams]
+databases = {json.dumps(DBS)}
+group_range = "239.195.0.0/24"
+port = 5000
+[bundle]
+max_updates = 64
+max_bytes = 65536
+[pacing]
+rate_mbps = 400
+[keys]
+rotate_seconds = 3
+[control]
+listen = "{lab.addr('server')}:{labrun.CONTROL_PORT}"
+certificate = "{self.certs}/server.pem"
+private_key = "{self.certs}/server.key"
+ca = "{self.certs}/ca.pem"
+access_list = "{acl}"
+""")
         for n, pct in LOSS.items():
             if pct:
                 lab.loss(n, pct)
-        self.rep.start_server()
+        env = dict(lab.env, REPLICAST_IFACE="eth0", REPLICAST_SOURCE_IP=lab.addr("server"))
+        server = lab.start("server", "server", [REPLICAST, "server", "--config", cfg], env=env)
+        server.wait_for_line(r"control service on", 60)
 
         c1, c2 = self.start_client(1), self.start_client(2)
         for db in DBS:
@@ -79,12 +194,22 @@ class ClientLab(unittest.TestCase):
         c3 = self.start_client(3)  # late: bootstraps from a snapshot, then follows the second half
         labrun.wait_until("client3 bootstrapped", lambda: all(
             (self.stats(3) or {}).get(db, {}).get("repair", {}).get("snapshots", 0) >= 1 for db in DBS), 30)
+        # client1 loses "prices" (access list reloaded by SIGHUP): the server fails its
+        # Keys and rotates that stream's key, so client1 stops following it at the
+        # switch, with the replica readable; everyone else misses nothing.
+        self.write_acl(acl, client1_dbs=["orders"])
+        server.signal(signal.SIGHUP)
+        server.wait_for_line(r"access list reloaded", 10)
         for db in DBS:
             lab.run(None, [REPLICAST, "load", "--store", self.store, "--db", db, halves[db][1]])
 
         want = {db: self.master_last(db) for db in DBS}
+        labrun.wait_until("client1 denied prices", lambda: (self.stats(1) or {}).get("prices", {}).get("state") == "denied",
+                          30, interval=0.2)
         for n in (1, 2, 3):
-            labrun.wait_until(f"client{n} caught up with {want}", lambda n=n: self.caught_up(n, want), 60, interval=0.5)
+            dbs = ["orders"] if n == 1 else DBS
+            labrun.wait_until(f"client{n} caught up with {want}", lambda n=n, dbs=dbs: self.caught_up(n, want, dbs), 60,
+                              interval=0.5)
         final = {n: self.stats(n) for n in (1, 2, 3)}
         for n in (1, 2, 3):
             for db in DBS:
@@ -103,12 +228,18 @@ class ClientLab(unittest.TestCase):
             for db in DBS:
                 master = labrun.checksum(REPLICAST, self.store, db, GROUPS_OF[n])
                 replica = labrun.checksum(REPLICAST, self.replica(n), db)
+                if n == 1 and db == "prices":
+                    self.assertTrue(replica.startswith("db=prices records="), f"revoked, still readable: {replica}")
+                    self.assertLess(int(replica.split("lsn=")[1].split()[0]), want[db], "and behind: revoked")
+                    continue
                 self.assertEqual(replica, master, f"client{n} {db}")
+        self.assertIn("prices: Keys refused (PERMISSION_DENIED", c1.output())
 
         for db in DBS:
             s3 = final[3][db]
             self.assertGreaterEqual(s3["repair"]["snapshots"], 1, f"client3 {db} bootstrapped: {s3}")
             self.assertGreater(s3["repair"]["lsns_recovered"], 0, f"client3 {db} repaired its 10 % loss: {s3}")
+            self.assertGreater(s3["repair"]["bytes_recovered"], 0, "and counted the bytes it fetched")
             self.assertGreater(s3["repair"]["gaps"], 0)
             self.assertGreater(final[2][db]["repair"]["gaps"] + final[2][db]["repair"]["snapshots"], 0)
             for n in (1, 2, 3):
@@ -116,6 +247,8 @@ class ClientLab(unittest.TestCase):
                 self.assertEqual(final[n][db]["receive"]["wrong_source"], 0)
             # Keys rotate every 3 s: each client fetched the announced keys and follows a later epoch.
             for n in (1, 3):
+                if n == 1 and db == "prices":
+                    continue  # revoked
                 self.assertGreaterEqual(final[n][db]["control"]["key_fetches"], 1, f"client{n} {db}")
                 self.assertGreater(final[n][db]["key_epoch"], 1, f"client{n} {db}")
         self.assertIn("resuming from LSN", c2.output(), "the restarted client2 resumed from its applied LSN")

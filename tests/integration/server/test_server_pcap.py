@@ -275,6 +275,21 @@ max_bytes = 16384
         compressed = [f for f in frames if f.get("comp_alg") == 1]
         self.assertTrue(compressed, "the compressible orders went out deflated")
 
+    def test_no_huge_is_said_plainly_with_its_cost(self):
+        self.load(orders=20, blobs=0)
+        capture = os.path.join(self.dir, "nohuge.pcap")
+        p = subprocess.run([REPLICAST, "server", "--config", self.config(), "--once", "--no-huge"],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT, env=self.env(capture))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [line for line in p.stderr.splitlines() if "EAL memory:" in line]
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn("warn", lines[0].lower())
+        self.assertIn(f"256 MiB on ordinary {os.sysconf('SC_PAGESIZE') // 1024} KiB pages, NOT hugepages "
+                      "(--no-huge was given)", lines[0])
+        self.assertIn("TLB", lines[0])
+        self.assertIn("scripts/setup --huge-only", lines[0])
+        self.assertEqual(len(self.lsns(self.decode(capture))), 20, "and it still serves")
+
     def test_compression_on_its_own_lcore_keeps_every_lsn_in_order(self):
         self.load(orders=3000, blobs=60)
         capture = os.path.join(self.dir, "codec.pcap")

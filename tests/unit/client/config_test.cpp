@@ -35,6 +35,7 @@ buffer_mb = 8
 recover_retry_ms = 50
 error_threshold_percent = 30
 unicast_seconds = 5
+silence_ms = 1500
 
 [stats]
 socket = "run/stats.sock"
@@ -67,6 +68,7 @@ TEST(ClientConfig, ReadsEverySection) {
     EXPECT_EQ(c.gap.retry_ns, 50'000'000u);
     EXPECT_DOUBLE_EQ(c.error_rate.threshold, 0.3);
     EXPECT_EQ(c.error_rate.unicast_ns, 5'000'000'000u);
+    EXPECT_EQ(c.silence_ns, 1'500'000'000u);
     EXPECT_EQ(c.stats_socket, "/etc/rc/run/stats.sock");
     EXPECT_EQ(c.log_interval_ms, 0u);
 }

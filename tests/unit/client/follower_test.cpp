@@ -6,8 +6,11 @@
 // comparing the replica's checksum with the master's.
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "engine/client/follower.hpp"
 #include "master_fixture.hpp"
@@ -139,6 +142,27 @@ TEST(Follower, LostChainsAreRecoveredInOrderAndALostLastChainByHeartbeat) {
     EXPECT_EQ(s.chains_dropped_buffer_full, 0u);
 }
 
+TEST(Follower, ChainsBufferedBehindAGapGoInOneTransaction) {
+    Rig rig;
+    Follower f(rig.config(), rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    write_updates(rig.master, 100);
+    rig.caster.send(1, 100, 10, {0});  // the first chain lost, the other nine wait behind the gap
+    // Every datagram in the receive queue before the first step, so that all nine
+    // are buffered before the recovery runs (bounded wait on the receive thread).
+    const std::uint64_t deadline = now_ns() + 2'000'000'000;
+    while (f.stats(now_ns()).packets < rig.caster.sent && now_ns() < deadline) ::usleep(1000);
+    ASSERT_EQ(f.stats(now_ns()).packets, rig.caster.sent);
+    rig.run_until(f, 100);
+    rig.expect_equal();
+    const FollowerStats s = f.stats(now_ns());
+    EXPECT_EQ(s.lsns_recovered, 10u);
+    EXPECT_EQ(s.chains_buffered, 9u);
+    EXPECT_EQ(s.chains_applied, 9u);
+    // Transactions: one for the recovered batch, one for the nine buffered chains.
+    EXPECT_EQ(s.apply_latency.count, 2u);
+}
+
 TEST(Follower, RestartResumesFromTheAppliedLsn) {
     Rig rig;
     write_updates(rig.master, 40);
@@ -218,6 +242,126 @@ TEST(Follower, PermissionDeniedStopsFollowingAndKeepsTheReplica) {
     EXPECT_EQ(rig.control.unsubscribes, 0);  // nothing to tell a server that refused us
 }
 
+TEST(Follower, DiskFullIsAClearErrorAndCatchesUpOnceSpaceReturns) {
+    // The replica on a small tmpfs of its own (in this test's private mount
+    // namespace, see main): chains fail to apply with ENOSPC, the replica stays
+    // consistent at what it had, and once the filesystem grows the follower
+    // fetches what it could not store and converges.
+    TempDir dir("follower-full");
+    const std::string fs = dir.sub("fs");
+    std::filesystem::create_directories(fs);
+    ASSERT_EQ(::mount("tmpfs", fs.c_str(), "tmpfs", 0, "size=256k"), 0) << std::strerror(errno);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{fs};
+    store::MasterStore master(dir.sub("master"), fast());
+    std::uint32_t id = 0;
+    ASSERT_TRUE(master.database_id(kDb, true, id));
+    auto replica = std::make_unique<store::ReplicaStore>(fs + "/replica", fast());
+    const std::uint16_t port = next_port();
+    MasterControl control(master, kDb, port);
+    Multicaster caster(master, kDb, port);
+    Rig cfg_source;  // only for its config()
+    Follower f(cfg_source.config(), *replica, control);
+    ASSERT_TRUE(f.start(now_ns()));
+    write_updates(master, 300);  // about 450 KiB of values: more than the filesystem holds
+    std::uint64_t oldest = 0, last = 0;
+    ASSERT_TRUE(master.lsn_range(kDb, oldest, last));
+    caster.send(1, last, 10);
+    caster.heartbeat(last);
+    const std::uint64_t t1 = now_ns() + 3'000'000'000;
+    while (f.stats(now_ns()).store_errors == 0 && now_ns() < t1) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    const FollowerStats full = f.stats(now_ns());
+    ASSERT_GT(full.store_errors, 0u);
+    EXPECT_LT(f.applied_lsn(), last);
+    EXPECT_EQ(f.state(), Follower::State::following);
+    store::ReplicaState st;
+    ASSERT_TRUE(replica->state(kDb, st));
+    EXPECT_EQ(st.applied_lsn, f.applied_lsn());  // what it reports is what it holds
+    ASSERT_EQ(::mount("tmpfs", fs.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0) << std::strerror(errno);
+    const std::uint64_t t2 = now_ns() + 5'000'000'000;
+    while (f.applied_lsn() < last && now_ns() < t2) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    ASSERT_EQ(f.applied_lsn(), last);
+    store::Checksum a, b;
+    ASSERT_TRUE(store::checksum(master, kDb, {}, a));
+    ASSERT_TRUE(store::checksum(*replica, kDb, b));
+    EXPECT_EQ(a.sha256, b.sha256);
+    f.stop(now_ns());
+}
+
+TEST(Follower, SilenceMakesItSubscribeAgainAndFollowAMovedStream) {
+    Rig rig;
+    FollowerConfig c = rig.config();
+    c.silence_ns = 300'000'000;
+    Follower f(c, rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    // The server restarted and put the stream on another port: nothing arrives on the old one.
+    rig.control.port = next_port();
+    Multicaster moved(rig.master, kDb, rig.control.port);
+    write_updates(rig.master, 60);
+    moved.send(1, 60, 10);  // before the follower rejoins: lost, fetched after the new Subscribe
+    const std::uint64_t deadline = now_ns() + 5'000'000'000;
+    while (f.applied_lsn() < 60 && now_ns() < deadline) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    ASSERT_EQ(f.applied_lsn(), 60u);
+    EXPECT_EQ(rig.control.subscribes, 2);
+    EXPECT_GE(f.stats(now_ns()).resubscribes, 1u);
+    // And it listens on the new port now: the next chains arrive by multicast.
+    write_updates(rig.master, 20, 7);
+    moved.send(61, 80, 10);
+    rig.run_until(f, 80);
+    EXPECT_EQ(f.stats(now_ns()).chains_applied, 2u);
+    rig.expect_equal();
+}
+
+TEST(Follower, HeavyLossResubscribesThenFollowsByRecoverThenRejoins) {
+    Rig rig;
+    FollowerConfig c = rig.config();
+    c.error_rate = {.window_ns = 200'000'000, .threshold = 0.2, .min_chains = 4, .unicast_ns = 400'000'000,
+                    .unicast_poll_ns = 20'000'000};
+    c.gap.retry_ns = 5'000'000;
+    Follower f(c, rig.replica, rig.control);
+    ASSERT_TRUE(f.start(now_ns()));
+    // Half the chains lost, in bursts, until the follower leaves the group.
+    std::uint64_t lsn = 1;
+    const std::uint64_t deadline = now_ns() + 5'000'000'000;
+    while (f.state() != Follower::State::unicast && now_ns() < deadline) {
+        write_updates(rig.master, 40, static_cast<int>(lsn));
+        rig.caster.send(lsn, lsn + 39, 5, {0, 2, 4, 6});
+        lsn += 40;
+        const std::uint64_t until = now_ns() + 50'000'000;
+        while (now_ns() < until) {
+            if (f.step(now_ns()) == 0) ::usleep(1000);
+        }
+    }
+    ASSERT_EQ(f.state(), Follower::State::unicast);
+    const FollowerStats s = f.stats(now_ns());
+    EXPECT_GE(s.resubscribes, 1u);
+    EXPECT_EQ(s.unicast_periods, 1u);
+    // Off multicast: new updates come by periodic Recover alone.
+    write_updates(rig.master, 30, 99);
+    const std::uint64_t last = lsn + 29;
+    const std::uint64_t t2 = now_ns() + 2'000'000'000;
+    while (f.applied_lsn() < last && now_ns() < t2) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    EXPECT_EQ(f.applied_lsn(), last);
+    EXPECT_EQ(f.state(), Follower::State::unicast);
+    // After unicast_ns it tries multicast again.
+    const std::uint64_t t3 = now_ns() + 2'000'000'000;
+    while (f.state() == Follower::State::unicast && now_ns() < t3) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    EXPECT_EQ(f.state(), Follower::State::following);
+    rig.expect_equal();
+}
+
 TEST(Follower, StatisticsRideOnControlCalls) {
     Rig rig;
     Follower f(rig.config(), rig.replica, rig.control);
@@ -241,6 +385,11 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     if (const std::string why = replicast::testing::enter_private_netns(); !why.empty()) {
         std::fprintf(stderr, "follower_test needs its own network namespace (root): %s\n", why.c_str());
+        return 77;
+    }
+    // A private mount namespace too, so the disk-full test's tmpfs is this process's alone.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        std::fprintf(stderr, "follower_test needs its own mount namespace (root): %s\n", std::strerror(errno));
         return 77;
     }
     return RUN_ALL_TESTS();

@@ -32,10 +32,11 @@ inline crypto::Key key_of(std::uint32_t epoch) {
 
 class MasterControl : public client::ControlPort {
 public:
-    MasterControl(store::MasterStore& master, std::string db, std::uint16_t port)
-        : master_(master), db_(std::move(db)), port_(port) {}
+    MasterControl(store::MasterStore& master, std::string db, std::uint16_t p)
+        : port(p), master_(master), db_(std::move(db)) {}
 
     std::uint32_t epoch = 3;
+    std::uint16_t port;         // where Subscribe says the stream is (a test may move it)
     bool deny = false;          // every call: PERMISSION_DENIED
     std::uint32_t batch = 64;   // updates per Recover batch
     int subscribes = 0, keys_calls = 0, recovers = 0, snapshots = 0, unsubscribes = 0;
@@ -51,7 +52,7 @@ public:
         out.database = database;
         out.stream_id = kStream;
         out.group = kGroup;
-        out.port = port_;
+        out.port = port;
         out.source = kSource;
         out.store_uuid = master_.uuid();
         out.keys = keyset();
@@ -150,7 +151,6 @@ public:
 private:
     store::MasterStore& master_;
     std::string db_;
-    std::uint16_t port_;
 };
 
 /// Cuts the master's log into chains of `per_chain` LSNs and multicasts them sealed.
@@ -161,6 +161,7 @@ public:
 
     std::uint64_t seq = 1;
     std::uint32_t epoch = 3;
+    std::uint64_t sent = 0;  // datagrams actually sent (the lost ones are not)
 
     /// Sends LSNs [from, to] as chains; chains whose index (0-based, from `from`) is in `lose` are skipped
     /// (their packet_seqs still advance, as on a lossy network). @return chains cut.
@@ -183,7 +184,10 @@ public:
                                         {.flags = wire::position_flags(s.position), .stream_id = kStream,
                                          .packet_seq = seq++, .key_epoch = epoch, .comp_alg = c.comp_alg},
                                         s.payload);
-                if (!lose.contains(index)) sender_.send(d);
+                if (!lose.contains(index)) {
+                    sender_.send(d);
+                    ++sent;
+                }
             }
             ++index;
             first += n;

@@ -142,6 +142,7 @@ max_snapshots_per_identity = 3
 stream_deadline_ms = 1000
 publish_window_seconds = 60
 threads = 8
+threads_nice = 10
 )");
     EXPECT_EQ(c.listen, "127.0.0.1:7401");
     EXPECT_EQ(c.certificate, "/etc/replicast/certs/server.pem");
@@ -151,6 +152,7 @@ threads = 8
     EXPECT_EQ(c.max_message_bytes, 1048576u);
     EXPECT_EQ(c.max_snapshots_per_identity, 3u);
     EXPECT_EQ(c.threads, 8u);
+    EXPECT_EQ(c.threads_nice, 10u);
 }
 
 TEST(ControlConfig, MistakesNameFileLineAndKey) {
@@ -158,6 +160,7 @@ TEST(ControlConfig, MistakesNameFileLineAndKey) {
     EXPECT_THAT(config_error("[control]\ncertificate = \"s.pem\"\n"), HasSubstr("control.private_key"));
     EXPECT_THAT(config_error("[control]\n" + paths + "identity = \"email\"\n"), HasSubstr("server.toml:6: control.identity"));
     EXPECT_THAT(config_error("[control]\n" + paths + "threads = 0\n"), HasSubstr("control.threads"));
+    EXPECT_THAT(config_error("[control]\n" + paths + "threads_nice = 20\n"), HasSubstr("control.threads_nice"));
     EXPECT_THAT(config_error("[control]\n" + paths + "listen = \"7400\"\n"), HasSubstr("HOST:PORT"));
     EXPECT_THAT(config_error("[control]\n" + paths + "max_message_bytes = 65536\nrecover_batch_bytes = 131072\n"),
                 HasSubstr("exceeds max_message_bytes"));

@@ -4,7 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <condition_variable>
 #include <map>
 #include <thread>
@@ -78,6 +85,35 @@ TEST(ControlRpc, SubscribeHandsOutTheStream) {
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
     ASSERT_TRUE(rig.client("admin")->unsubscribe(sub.stream_id()));
     EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
+}
+
+// [control] threads_nice: the server's own gRPC threads (those that run the
+// handlers) get the nice value; the thread that built the server keeps its own.
+TEST(ControlRpc, ThreadsNiceLowersTheServersThreadsOnly) {
+    errno = 0;
+    const int before = getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    ASSERT_EQ(errno, 0);
+    ASSERT_LT(before, 7) << "the test runs at nice 7 or more already: nothing to see";
+    Rig rig([](ControlConfig& c) { c.threads_nice = 7; });
+    v1::PublishReply pr;
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("orders", {{"a", 0}}), pr));  // a handler has run
+    EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), before);
+    int handlers = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream in(task.path() / "stat");
+        std::string stat;
+        std::getline(in, stat);
+        const auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        if (stat.compare(open + 1, close - open - 1, "grpcpp_sync_ser") != 0) continue;
+        std::istringstream rest(stat.substr(close + 2));  // state ppid ... priority nice (fields 3..19)
+        std::string field;
+        for (int i = 3; i <= 19 && rest >> field; ++i) {
+        }
+        EXPECT_EQ(field, "7") << task.path();
+        ++handlers;
+    }
+    EXPECT_GT(handlers, 0) << "no grpcpp_sync_server thread found";
 }
 
 TEST(ControlRpc, SubscribeFailsWhenTheDatabaseIsNotStreamed) {
@@ -174,20 +210,26 @@ TEST(ControlRpc, RecoverReturnsExactlyTheRangeWithPlaceholders) {
             ASSERT_EQ(b.first_lsn(), next) << "batches must be contiguous and in order";
             ASSERT_GE(b.update_count(), 1u);
             std::size_t at = 0;
+            EXPECT_FALSE(b.placeholder()) << "unreadable updates travel as key-only deletes, not placeholders";
             for (std::uint32_t i = 0; i < b.update_count(); ++i) {
                 const std::uint32_t g = groups[b.first_lsn() - 1 + i];
-                EXPECT_EQ(b.placeholder(), g == 7) << "LSN " << b.first_lsn() + i;
-                if (b.placeholder()) continue;
                 wire::UpdateView u;
                 std::size_t used = 0;
                 const auto* p = reinterpret_cast<const std::uint8_t*>(b.body().data());
                 ASSERT_EQ(wire::parse_update({p + at, b.body().size() - at}, u, used), wire::WireError::ok);
                 EXPECT_EQ(std::string(u.key.begin(), u.key.end()), "k" + std::to_string(b.first_lsn() - 1 + i));
                 EXPECT_EQ(u.reader_group, g);
+                if (g == 7) {
+                    // Group 7 is not this identity's: its key, as a delete, and never the value.
+                    EXPECT_EQ(u.op, wire::Op::del) << "LSN " << b.first_lsn() + i;
+                    EXPECT_TRUE(u.value.empty());
+                } else {
+                    EXPECT_EQ(u.op, wire::Op::put);
+                    EXPECT_FALSE(u.value.empty());
+                }
                 at += used;
             }
-            if (b.placeholder()) EXPECT_TRUE(b.body().empty());
-            else EXPECT_EQ(at, b.body().size()) << "the body holds exactly update_count updates";
+            EXPECT_EQ(at, b.body().size()) << "the body holds exactly update_count updates";
             next = b.first_lsn() + b.update_count();
         }
         EXPECT_EQ(next, std::min<std::uint64_t>(to, 12) + 1) << "[" << from << ", " << to << "] clipped at the log's end";

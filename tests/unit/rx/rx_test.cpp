@@ -320,6 +320,36 @@ TEST(Rx, AFullQueueCountsOverflowsAndKeepsWhatFits) {
     EXPECT_EQ(rig.drain().size(), 1u);
 }
 
+TEST(Rx, AnUnsealedStreamTakesEpochZeroOnly) {
+    // A server run with [keys] sealed = false (labs): payloads arrive in clear,
+    // and a sealed packet claiming the stream is refused rather than trusted unopened.
+    const std::uint16_t port = next_port();
+    RxSocket socket({.interface = "lo", .group = testing::kGroup, .port = port, .source = kSource, .rcvbuf_bytes = 1u << 20,
+                     .timeout_ms = 20});
+    Receiver rx({.stream_id = kStream, .source = kSource, .sealed = false, .batch = 8}, socket.fd());
+    Sender tx(kSource, port);
+    const std::vector<std::uint8_t> payload{1, 2, 3, 4, 5};
+    Datagram clear(wire::datagram_size(payload.size(), false));
+    wire::encode_header({.flags = wire::flags::kOic, .stream_id = kStream, .packet_seq = 1, .key_epoch = 0,
+                         .payload_len = static_cast<std::uint16_t>(payload.size())},
+                        clear.data());
+    std::copy(payload.begin(), payload.end(), clear.begin() + wire::kHeaderSize);
+    crypto::GcmEngine engine;
+    crypto::GcmKey key(engine, key_bytes(1));
+    std::uint64_t seq = 2;
+    tx.send(clear);
+    tx.send(testing::sealed_chain(engine, key, kStream, kEpoch, seq, 1, 1, 10)[0]);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (rx.counters().datagrams.get() < 2 && std::chrono::steady_clock::now() < deadline) ASSERT_GE(rx.poll(), 0);
+    ASSERT_EQ(rx.counters().datagrams.get(), 2u);
+    EXPECT_EQ(rx.counters().drop(RxDrop::unknown_epoch), 1u);
+    auto& ring = rx.queue().ring();
+    ASSERT_EQ(ring.readable(), 1u);
+    ASSERT_TRUE(ring.peek(0).valid);
+    const auto got = rx.queue().payload(0);
+    EXPECT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), payload);
+}
+
 TEST(Rx, ReceiveBufferGrantIsReported) {
     Rig rig;
     EXPECT_GT(rig.socket->rcvbuf_granted(), 0u);
