@@ -16,7 +16,6 @@ restarted one, and key fetches for the server's rotations (every 3 s) with no
 packet failing to open. Midway client1 loses one database in the access list
 (SIGHUP): it stops following that one at the next key switch, its replica
 readable, while it and the others follow everything else to the end."""
-import base64
 import json
 import os
 import random
@@ -34,34 +33,6 @@ DBS = ["orders", "prices"]
 UPDATES_PER_DB = 10_000
 LOSS = {1: 0, 2: 2, 3: 10}
 GROUPS_OF = {1: None, 2: None, 3: [1]}  # None: every group
-
-
-def value_size(rng):
-    r = rng.random()
-    if r < 0.80:
-        return rng.randint(1, 200)
-    if r < 0.98:
-        return rng.randint(200, 4096)
-    return rng.randint(4096, 65536)
-
-
-def workload(path, db_index, count, rng):
-    """JSON lines for `replicast load`: puts of mixed sizes in groups 1 and 2, and deletes."""
-    written = []
-    with open(path, "w") as f:
-        for _ in range(count):
-            if written and rng.random() < 0.08:
-                f.write(json.dumps({"key": written.pop(rng.randrange(len(written))), "op": "del"}) + "\n")
-                continue
-            k = rng.randrange(count)
-            key = f"d{db_index}/k{k:06d}"
-            value = rng.randbytes(value_size(rng))
-            # Keys move between groups: a group-1 replica must drop a key rewritten
-            # into group 2, whether it learns so from the multicast or from Recover
-            # (which sends another group's update as a delete of its key).
-            f.write(json.dumps({"key": key, "value_base64": base64.b64encode(value).decode(),
-                                "group": rng.choice((1, 2))}) + "\n")
-            written.append(key)
 
 
 class ClientLab(unittest.TestCase):
@@ -140,7 +111,7 @@ log_interval_ms = 2000
         halves = {}
         for i, db in enumerate(DBS):
             path = os.path.join(lab.dir, f"{db}.jsonl")
-            workload(path, i, UPDATES_PER_DB, rng)
+            labrun.workload(path, i, UPDATES_PER_DB, rng)
             with open(path) as f:
                 lines = f.readlines()
             halves[db] = []
