@@ -124,7 +124,7 @@ TEST(ClientConfig, TheLabExampleParses) {
     const ClientConfig c = load_client_config(std::string(REPLICAST_SOURCE_ROOT) + "/config/client-lab.toml");
     EXPECT_TRUE(c.every_database());
     EXPECT_EQ(c.receive.interface, "eth0");
-    EXPECT_EQ(c.server, "10.77.0.1:7000");
+    EXPECT_EQ(c.server, "10.77.0.1:7400");  // the server config's default [control] listen port
 }
 
 }  // namespace
