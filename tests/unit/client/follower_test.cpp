@@ -341,6 +341,7 @@ TEST(Follower, HeavyLossResubscribesThenFollowsByRecoverThenRejoins) {
         }
     }
     ASSERT_EQ(f.state(), Follower::State::unicast);
+    const std::uint64_t left_at = now_ns();
     const FollowerStats s = f.stats(now_ns());
     EXPECT_GE(s.resubscribes, 1u);
     EXPECT_EQ(s.unicast_periods, 1u);
@@ -352,7 +353,11 @@ TEST(Follower, HeavyLossResubscribesThenFollowsByRecoverThenRejoins) {
         if (f.step(now_ns()) == 0) ::usleep(1000);
     }
     EXPECT_EQ(f.applied_lsn(), last);
-    EXPECT_EQ(f.state(), Follower::State::unicast);
+    // Still off multicast, unless the catch-up itself outlasted unicast_ns
+    // (a sanitizer build on a loaded machine): then it has rightly tried again.
+    if (now_ns() - left_at < c.error_rate.unicast_ns) {
+        EXPECT_EQ(f.state(), Follower::State::unicast);
+    }
     // After unicast_ns it tries multicast again.
     const std::uint64_t t3 = now_ns() + 2'000'000'000;
     while (f.state() == Follower::State::unicast && now_ns() < t3) {
