@@ -171,16 +171,33 @@ access_list = "{acl}"
         self.write_acl(acl, client1_dbs=["orders"])
         server.signal(signal.SIGHUP)
         server.wait_for_line(r"access list reloaded", 10)
+        # The new key is announced in-band at once; client1's Keys for it is
+        # refused. Only then the second half: written earlier, it could all go
+        # out under the old key, which client1 still legitimately holds.
+        labrun.wait_until("client1 denied prices", lambda: (self.stats(1) or {}).get("prices", {}).get("state") == "denied",
+                          30, interval=0.2)
         for db in DBS:
             lab.run(None, [REPLICAST, "load", "--store", self.store, "--db", db, halves[db][1]])
 
         want = {db: self.master_last(db) for db in DBS}
-        labrun.wait_until("client1 denied prices", lambda: (self.stats(1) or {}).get("prices", {}).get("state") == "denied",
-                          30, interval=0.2)
         for n in (1, 2, 3):
             dbs = ["orders"] if n == 1 else DBS
             labrun.wait_until(f"client{n} caught up with {want}", lambda n=n, dbs=dbs: self.caught_up(n, want, dbs), 60,
                               interval=0.5)
+        # Keys rotate every 3 s: a fast run can catch up before the first switch,
+        # so wait (bounded) until clients 1 and 3 follow a later epoch on every
+        # database they still read, which needs the announced key fetched.
+        def rotated():
+            for n in (1, 3):
+                s = self.stats(n) or {}
+                for db in DBS:
+                    if n == 1 and db == "prices":
+                        continue  # revoked
+                    if s.get(db, {}).get("key_epoch", 0) <= 1:
+                        return False
+            return True
+
+        labrun.wait_until("a key switch followed by clients 1 and 3", rotated, 20, interval=0.2)
         final = {n: self.stats(n) for n in (1, 2, 3)}
         for n in (1, 2, 3):
             for db in DBS:
