@@ -87,6 +87,25 @@ Result ControlClient::keys(std::uint32_t stream_id, v1::KeysReply& out, const v1
     return from_grpc(impl_->stub->Keys(&c, Impl::with_stats(r, stats), &out));
 }
 
+// A server stream read to its end, or until `on_message` says stop (then the
+// call is cancelled and the result says so rather than what the server had).
+template <typename Message>
+Result read_stream(grpc::ClientContext& c, grpc::ClientReader<Message>& reader,
+                   const std::function<bool(const Message&)>& on_message) {
+    Message m;
+    bool cancelled = false;
+    while (reader.Read(&m)) {
+        if (!on_message(m)) {
+            cancelled = true;
+            c.TryCancel();
+            break;
+        }
+    }
+    const grpc::Status s = reader.Finish();
+    if (cancelled) return {Code::cancelled, "cancelled by the caller"};
+    return from_grpc(s);
+}
+
 Result ControlClient::recover(std::uint32_t stream_id, std::uint64_t from, std::uint64_t to,
                               const std::function<bool(const v1::RecoverBatch&)>& on_batch,
                               const v1::ReceiveStats* stats) {
@@ -96,19 +115,7 @@ Result ControlClient::recover(std::uint32_t stream_id, std::uint64_t from, std::
     r.set_to_lsn(to);
     grpc::ClientContext c;
     impl_->deadline(c, true);
-    auto reader = impl_->stub->Recover(&c, Impl::with_stats(r, stats));
-    v1::RecoverBatch b;
-    bool cancelled = false;
-    while (reader->Read(&b)) {
-        if (!on_batch(b)) {
-            cancelled = true;
-            c.TryCancel();
-            break;
-        }
-    }
-    const grpc::Status s = reader->Finish();
-    if (cancelled) return {Code::cancelled, "cancelled by the caller"};
-    return from_grpc(s);
+    return read_stream(c, *impl_->stub->Recover(&c, Impl::with_stats(r, stats)), on_batch);
 }
 
 Result ControlClient::snapshot(const std::string& database, const std::function<bool(const v1::SnapshotPage&)>& on_page,
@@ -117,19 +124,7 @@ Result ControlClient::snapshot(const std::string& database, const std::function<
     r.set_database(database);
     grpc::ClientContext c;
     impl_->deadline(c, true);
-    auto reader = impl_->stub->Snapshot(&c, Impl::with_stats(r, stats));
-    v1::SnapshotPage p;
-    bool cancelled = false;
-    while (reader->Read(&p)) {
-        if (!on_page(p)) {
-            cancelled = true;
-            c.TryCancel();
-            break;
-        }
-    }
-    const grpc::Status s = reader->Finish();
-    if (cancelled) return {Code::cancelled, "cancelled by the caller"};
-    return from_grpc(s);
+    return read_stream(c, *impl_->stub->Snapshot(&c, Impl::with_stats(r, stats)), on_page);
 }
 
 Result ControlClient::publish(const v1::PublishRequest& request, v1::PublishReply& out) {
