@@ -10,6 +10,7 @@
 #include <string>
 #include <cstring>
 
+#include "engine/tx/tsc.hpp"
 #include "engine/wire/control.hpp"
 
 namespace replicast::tx {
@@ -36,7 +37,7 @@ std::uint64_t realtime_ns() noexcept {
 TxWorker::TxWorker(TxWorkerConfig config)
     : config_(std::move(config)),
       gcm_(config_.crypto_arch),
-      tsc_hz_(rte_get_tsc_hz()),
+      tsc_hz_(tx::tsc_hz()),
       once_per_second_tsc_(pace::ns_to_ticks(kOncePerSecondNs, tsc_hz_)),
       control_check_tsc_(pace::ns_to_ticks(kControlCheckNs, tsc_hz_)) {
     streams_.reserve(config_.streams.size());
