@@ -57,6 +57,7 @@ Pacer::Pacer(const PaceConfig& c, std::uint64_t tsc_hz) noexcept
 }
 
 std::uint64_t Pacer::chain_gap_ticks(std::uint64_t chain_bytes) const noexcept {
+    if (chain_gap_base_ns_ == 0 && chain_gap_ns_per_kib_ == 0) return 0;  // no chain gap: no 128-bit division per chain
     // Below 2^64 * 1e6 / 1024 + 1e10 < 2^84: exact in 128 bits; as ns it saturates.
     const u128 ns = u128{chain_gap_base_ns_} + u128{chain_bytes} * chain_gap_ns_per_kib_ / 1024u;
     return ns_to_ticks_ceil(saturate_u64(ns), tsc_hz_);
