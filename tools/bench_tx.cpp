@@ -29,9 +29,11 @@
 #include "engine/tx/eal.hpp"
 #include "engine/tx/port.hpp"
 #include "engine/tx/profile.hpp"
+#include "engine/tx/tsc.hpp"
 #include "engine/tx/worker.hpp"
 #include "engine/wire/frame.hpp"
 #include "engine/wire/packet.hpp"
+#include "tools/bench_worker.hpp"
 #include "tools/kernel_sender.hpp"
 
 namespace replicast::tools {
@@ -40,30 +42,6 @@ namespace {
 
 constexpr std::size_t kJobs = 64;
 
-double cpu_seconds(clockid_t clock) noexcept {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time this thread was given (user and system): on a shared core the
-// other processes take wall time from a slice, not CPU time.
-double thread_cpu_seconds() noexcept { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
-
-// Runs the worker on its lcore after publishing that thread's CPU clock, so
-// that the control core can read the worker's own CPU time around a slice.
-struct WorkerLaunch {
-    tx::TxWorker* worker = nullptr;
-    clockid_t clock{};
-    std::atomic<bool> ready{false};
-
-    static int run(void* self) noexcept {
-        auto& l = *static_cast<WorkerLaunch*>(self);
-        if (pthread_getcpuclockid(pthread_self(), &l.clock) != 0) l.clock = CLOCK_MONOTONIC;  // then wall time
-        l.ready.store(true, std::memory_order_release);
-        return l.worker->run();
-    }
-};
 constexpr std::size_t kMaxStamps = 1u << 20;
 
 // --- seal-only: crypto/ alone on the worker lcore ------------------------
@@ -99,7 +77,7 @@ struct SealOnly {
         std::vector<std::uint8_t> in(s.payload, 0x5a), out(tx::kBurst * (s.payload + 64));
         std::array<std::uint8_t, wire::kHeaderSize> aad{};
         std::array<crypto::SealOp, tx::kBurst> ops;
-        const std::uint64_t hz = rte_get_tsc_hz();
+        const std::uint64_t hz = tx::tsc_hz();
         const double cpu0 = thread_cpu_seconds();
         const std::uint64_t start = rte_rdtsc();
         const std::uint64_t until = start + static_cast<std::uint64_t>(s.seconds * static_cast<double>(hz));
@@ -315,6 +293,8 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     sc.key = a.sealed ? &key : nullptr;
     sc.pace.rate_bps = a.rate_mbps * 1'000'000;
     sc.pace.min_packet_gap_ns = a.packet_gap_ns;
+    sc.pace.max_burst_bytes = a.burst_bytes;
+    if (const std::string bad = pace::validate(sc.pace); !bad.empty()) throw std::runtime_error("pacing: " + bad);
     sc.max_payload = a.payload;
     sc.heartbeat_interval_ns = 100'000'000;
     wc.streams.push_back(sc);
@@ -413,7 +393,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         packets += p1 - p0;
         bytes += b1 - b0;
         updates += u1 - u0;
-        const double secs = static_cast<double>(t1 - t0) / static_cast<double>(rte_get_tsc_hz());
+        const double secs = static_cast<double>(t1 - t0) / static_cast<double>(tx::tsc_hz());
         cpu_pps = cpu1 > cpu0 ? static_cast<double>(p1 - p0) / (cpu1 - cpu0) : 0;
         return static_cast<double>(p1 - p0) / secs;
     };
@@ -468,8 +448,9 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     // Rates: the median slice. Ratios: the median of the rounds' own ratios,
     // with their spread; a reference that did not run has none.
     std::vector<double> ours, seal_only, seal_records, kernel_pps, vs_seal, vs_records, vs_kernel, beyond;
-    std::vector<double> cpu_vs_seal, cpu_vs_records, cpu_vs_kernel, cpu_beyond;
+    std::vector<double> cpu_vs_seal, cpu_vs_records, cpu_vs_kernel, cpu_beyond, share;
     for (const BenchTxRound& x : r.slices) {
+        if (x.cpu.ours > 0) share.push_back(x.ours / x.cpu.ours);
         const BenchTxRound::Cpu& c = x.cpu;
         if (c.ours > 0 && c.seal_only > 0) {
             cpu_vs_seal.push_back(c.ours / c.seal_only);
@@ -512,12 +493,13 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     r.cpu_vs_seal_records = spread_of(cpu_vs_records);
     r.cpu_vs_kernel = spread_of(cpu_vs_kernel);
     r.cpu_beyond_seal = spread_of(cpu_beyond);
+    r.worker_cpu_share = spread_of(share).median;
 
     if (pacing && stamps.tsc.size() > 2) {
         // Gaps within a slice only: the pause between two slices is no gap of ours.
         std::vector<double> gaps;
         gaps.reserve(stamps.tsc.size());
-        const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+        const double ns_per_tick = 1e9 / static_cast<double>(tx::tsc_hz());
         std::size_t next_break = 1;
         for (std::size_t i = 1; i < stamps.tsc.size(); ++i) {
             if (next_break < stamps.breaks.size() && stamps.breaks[next_break] == i) {

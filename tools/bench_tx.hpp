@@ -37,6 +37,7 @@ struct BenchTxArgs {
     std::uint32_t chain_packets = 32;
     std::uint64_t rate_mbps = 0;          // 0: as fast as possible
     std::uint64_t packet_gap_ns = 0;
+    std::uint64_t burst_bytes = 0;        // the pacer's burst credit; 0: strict (time the worker loses is lost)
     bool kernel = true;
     std::string kernel_group = "239.255.0.1";
     std::string kernel_interface = "127.0.0.1";  // IP_MULTICAST_IF: loopback by default, stays on this machine
@@ -100,6 +101,10 @@ struct BenchTxResult {
     // pacing (rate_mbps or packet_gap_ns set)
     double achieved_mbps = 0;
     double gap_p50_ns = 0, gap_p99_ns = 0, gap_max_ns = 0, gap_mean_ns = 0;
+    // The worker's CPU time over wall time, median slice: with strict pacing a
+    // worker on the CPU this share of the time sends at most this share of the
+    // cap (time it is descheduled is never made up), whatever the pacer does.
+    double worker_cpu_share = 0;
 };
 
 /// Runs every phase. Throws (ConfigError, EalError, PortError, std::runtime_error).

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tools/bench_tx.hpp"
+#include "tools/cmd_bench_pace.hpp"
 #include "tools/commands.hpp"
 #include "tools/json_line.hpp"
 
@@ -72,9 +73,12 @@ void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
                     r.cpu_vs_kernel.p25, r.cpu_vs_kernel.p75);
     }
     if (r.achieved_mbps > 0) {
-        std::printf("  pacing: requested %llu Mbit/s gap %llu ns, achieved %.1f Mbit/s; gap p50 %.0f ns p99 %.0f ns max %.0f ns mean %.0f ns\n",
+        std::printf("  pacing: requested %llu Mbit/s gap %llu ns burst %llu B, achieved %.1f Mbit/s; gap p50 %.0f ns p99 %.0f ns max %.0f ns mean %.0f ns\n",
                     static_cast<unsigned long long>(a.rate_mbps), static_cast<unsigned long long>(a.packet_gap_ns),
-                    r.achieved_mbps, r.gap_p50_ns, r.gap_p99_ns, r.gap_max_ns, r.gap_mean_ns);
+                    static_cast<unsigned long long>(a.burst_bytes), r.achieved_mbps, r.gap_p50_ns, r.gap_p99_ns,
+                    r.gap_max_ns, r.gap_mean_ns);
+        std::printf("          the worker was on its CPU %.0f %% of the time (median slice)%s\n", 100 * r.worker_cpu_share,
+                    a.burst_bytes == 0 ? "; strict pacing never makes up the rest (--burst-bytes does)" : "");
     }
 }
 
@@ -124,6 +128,8 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     j["gap_p50_ns"] = r.gap_p50_ns;
     j["gap_p99_ns"] = r.gap_p99_ns;
     j["gap_max_ns"] = r.gap_max_ns;
+    j["burst_bytes"] = a.burst_bytes;
+    j["worker_cpu_share"] = r.worker_cpu_share;
     j["ring_full"] = r.ring_full;
     j["mbuf_exhausted"] = r.mbuf_exhausted;
     j["checksums"] = r.checksums;
@@ -165,6 +171,9 @@ void add_bench_command(CLI::App& app) {
     tx->add_option("--codec-lcore", a->codec_lcore, "with --compress: deflate on this lcore instead (the server's compression_lcore)");
     tx->add_option("--rate-mbps", a->rate_mbps, "pace to this rate (on-wire Mbit/s) and report accuracy")->check(CLI::Range(0, 400000));
     tx->add_option("--packet-gap-ns", a->packet_gap_ns, "pace with this minimum gap and report accuracy")->check(CLI::Range(0, 10000000));
+    tx->add_option("--burst-bytes", a->burst_bytes,
+                   "with a rate: the pacer's burst credit (0 = strict: time the worker is descheduled is lost for good)")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 30));
     tx->add_flag("!--no-kernel", a->kernel, "skip the kernel sendmmsg reference");
     tx->add_option("--kernel-group", a->kernel_group, "multicast group of the kernel reference");
     tx->add_option("--kernel-interface", a->kernel_interface, "IPv4 address of the interface it sends from (loopback by default)");
@@ -180,6 +189,7 @@ void add_bench_command(CLI::App& app) {
           "ipsec-mb code path for every sealer in the run (best, avx512, avx2, avx, sse): the sender against a slower seal");
     tx->add_flag("--no-huge", a->no_huge, "run DPDK without hugepages");
     tx->add_flag("--json", a->json, "one JSON object instead of the report");
+    add_bench_pace_command(*bench);
     tx->callback([a] {
         try {
             const BenchTxResult r = run_bench_tx(*a);

@@ -39,7 +39,7 @@ bool is_dpdk_command(int argc, char** argv) noexcept {
     if (argc < 2) return false;
     const std::string_view first = argv[1];
     if (first == "server") return true;
-    return first == "bench" && argc >= 3 && std::string_view(argv[2]) == "tx";
+    return first == "bench" && argc >= 3 && (std::string_view(argv[2]) == "tx" || std::string_view(argv[2]) == "pace");
 }
 
 int exec_dpdk(int argc, char** argv) {
@@ -57,7 +57,7 @@ int exec_dpdk(int argc, char** argv) {
     args.push_back(nullptr);
     execv(path.c_str(), args.data());
     const int err = errno;  // execv returned: it failed
-    const std::string command = std::string_view(argv[1]) == "server" ? "server" : "bench tx";
+    const std::string command = std::string_view(argv[1]) == "server" ? "server" : "bench " + std::string(argv[2]);
     if (err == ENOENT) {
         std::fprintf(stderr,
                      "replicast: `%s` runs on DPDK, in the executable %s, which is not installed beside this one (%s).\n"
@@ -77,6 +77,7 @@ CLI::App* add_dpdk_command_stubs(CLI::App& app) {
     CLI::App* bench = app.add_subcommand("bench", "Measure the data path (pktgen style)");
     bench->require_subcommand(1);
     bench->add_subcommand("tx", "The DPDK sender against seal-only and a kernel sendmmsg sender, same core" + note);
+    bench->add_subcommand("pace", "Pacing accuracy: achieved vs requested rate and gap jitter per profile" + note);
     return bench;
 }
 
