@@ -21,24 +21,24 @@ namespace replicast::tools {
 
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-void run_ip(std::vector<std::string> args) {
-    args.insert(args.begin(), "ip");
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
+// Runs `ip ARGS...` (argv[0] is "ip"); throws naming the command when it fails.
+void run_ip(const std::vector<const char*>& argv) {
+    std::vector<char*> args;
+    for (const char* x : argv) args.push_back(const_cast<char*>(x));  // posix_spawn does not write them
+    args.push_back(nullptr);
     pid_t pid = -1;
-    if (const int rc = posix_spawnp(&pid, "ip", nullptr, nullptr, argv.data(), environ); rc != 0) {
-        throw std::runtime_error("cannot run ip (iproute2): " + std::string(std::strerror(rc)));
+    if (const int rc = posix_spawnp(&pid, "ip", nullptr, nullptr, args.data(), environ); rc != 0) {
+        throw std::runtime_error(std::string("cannot run ip (iproute2): ") + std::strerror(rc));
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::string line;
-        for (const std::string& a : args) line += (line.empty() ? "" : " ") + a;
-        throw std::runtime_error("`" + line + "` failed");
+        std::string line = "`ip";
+        for (std::size_t i = 1; i < argv.size(); ++i) line.append(" ").append(argv[i]);
+        throw std::runtime_error(line + "` failed");
     }
 }
 
@@ -58,9 +58,9 @@ std::uint64_t realtime_now_ns() noexcept {
 
 void enter_private_veth(const std::string& tx_end, const std::string& rx_end) {
     if (unshare(CLONE_NEWNET) != 0) throw std::runtime_error(errno_text("unshare(CLONE_NEWNET) (needs root)"));
-    run_ip({"link", "add", tx_end, "type", "veth", "peer", "name", rx_end});
-    run_ip({"link", "set", tx_end, "up"});
-    run_ip({"link", "set", rx_end, "up"});
+    run_ip({"ip", "link", "add", tx_end.c_str(), "type", "veth", "peer", "name", rx_end.c_str()});
+    run_ip({"ip", "link", "set", tx_end.c_str(), "up"});
+    run_ip({"ip", "link", "set", rx_end.c_str(), "up"});
 }
 
 VethCapture::VethCapture(const std::string& iface, std::uint16_t udp_port, std::size_t capacity)
@@ -79,7 +79,7 @@ VethCapture::VethCapture(const std::string& iface, std::uint16_t udp_port, std::
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0 ||
         setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &poll_every, sizeof poll_every) != 0 ||
         bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        const std::string why = errno_text("capture on " + iface);
+        const std::string why = errno_text("capture: the veth's far end") + " (" + iface + ")";
         close(fd_);
         throw std::runtime_error(why);
     }

@@ -49,7 +49,11 @@ constexpr std::uint32_t kFrame = on_wire_bytes(1482);  // a sealed 1400-byte pay
 TEST(Descheduled, StrictPacingSendsOnlyTheShareOfTimeOnTheCpu) {
     Pacer p({.rate_bps = kRate}, kHz);
     const Result r = descheduled(p, kHz, kRate, kFrame, kHz / 1000, 4 * kHz / 1000);
-    EXPECT_NEAR(r.ratio, 0.25, 0.01);  // what the VM showed: 250-290 Mbit/s at a 25-33 % share
+    // What the VM showed: 250-290 Mbit/s at a 25-33 % share. A little less
+    // than the share: each frame also waits for the next poll (up to 1 us
+    // of its 12), and strict pacing loses that too.
+    EXPECT_LE(r.ratio, 0.25);
+    EXPECT_GT(r.ratio, 0.22);
     EXPECT_EQ(r.most_at_once, kFrame);
 }
 
