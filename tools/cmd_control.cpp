@@ -119,6 +119,21 @@ void add_subscribe(CLI::App& app) {
     });
 }
 
+void add_unsubscribe(CLI::App& app) {
+    auto c = std::make_shared<Connection>();
+    auto stream_id = std::make_shared<std::uint32_t>(0);
+    CLI::App* cmd = app.add_subcommand("unsubscribe", "Leave a stream (Subscribe's stream_id): a stream started by "
+                                                      "Subscribe stops once nobody has subscribed for streams.idle_stop_seconds");
+    add_connection(cmd, *c);
+    cmd->add_option("STREAM_ID", *stream_id, "stream_id from subscribe or databases")->required()->check(
+        CLI::Range(std::uint32_t{1}, UINT32_MAX));
+    cmd->callback([c, stream_id] {
+        check(connect(*c, "unsubscribe")->unsubscribe(*stream_id), "unsubscribe");
+        if (c->json) return print_json({{"stream_id", *stream_id}, {"unsubscribed", true}});
+        std::printf("unsubscribed from stream %u\n", *stream_id);
+    });
+}
+
 struct RecoverOptions {
     Connection c;
     std::string db, replica;
@@ -445,6 +460,7 @@ void add_keys(CLI::App& app) {
 void add_control_commands(CLI::App& app) {
     add_databases(app);
     add_subscribe(app);
+    add_unsubscribe(app);
     add_recover(app);
     add_snapshot(app);
     add_publish(app);

@@ -196,7 +196,8 @@ Result Service::replace_access_list(std::shared_ptr<const AccessList> next) {
     auto log = logging::get("control");
     for (const std::string& db : rotate) {
         Result why;
-        if (!backend_.stream(db, false, why)) continue;  // not multicast: no key to change
+        // Not multicast now: no key to change (its next start makes a new one).
+        if (const auto v = backend_.stream(db, false, why); !v || !v->streaming) continue;
         std::uint32_t epoch = 0;
         const Result r = backend_.rotate_key(db, epoch);
         if (r) {
@@ -221,8 +222,9 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     Result why;
     const std::shared_ptr<const StreamView> v = backend_.stream(req.database(), true, why);
     if (!v || !v->streaming) {
-        return finish({Code::failed_precondition,
-                       "database \"" + req.database() + "\" is not multicast" + (why ? "" : ": " + why.text())});
+        // The backend's reason keeps its code (UNAVAILABLE: try again; RESOURCE_EXHAUSTED: max_streams).
+        return finish({why ? Code::failed_precondition : why.code(),
+                       "database \"" + req.database() + "\" is not multicast" + (why ? "" : ": " + why.message())});
     }
     out.set_database(req.database());
     out.set_stream_id(v->stream_id);

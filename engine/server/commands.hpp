@@ -3,7 +3,8 @@
 // stream state (STYLE practice 2: the conductor takes commands, nobody
 // reaches into its state). A bounded queue: a post that finds it full fails at
 // once (the caller answers UNAVAILABLE), so no thread ever waits on a busy
-// loop without a bound. Each command carries a promise the loop fulfils.
+// loop without a bound. Each command carries a promise the loop fulfils (a
+// start_stream for a stream still stopping: once it has stopped and started again).
 #pragma once
 
 #include <cstddef>
@@ -25,7 +26,8 @@ struct CommandReply {
 
 struct Command {
     enum class Kind : std::uint8_t {
-        rotate_key,  // start a new key epoch for `database` now
+        rotate_key,    // start a new key epoch for `database` now
+        start_stream,  // multicast `database` (a Subscribe for one not streaming): answered once it runs
     };
     Kind kind = Kind::rotate_key;
     std::string database;

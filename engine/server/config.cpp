@@ -72,8 +72,14 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     if (!range.empty()) parse_group_range(st, range, c);
     st.integer("port", c.port, 1, 65535);
     st.choice("start", c.start, {{"oldest", StartAt::oldest}, {"next", StartAt::next}});
+    const bool max_set = st.get("max_streams") != nullptr;
+    st.integer("max_streams", c.max_streams, 1, 4096);
+    st.integer("idle_stop_seconds", c.idle_stop_seconds, 1, 30 * 86400);
     st.reject_unknown();
-    if (c.databases.empty()) st.fail("databases", "missing or empty (the databases to multicast)");
+    // Without a control service nothing could start a stream later.
+    if (c.databases.empty() && root.get("control") == nullptr) {
+        st.fail("databases", "missing or empty (the databases to multicast; with no [control], no Subscribe can start one)");
+    }
     for (std::size_t i = 0; i < c.databases.size(); ++i) {
         if (!store::layout::valid_name(c.databases[i])) {
             st.fail("databases", "\"" + c.databases[i] + "\" is not a database name (1..200 bytes, not starting with '_')");
@@ -85,6 +91,17 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     if (c.databases.size() > c.group_count()) {
         st.fail("group_range", "holds " + std::to_string(c.group_count()) + " groups for " +
                                    std::to_string(c.databases.size()) + " databases");
+    }
+    if (!max_set) {
+        // The default fits whatever range and list the operator wrote.
+        c.max_streams = std::max<std::uint32_t>(static_cast<std::uint32_t>(c.databases.size()),
+                                                std::min<std::uint32_t>(c.max_streams, c.group_count()));
+    } else if (c.max_streams < c.databases.size()) {
+        st.fail("max_streams", "is " + std::to_string(c.max_streams) + ", less than the " +
+                                   std::to_string(c.databases.size()) + " databases listed");
+    } else if (c.max_streams > c.group_count()) {
+        st.fail("max_streams", "is " + std::to_string(c.max_streams) + ", but group_range holds " +
+                                   std::to_string(c.group_count()) + " groups");
     }
 
     config::TableReader bu(config::section(root, "bundle", path), path, "bundle.", kDocs);

@@ -33,11 +33,13 @@ struct ServerConfig {
     std::uint32_t poll_interval_ms = 20;  // the detector polls the log this often without notifications
 
     // [streams]
-    std::vector<std::string> databases;  // each becomes one stream (required, at least one)
+    std::vector<std::string> databases;  // each becomes one stream, always on (required without [control])
     std::uint32_t group_base = 0xEFC00000;  // 239.192.0.0, host order
     std::uint32_t group_prefix_len = 24;
     std::uint16_t port = 5000;
     StartAt start = StartAt::oldest;
+    std::uint32_t max_streams = 16;         // streams at once (configured + started by Subscribe); tx slots
+    std::uint32_t idle_stop_seconds = 300;  // a stream Subscribe started stops after this long with no subscriber
 
     // [bundle]
     std::uint32_t max_updates = 256;    // updates per chain

@@ -21,14 +21,36 @@ std::uint64_t steady_ns() {
 
 }  // namespace
 
-std::shared_ptr<const control::StreamView> ServerBackend::stream(std::string_view database, bool /*start*/,
+std::shared_ptr<const control::StreamView> ServerBackend::stream(std::string_view database, bool start,
                                                                  control::Result& why) {
     auto v = server_.view_of(database);
-    if (v == nullptr) {
-        // Streams are the config's [streams] databases, started with the
-        // server; starting one on the first Subscribe is not built yet.
-        why = {control::Code::failed_precondition,
-               "database " + std::string(database) + " is not multicast by this server (streams.databases)"};
+    if ((v && v->streaming) || !start) {
+        if (!v) why = {control::Code::failed_precondition, "database " + std::string(database) + " is not multicast now"};
+        return v;  // possibly a stopped stream's view (streaming = false): Databases says so
+    }
+    // Not streaming: the loop starts it (stream_lifecycle.cpp) and answers once
+    // the view says it runs; this thread waits for that, bounded.
+    Command c{.kind = Command::Kind::start_stream, .database = std::string(database), .reply = {}};
+    std::future<CommandReply> reply = c.reply.get_future();
+    if (!server_.commands().post(std::move(c))) {
+        why = {control::Code::unavailable, "the server's command queue is full; try again"};
+        return nullptr;
+    }
+    if (reply.wait_for(options_.command_timeout) != std::future_status::ready) {
+        // The command stays queued and is still carried out: a retry finds the stream running.
+        why = {control::Code::unavailable, "the server did not start the stream of " + std::string(database) + " within " +
+                                               std::to_string(options_.command_timeout.count()) + " ms; try again"};
+        return nullptr;
+    }
+    if (const CommandReply r = reply.get(); !r.result) {
+        why = r.result;
+        return nullptr;
+    }
+    v = server_.view_of(database);
+    if (!v || !v->streaming) {
+        // Started and stopped again already (idle_stop_seconds passed with no subscriber): rare, a retry starts it.
+        why = {control::Code::unavailable, "the stream of " + std::string(database) + " stopped again; try again"};
+        return nullptr;
     }
     return v;
 }
@@ -90,12 +112,13 @@ void ServerBackend::server_stats(v1::StatsReply& out) {
     }
     out.set_packets(packets);
     out.set_bytes(bytes);
-    for (const auto& s : server_.streams()) {
+    for (const Stream* s : server_.streams()) {
+        const auto view = s->view.get();  // addressing as published (the loop's own fields change at a restart)
         v1::StreamStatistics* row = out.add_streams();
         row->set_database(s->db);
         row->set_stream_id(s->stream_id);
-        row->set_group(wire::ipv4_text(s->group));
-        row->set_port(s->port);
+        row->set_group(wire::ipv4_text(view->group));
+        row->set_port(view->port);
         row->set_key_epoch(static_cast<std::uint32_t>(s->stats.key_epoch.load(std::memory_order_relaxed)));
         row->set_multicast_lsn(s->stats.multicast_lsn.load(std::memory_order_relaxed));
         row->set_last_lsn(s->stats.last_lsn.load(std::memory_order_relaxed));

@@ -24,11 +24,6 @@ namespace replicast::server {
 
 namespace {
 
-// A crash loses the exact next packet_seq; the next start resumes at the
-// persisted watermark, which runs this far ahead of what was used. 2^40
-// packets is days at line rate, and the 64-bit sequence holds 2^24 such jumps.
-constexpr std::uint64_t kSeqReserve = std::uint64_t{1} << 40;
-
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -86,9 +81,9 @@ Server::Server(ServerConfig config, ServerOptions options)
         w->lcore = lcore;
         workers_.push_back(std::move(w));
     }
-    open_streams();
     try {
         start_workers();
+        open_streams();  // the configured streams: stream_start messages the workers take first
     } catch (...) {
         // A constructor that throws gets no destructor: stop the lcores already
         // launched before the members they use (port, EAL) are destroyed.
@@ -133,17 +128,28 @@ void Server::publish_view(Stream& s) {
     auto v = std::make_shared<control::StreamView>();
     v->database = s.db;
     v->stream_id = s.stream_id;
-    v->streaming = !s.stalled;
+    v->streaming = !s.stalled && s.run == Stream::Run::running;
     v->group = s.group;
     v->port = s.port;
     v->source = profile_.dataplane.source_ip;
-    v->key_epoch = s.epoch;
-    v->keys = s.raw_keys;
+    if (s.run != Stream::Run::stopped) {  // a stopped stream has no keys (they were wiped)
+        v->key_epoch = s.epoch;
+        v->keys = s.raw_keys;
+    }
     v->heartbeat_interval_ms = static_cast<std::uint32_t>(tx::TxStreamConfig{}.heartbeat_interval_ns / 1'000'000);
     s.view.publish(std::move(v));
 }
 
+std::vector<const Stream*> Server::streams() const {
+    std::lock_guard lock(registry_mutex_);
+    std::vector<const Stream*> out;
+    out.reserve(streams_.size());
+    for (const auto& s : streams_) out.push_back(s.get());
+    return out;
+}
+
 std::shared_ptr<const control::StreamView> Server::view_of(std::string_view db) const {
+    std::lock_guard lock(registry_mutex_);
     for (const auto& s : streams_) {
         if (s->db == db) return s->view.get();
     }
@@ -151,6 +157,7 @@ std::shared_ptr<const control::StreamView> Server::view_of(std::string_view db) 
 }
 
 std::shared_ptr<const control::StreamView> Server::view_of(std::uint32_t stream_id) const {
+    std::lock_guard lock(registry_mutex_);
     for (const auto& s : streams_) {
         if (s->stream_id == stream_id) return s->view.get();
     }
@@ -158,8 +165,12 @@ std::shared_ptr<const control::StreamView> Server::view_of(std::uint32_t stream_
 }
 
 bool Server::count_subscriber(std::uint32_t stream_id, bool on) noexcept {
+    std::lock_guard lock(registry_mutex_);
     for (const auto& s : streams_) {
         if (s->stream_id != stream_id) continue;
+        // The idle stop counts from the last change: a stream whose last
+        // subscriber just left runs idle_stop_seconds more.
+        s->stats.interest_ns.store(now_ns(), std::memory_order_relaxed);
         if (on) {
             s->stats.subscribers.fetch_add(1, std::memory_order_relaxed);
         } else {
@@ -174,44 +185,13 @@ bool Server::count_subscriber(std::uint32_t stream_id, bool on) noexcept {
 }
 
 void Server::open_streams() {
+    // Always on: never stopped for idleness (streams.databases).
     for (std::size_t i = 0; i < config_.databases.size(); ++i) {
-        auto s = std::make_unique<Stream>();
-        s->db = config_.databases[i];
-        check(store_.database_id(s->db, true, s->stream_id));
-        s->group = config_.group_of(i);
-        s->port = config_.port;
-        s->worker = static_cast<unsigned>(i % workers_.size());
-        s->slot = static_cast<std::uint32_t>(std::count_if(streams_.begin(), streams_.end(),
-                                                           [&](const auto& o) { return o->worker == s->worker; }));
-        store::StreamState st;
-        check(store_.stream_state(s->db, st));
-        std::uint64_t oldest = 0, last = 0;
-        check(store_.lsn_range(s->db, oldest, last));
-        s->last_lsn = last;
-        s->multicast_lsn = st.multicast_lsn;
-        if (st.multicast_lsn == 0 && config_.start == StartAt::next) s->multicast_lsn = last;
-        s->next_lsn = s->multicast_lsn + 1;
-        s->target_lsn = last;
-        s->first_seq = std::max<std::uint64_t>(st.packet_seq_watermark, 1);
-        s->keys = std::make_unique<crypto::KeyRing>(control_gcm_);
-        if (config_.sealed) {
-            // A new epoch every start: even if a crash lost the exact packet_seq,
-            // no (key, IV) pair can repeat.
-            if (st.key_epoch == UINT32_MAX) throw std::runtime_error(s->db + ": key epochs exhausted");
-            s->epoch = make_key(*s, st.key_epoch + 1);
-        }
-        s->watermark = s->first_seq + kSeqReserve;
-        check(store_.put_stream_state(s->db, {.packet_seq_watermark = s->watermark,
-                                              .key_epoch = s->epoch != 0 ? s->epoch : st.key_epoch,
-                                              .multicast_lsn = s->multicast_lsn}));
-        s->stats.multicast_lsn = s->multicast_lsn;
-        s->stats.last_lsn = last;
-        s->stats.key_epoch = s->epoch;
-        publish_view(*s);
-        spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{})",
-                     s->stream_id, s->db, wire::ipv4_text(s->group), s->port, workers_[s->worker]->lcore, s->epoch, s->first_seq,
-                     s->next_lsn, oldest, last);
-        streams_.push_back(std::move(s));
+        std::uint32_t id = 0;
+        check(store_.database_id(config_.databases[i], true, id));
+        Stream& s = add_stream(config_.databases[i], id);
+        s.always_on = true;
+        if (const control::Result r = start_stream(s, i); !r) throw std::runtime_error(r.message());
     }
 }
 
@@ -224,38 +204,21 @@ void Server::start_workers() {
         wc.queue = static_cast<std::uint16_t>(wi);
         wc.pool = port_->pool();
         wc.checksum_offload = port_->caps().udp_checksum_offload && port_->caps().ipv4_checksum_offload;
-        std::size_t stream_count = 0;
-        for (const auto& s : streams_) {
-            if (s->worker != wi) continue;
-            ++stream_count;
-            tx::TxStreamConfig sc;
-            sc.stream_id = s->stream_id;
-            sc.addressing = {.source_mac = profile_.dataplane.source_mac_set ? profile_.dataplane.source_mac : port_->mac(),
-                             .source_ip = profile_.dataplane.source_ip,
-                             .group = s->group,
-                             .source_port = profile_.dataplane.source_port,
-                             .group_port = s->port,
-                             .vlan_id = profile_.dataplane.vlan_id,
-                             .vlan_pcp = profile_.dataplane.vlan_pcp,
-                             .ttl = profile_.dataplane.ttl,
-                             .dscp = profile_.dataplane.dscp};
-            sc.next_seq = s->first_seq;
-            sc.key_epoch = s->epoch;
-            sc.key = s->epoch != 0 ? s->keys->find(s->epoch) : nullptr;
-            sc.pace = config_.pace;
-            sc.max_payload = static_cast<std::uint32_t>(chain::max_payload_for_mtu(port_->caps().mtu));
-            sc.last_lsn = s->multicast_lsn;
-            wc.streams.push_back(sc);
-        }
+        // Every stream, the configured ones included, arrives as a stream_start
+        // message (stream_lifecycle.cpp); the table's size is fixed here.
+        const auto workers = static_cast<std::uint32_t>(workers_.size());
+        const std::uint32_t slots = (config_.max_streams + workers - 1) / workers;
+        wc.max_streams = slots;
+        w.slots = std::vector<Worker::Slot>(slots);
         w.jobs.resize(config_.jobs_per_worker);
         for (std::uint32_t j = 0; j < w.jobs.size(); ++j) {
             w.jobs[j].record.reserve(record_bytes);
             if (config_.compression_lcore >= 0) w.jobs[j].packed.resize(record_bytes);
             w.free_jobs.push_back(config_.jobs_per_worker - 1 - j);
         }
-        w.key_messages.resize(stream_count);
-        // Every message that can be in flight fits in either ring, so neither side ever waits on the other.
-        const unsigned size = ring_size_for(w.jobs.size() + w.key_messages.size());
+        // Every message that can be in flight (jobs; per slot a start, a stop
+        // and a key change) fits in either ring, so neither side ever waits on the other.
+        const unsigned size = ring_size_for(w.jobs.size() + 3 * w.slots.size());
         const std::string in_name = "rc_in_" + std::to_string(wi), out_name = "rc_out_" + std::to_string(wi);
         // With a codec lcore two threads post to the inbox (chains from it, key
         // changes from the control core): multi-producer then.
@@ -317,16 +280,18 @@ bool Server::reap() {
             any = true;
             for (unsigned i = 0; i < n; ++i) {
                 auto* m = static_cast<tx::TxMessage*>(done[i]);
-                Stream* s = nullptr;
-                for (auto& c : streams_) {
-                    if (c->worker == static_cast<unsigned>(&wp - workers_.data()) && c->slot == m->stream) s = c.get();
-                }
-                if (s == nullptr) continue;  // cannot happen: every message names one of the worker's streams
+                Stream* s = m->stream < w.slots.size() ? w.slots[m->stream].owner : nullptr;
+                if (s == nullptr) continue;  // cannot happen: a slot is freed only once its stop is back
                 if (m->last_seq > s->highest_seq) s->highest_seq = m->last_seq;
+                if (m->kind == tx::TxMessage::Kind::stream_start) continue;  // taken: the slot's config may change again
+                if (m->kind == tx::TxMessage::Kind::stream_stop) {
+                    stopped(*s, *m);
+                    continue;
+                }
                 if (m->kind == tx::TxMessage::Kind::key_change) {
                     if (!m->switched) {  // superseded, or handed back unsent at stop: the old key still seals
                         s->key_change_pending = false;
-                        if (s->rotate_after_switch) {
+                        if (s->rotate_after_switch && s->run == Stream::Run::running) {
                             s->rotate_after_switch = false;
                             std::uint32_t next = 0;
                             (void)rotate_stream(*s, next);
@@ -345,7 +310,7 @@ bool Server::reap() {
                     s->stats.key_epoch.store(s->epoch, std::memory_order_relaxed);
                     s->stats.key_switches.fetch_add(1, std::memory_order_relaxed);
                     publish_view(*s);
-                    if (s->rotate_after_switch) {
+                    if (s->rotate_after_switch && s->run == Stream::Run::running) {
                         // Asked for while this switch was announced (a revocation:
                         // the revoked identity may hold the key that now seals).
                         s->rotate_after_switch = false;
@@ -393,6 +358,7 @@ bool Server::feed() {
 }
 
 bool Server::feed_one(Stream& s) {
+    if (s.run != Stream::Run::running) return false;  // stopping: fed no more, so it drains
     Worker& w = *workers_[s.worker];
     if (s.stalled || s.next_lsn > s.last_lsn || w.free_jobs.empty()) return false;
     const std::uint32_t j = w.free_jobs.back();
@@ -435,6 +401,7 @@ bool Server::feed_one(Stream& s) {
 
 bool Server::caught_up() const noexcept {
     for (const auto& s : streams_) {
+        if (s->run == Stream::Run::stopped) continue;
         if (s->stalled ? s->multicast_lsn + 1 < s->next_lsn : s->multicast_lsn < s->target_lsn) return false;
     }
     return true;
@@ -444,6 +411,7 @@ void Server::rotate_keys() {
     if (next_rotation_ns_ == 0 || now_ns() < next_rotation_ns_) return;
     next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
     for (auto& sp : streams_) {
+        if (sp->run != Stream::Run::running) continue;
         if (sp->key_change_pending) continue;  // the last switch has not happened yet
         std::uint32_t next = 0;
         (void)rotate_stream(*sp, next);
@@ -451,6 +419,9 @@ void Server::rotate_keys() {
 }
 
 control::Result Server::rotate_stream(Stream& s, std::uint32_t& next) {
+    if (s.run != Stream::Run::running) {
+        return {control::Code::failed_precondition, "stream " + s.db + " is not multicast now (its next start makes a new key)"};
+    }
     if (s.epoch == 0) return {control::Code::failed_precondition, "stream " + s.db + " is not sealed (keys.sealed = false)"};
     if (s.key_change_pending) {
         // One switch at a time: the next rotation follows this one's switch.
@@ -462,7 +433,7 @@ control::Result Server::rotate_stream(Stream& s, std::uint32_t& next) {
     make_key(s, next);
     persist(s, false);  // the epoch is on disk before any packet uses it
     Worker& w = *workers_[s.worker];
-    tx::TxMessage& m = w.key_messages[s.slot];
+    tx::TxMessage& m = w.slots[s.slot].key;
     m = tx::TxMessage{};
     m.kind = tx::TxMessage::Kind::key_change;
     m.stream = s.slot;
@@ -487,11 +458,12 @@ void Server::run_commands() {
     for (int i = 0; i < 16; ++i) {
         std::optional<Command> c = commands_.take();
         if (!c) return;
-        CommandReply reply;
-        Stream* s = nullptr;
-        for (auto& sp : streams_) {
-            if (sp->db == c->database) s = sp.get();
+        if (c->kind == Command::Kind::start_stream) {
+            start_on_request(*c);  // answers now, or once a stream still stopping has started again
+            continue;
         }
+        CommandReply reply;
+        Stream* s = find_stream(c->database);
         if (s == nullptr) {
             reply.result = {control::Code::failed_precondition, "database " + c->database + " is not multicast by this server"};
         } else {
@@ -502,6 +474,7 @@ void Server::run_commands() {
                     spdlog::info("stream {} ({}): key epoch {} announced on request", s->stream_id, s->db, reply.epoch);
                 }
                 break;
+            case Command::Kind::start_stream: break;  // handled above
             }
         }
         c->reply.set_value(std::move(reply));
@@ -521,7 +494,10 @@ void Server::trim_logs() {
         Stream& s = *sp;
         std::uint64_t oldest = 0, last = 0;
         if (!store_.lsn_range(s.db, oldest, last)) continue;
-        const std::uint64_t floor = std::min(s.multicast_lsn + 1, oldest + config_.trim_max_per_run);
+        // A stopped stream holds nothing back: its next start begins with the
+        // next write (subscribers recover the rest over the control plane).
+        const std::uint64_t kept = s.run == Stream::Run::stopped ? last + 1 : s.multicast_lsn + 1;
+        const std::uint64_t floor = std::min(kept, oldest + config_.trim_max_per_run);
         std::uint64_t removed = 0;
         const store::Status st = store_.trim(
             s.db, {.keep_updates = config_.keep_updates, .keep_bytes = config_.keep_bytes, .keep_from = floor}, removed);
@@ -598,17 +574,22 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         if (options_.once && caught_up()) break;
         rotate_keys();
         run_commands();
+        stop_idle_streams();
         trim_logs();
         if (now_ns() >= next_stats) {
             next_stats = now_ns() + stats_ns;
-            for (auto& s : streams_) persist(*s, false);
+            for (auto& s : streams_) {
+                if (s->run != Stream::Run::stopped) persist(*s, false);  // a stopped one was persisted exactly
+            }
             log_stats();
             refresh = true;
         }
         if (progressed) continue;
         bool backlog = false;
         for (const auto& s : streams_) {
-            backlog |= (!s->stalled && s->next_lsn <= s->last_lsn) || s->multicast_lsn < s->next_lsn - 1;
+            if (s->run == Stream::Run::stopped) continue;
+            backlog |= (s->run == Stream::Run::running && !s->stalled && s->next_lsn <= s->last_lsn) ||
+                       s->multicast_lsn < s->next_lsn - 1;
         }
         if (backlog) {
             // Jobs are in flight or every job is: the workers hand them back
@@ -623,8 +604,9 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         }
     }
     stop_workers();
-    reap();
+    reap();  // a stop handed back now marks its stream stopped (persisted exactly)
     for (auto& s : streams_) {
+        if (s->run == Stream::Run::stopped) continue;
         // The workers have returned: their sequence counters are safe to read,
         // and include the heartbeats no message reported.
         const std::uint64_t next = workers_[s->worker]->tx->next_seq(s->slot);
@@ -632,7 +614,8 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
     }
     RunSummary sum;
     for (auto& s : streams_) {
-        persist(*s, true);
+        if (s->run != Stream::Run::stopped) persist(*s, true);
+        answer_waiting(*s, {control::Code::unavailable, "the server is stopping"});
         sum.stalled += s->stalled ? 1 : 0;
         sum.chains += s->stats.chains.load();
         sum.updates += s->stats.updates.load();

@@ -1,6 +1,8 @@
 // The replicast server: the control core of DESIGN.md section 4. It owns the
 // master store, the EAL and port, one tx worker per worker lcore, and the
-// streams (one per configured database). Its loop is the update detector:
+// streams: the configured databases' (always on) and those a Subscribe starts
+// (stopped again when nobody has subscribed for streams.idle_stop_seconds,
+// stream_lifecycle.cpp). Its loop is the update detector:
 // woken by the store's notify socket (polling as a fallback), it cuts each
 // stream's new log entries into chain jobs, posts them to the stream's
 // worker, takes finished jobs back, and persists what keeps IVs unique (the
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,17 +64,23 @@ public:
     /// up; then drains the workers, persists the stream state and returns.
     RunSummary run(const std::atomic<bool>& stop);
 
-    [[nodiscard]] const std::vector<std::unique_ptr<Stream>>& streams() const noexcept { return streams_; }
+    /// Every stream started so far (running or stopped), for statistics: a
+    /// copy of the list, taken under the registry's lock (the loop appends to
+    /// it when a database streams for the first time; a Stream is never freed
+    /// before the Server). Read a stream's atomics and view(), not its plain fields.
+    [[nodiscard]] std::vector<const Stream*> streams() const;
     [[nodiscard]] const tx::TxCounters& worker_counters(unsigned worker) const noexcept;
     [[nodiscard]] unsigned worker_lcore(unsigned worker) const noexcept { return workers_[worker]->lcore; }
     [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
 
     // For the control service (engine/server/control_backend.hpp); safe from
-    // any thread: streams_ is fixed once constructed, views are published by
-    // the loop, statistics are atomics, and changes go through commands().
+    // any thread: streams_ grows only under registry_mutex_, views are
+    // published by the loop, statistics are atomics, and changes go through
+    // commands() (start_stream starts a database's stream).
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::string_view db) const;
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::uint32_t stream_id) const;
-    /// A subscriber came or left (counted per stream); false for an unknown stream_id.
+    /// A subscriber came or left (counted per stream, and the time noted for
+    /// the idle stop); false for an unknown stream_id.
     bool count_subscriber(std::uint32_t stream_id, bool on) noexcept;
     [[nodiscard]] CommandQueue& commands() noexcept { return commands_; }
     /// The master store: its reads are thread-safe (store/env.hpp); writes from
@@ -87,13 +96,32 @@ private:
         rte_ring* outbox = nullptr;
         std::vector<ChainJob> jobs;
         std::vector<std::uint32_t> free_jobs;
-        std::vector<tx::TxMessage> key_messages;  // one per stream of this worker
+        // One per slot of the worker's stream table (tx::TxWorkerConfig::max_streams):
+        // the stream in it and the messages that slot may have in flight.
+        struct Slot {
+            Stream* owner = nullptr;  // null: free (a stopping stream keeps it until its stop is back)
+            tx::TxStreamConfig config;
+            tx::TxMessage start, stop, key;
+        };
+        std::vector<Slot> slots;
+        std::uint32_t used = 0;
         std::unique_ptr<tx::TxWorker> tx;
         bool launched = false;
     };
 
     void open_streams();
     void start_workers();
+    // Stream lifecycle (stream_lifecycle.cpp).
+    Stream& add_stream(const std::string& db, std::uint32_t stream_id);
+    Stream* find_stream(std::string_view db) noexcept;
+    control::Result start_stream(Stream& s, std::optional<std::size_t> configured);
+    bool pick_slot(unsigned& worker, std::uint32_t& slot) const;
+    bool pick_group(const Stream& s, std::optional<std::size_t> configured, std::uint32_t& group) const;
+    void stop_idle_streams();
+    bool post_stop(Stream& s);
+    void stopped(Stream& s, const tx::TxMessage& m);
+    void answer_waiting(Stream& s, const control::Result& r);
+    void start_on_request(Command& c);
     void refresh_last_lsns();
     bool reap();
     bool feed();
@@ -121,7 +149,12 @@ private:
     std::unique_ptr<tx::Eal> eal_;
     std::unique_ptr<tx::Port> port_;
     ChainCutter cutter_;
+    // Appended to by the loop alone, under registry_mutex_ (other threads look
+    // streams up under it); the loop reads it without the lock.
     std::vector<std::unique_ptr<Stream>> streams_;
+    mutable std::mutex registry_mutex_;
+    std::uint32_t running_ = 0;           // streams holding a slot (running or stopping)
+    std::uint64_t next_idle_check_ns_ = 0;
     std::vector<std::unique_ptr<Worker>> workers_;
     rte_ring* codec_ring_ = nullptr;        // control core -> codec lcore, when compression has its own lcore
     std::unique_ptr<CodecStage> codec_;

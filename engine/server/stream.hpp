@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -13,8 +14,14 @@
 
 #include "crypto/key_ring.hpp"
 #include "engine/control/backend.hpp"
+#include "engine/server/commands.hpp"
 
 namespace replicast::server {
+
+// A crash loses the exact next packet_seq; the next start resumes at the
+// persisted watermark, which runs this far ahead of what was used. 2^40
+// packets is days at line rate, and the 64-bit sequence holds 2^24 such jumps.
+inline constexpr std::uint64_t kSeqReserve = std::uint64_t{1} << 40;
 
 struct StreamStats {
     std::atomic<std::uint64_t> chains{0};
@@ -28,6 +35,8 @@ struct StreamStats {
     std::atomic<std::uint64_t> key_switches{0};
     std::atomic<std::uint64_t> trimmed{0};       // log entries removed by retention
     std::atomic<std::uint32_t> subscribers{0};   // control plane: Subscribe minus Unsubscribe
+    std::atomic<std::uint64_t> interest_ns{0};   // steady clock of the last Subscribe or Unsubscribe
+    std::atomic<std::uint64_t> starts{0};        // times started (the first start included)
 };
 
 /// The stream as the control service sees it: an immutable view the loop
@@ -51,8 +60,21 @@ private:
 };
 
 struct Stream {
+    enum class Run : std::uint8_t {
+        stopped,   // no slot, no keys; its view says streaming = false
+        running,   // in a worker's slot, fed by the loop
+        stopping,  // idle: fed no more; its stop is posted once nothing of it is in flight
+    };
+
     std::string db;
     std::uint32_t stream_id = 0;  // the database's id in the store: stable across restarts
+    bool always_on = false;       // configured (streams.databases): never stopped for idleness
+    Run run = Run::stopped;
+    bool stop_posted = false;     // stopping: the worker has its stream_stop
+    bool restart = false;         // stopping, and a Subscribe wants it: started again once stopped
+    // Subscribe handlers waiting for it to run (a start asked for while it stops).
+    std::vector<std::promise<CommandReply>> waiting;
+    // Fields below: the loop's; other threads read the view and the stats only.
     std::uint32_t group = 0;      // host order
     std::uint16_t port = 0;
     unsigned worker = 0;          // index of the tx worker that owns it

@@ -28,13 +28,16 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
     const Server* server = g_server;
     if (server == nullptr) return -1;
     rte_tel_data_start_dict(d);
-    for (const auto& s : server->streams()) {
+    for (const Stream* s : server->streams()) {
+        const auto view = s->view.get();  // addressing as published (the loop's own fields change at a restart)
         rte_tel_data* e = rte_tel_data_alloc();
         if (e == nullptr) return -1;
         rte_tel_data_start_dict(e);
         rte_tel_data_add_dict_string(e, "db", s->db.c_str());
-        rte_tel_data_add_dict_string(e, "group", (wire::ipv4_text(s->group) + ":" + std::to_string(s->port)).c_str());
+        rte_tel_data_add_dict_string(e, "group", (wire::ipv4_text(view->group) + ":" + std::to_string(view->port)).c_str());
         rte_tel_data_add_dict_u64(e, "stream_id", s->stream_id);
+        rte_tel_data_add_dict_u64(e, "streaming", view->streaming ? 1 : 0);
+        add(e, "starts", s->stats.starts);
         add(e, "multicast_lsn", s->stats.multicast_lsn);
         add(e, "last_lsn", s->stats.last_lsn);
         add(e, "chains", s->stats.chains);

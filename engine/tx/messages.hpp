@@ -15,10 +15,15 @@ class GcmKey;
 
 namespace replicast::tx {
 
+struct TxStreamConfig;
+
 struct TxMessage {
     enum class Kind : std::uint8_t {
         chain,       // send `record` as one chain on `stream`
         key_change,  // announce `next_epoch` for 2 s, then seal with `next_key`
+        // Stream table (a fixed number of slots, set when the worker is built):
+        stream_start,  // slot `stream` sends from now on, as `start` says
+        stream_stop,   // slot `stream` ends: a final heartbeat, then the slot is free
     };
     Kind kind = Kind::chain;
     std::uint32_t stream = 0;  // index into the worker's stream table
@@ -34,9 +39,14 @@ struct TxMessage {
     std::uint32_t next_epoch = 0;
     const crypto::GcmKey* next_key = nullptr;
 
+    // stream_start: what the slot sends (owned by the poster until handed back).
+    // A stop is posted only once none of the stream's chains or key changes is
+    // in flight, so the slot's last packet is the stop's final heartbeat.
+    const TxStreamConfig* start = nullptr;
+
     // filled in by the worker before the message goes back
     std::uint64_t first_seq = 0;  // chain: its packets' packet_seq range; key_change: first_seq announced
-    std::uint64_t last_seq = 0;
+    std::uint64_t last_seq = 0;   // stream_stop: the slot's last packet_seq (its final heartbeat)
     bool switched = false;        // key_change: the worker seals with next_key now (false: superseded or never switched)
     bool dropped = false;         // chain: not (wholly) handed to the port: stopped while the port did not drain
 };

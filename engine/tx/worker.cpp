@@ -40,7 +40,8 @@ TxWorker::TxWorker(TxWorkerConfig config)
       tsc_hz_(tx::tsc_hz()),
       once_per_second_tsc_(pace::ns_to_ticks(kOncePerSecondNs, tsc_hz_)),
       control_check_tsc_(pace::ns_to_ticks(kControlCheckNs, tsc_hz_)) {
-    streams_.reserve(config_.streams.size());
+    const std::size_t slots = std::max<std::size_t>(config_.streams.size(), config_.max_streams);
+    streams_.reserve(slots);
     for (const TxStreamConfig& c : config_.streams) {
         if (c.key != nullptr && c.key->path() != gcm_.arch_name()) {
             // Its tags would be wrong on every packet, and nothing here would notice.
@@ -48,18 +49,62 @@ TxWorker::TxWorker(TxWorkerConfig config)
                                      std::string(c.key->path()) + " code path, the worker seals with " +
                                      std::string(gcm_.arch_name()));
         }
-        streams_.push_back(Stream{.config = c,
-                                  .frame = FrameTemplate(c.addressing),
-                                  .pacer = pace::Pacer(c.pace, tsc_hz_),
-                                  .unpaced = pace::unpaced(c.pace),
-                                  .seq = c.next_seq,
-                                  .epoch = c.key_epoch,
-                                  .key = c.key,
-                                  .last_lsn = c.last_lsn,
-                                  .heartbeat_tsc = ns_to_tsc(c.heartbeat_interval_ns),
-                                  .announce_window_tsc = ns_to_tsc(c.key_announce_ns),
-                                  .announce_every_tsc = ns_to_tsc(c.key_announce_every_ns)});
-        choose_frame_path(streams_.back());
+        streams_.push_back(make_stream(c, true));
+        ++active_;
+    }
+    while (streams_.size() < slots) streams_.push_back(make_stream(TxStreamConfig{}, false));
+}
+
+TxWorker::Stream TxWorker::make_stream(const TxStreamConfig& c, bool active) noexcept {
+    // No allocation (a frame template and a pacer are plain values): a
+    // stream_start builds one in the loop.
+    Stream s{.config = c,
+             .active = active,
+             .frame = FrameTemplate(c.addressing),
+             .pacer = pace::Pacer(c.pace, tsc_hz_),
+             .unpaced = pace::unpaced(c.pace),
+             .seq = c.next_seq,
+             .epoch = c.key_epoch,
+             .key = c.key,
+             .last_lsn = c.last_lsn,
+             .heartbeat_tsc = ns_to_tsc(c.heartbeat_interval_ns),
+             .announce_window_tsc = ns_to_tsc(c.key_announce_ns),
+             .announce_every_tsc = ns_to_tsc(c.key_announce_every_ns)};
+    choose_frame_path(s);
+    return s;
+}
+
+void TxWorker::start_stream(TxMessage* m) noexcept {
+    // The poster checked the slot is free and the key's code path is ours.
+    Stream& s = streams_[m->stream];
+    s = make_stream(*m->start, true);
+    s.last_tx_tsc = rte_rdtsc() - s.heartbeat_tsc;  // its first heartbeat at once: subscribers see it running
+    ++active_;
+    finish_message(m);
+}
+
+void TxWorker::stop_stream(TxMessage* m, std::uint64_t now) noexcept {
+    // Messages are taken in order, so every chain of this stream posted before
+    // the stop has been sent; the poster waited for its key change to finish.
+    Stream& s = streams_[m->stream];
+    if (s.pending_key != nullptr) {
+        finish_message(s.pending_key);  // not switched: the next start makes a new epoch anyway
+        s.pending_key = nullptr;
+    }
+    final_heartbeat(s, now);
+    m->first_seq = s.seq;
+    m->last_seq = s.seq - 1;
+    s.active = false;
+    s.key = nullptr;  // the poster wipes the keys once this message is back
+    --active_;
+    finish_message(m);
+}
+
+void TxWorker::final_heartbeat(Stream& s, std::uint64_t now) noexcept {
+    std::uint8_t payload[wire::kHeartbeatSize];
+    wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
+    if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
+        bump(counters_.heartbeats, 1);
     }
 }
 
@@ -90,6 +135,14 @@ void TxWorker::take_messages() noexcept {
         TxMessage* m = queued_[queued_head_++];
         --queued_count_;
         Stream& s = streams_[m->stream];
+        if (m->kind == TxMessage::Kind::stream_start) {
+            start_stream(m);
+            continue;
+        }
+        if (m->kind == TxMessage::Kind::stream_stop) {
+            stop_stream(m, rte_rdtsc());
+            continue;
+        }
         if (m->kind == TxMessage::Kind::chain) {
             current_ = m;
             segments_ = chain::segment_count(m->record.size(), s.config.max_payload);
@@ -373,6 +426,9 @@ void TxWorker::between_chains(std::uint64_t now, const Stream* busy) noexcept {
         if (pending_count_ > 0) {
             return;  // the port is busy: control packets wait too
         }
+        if (!s.active) {
+            continue;  // a free slot
+        }
         if (&s == busy) {
             continue;  // a control packet would take a packet_seq inside its chain and break it
         }
@@ -436,7 +492,7 @@ int TxWorker::run() noexcept {
             }
             // The other streams' heartbeats and announcements do not wait for
             // this chain: a paced chain of megabytes takes seconds.
-            if (current_ != nullptr && streams_.size() > 1 && now >= next_control_tsc_) {
+            if (current_ != nullptr && active_ > 1 && now >= next_control_tsc_) {
                 between_chains(now, &streams_[current_->stream]);
                 next_control_tsc_ = now + control_check_tsc_;
             }
@@ -450,15 +506,12 @@ int TxWorker::run() noexcept {
     // Drained: a final heartbeat per stream tells receivers the last LSN.
     const std::uint64_t now = rte_rdtsc();
     for (Stream& s : streams_) {
+        if (!s.active) continue;
         if (s.pending_key != nullptr) {
             finish_message(s.pending_key);  // never switched: the next start begins a new epoch anyway
             s.pending_key = nullptr;
         }
-        std::uint8_t payload[wire::kHeartbeatSize];
-        wire::encode_heartbeat({.last_lsn = s.last_lsn, .server_time_ns = realtime_ns()}, payload);
-        if (send_control(s, wire::flags::kHeartbeat | wire::flags::kOic, payload, sizeof payload, now)) {
-            bump(counters_.heartbeats, 1);
-        }
+        final_heartbeat(s, now);
     }
     // A port that never drains (link down) must not hold the stop forever.
     const std::uint64_t give_up = rte_rdtsc() + tsc_hz_;

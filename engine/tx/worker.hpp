@@ -74,7 +74,10 @@ struct TxWorkerConfig {
     rte_ring* outbox = nullptr;  // TxMessage* handed back
     bool checksum_offload = false;
     crypto::GcmArch crypto_arch = crypto::GcmArch::best;  // narrower only for benchmarks
-    std::vector<TxStreamConfig> streams;
+    std::vector<TxStreamConfig> streams;  // sending from the start, in slots 0..n-1
+    // Slots in the stream table: at least streams.size(); the others wait for
+    // a stream_start message (TxMessage). Fixed here so the loop never grows it.
+    std::uint32_t max_streams = 0;
 };
 
 class TxWorker {
@@ -99,6 +102,8 @@ public:
     [[nodiscard]] std::string_view crypto_path() const noexcept { return gcm_.arch_name(); }
     /// packet_seq each stream will use next; read after run() returned (persisted as the watermark).
     [[nodiscard]] std::uint64_t next_seq(std::uint32_t stream) const noexcept { return streams_[stream].seq; }
+    /// Slots in the stream table (TxWorkerConfig::max_streams).
+    [[nodiscard]] std::uint32_t slots() const noexcept { return static_cast<std::uint32_t>(streams_.size()); }
     [[nodiscard]] std::uint32_t key_epoch(std::uint32_t stream) const noexcept { return streams_[stream].epoch; }
 
 private:
@@ -113,6 +118,7 @@ private:
 
     struct Stream {
         TxStreamConfig config;
+        bool active = false;  // a free slot sends nothing (between_chains skips it)
         FrameTemplate frame;
         pace::Pacer pacer;
         bool unpaced;  // the pacer would pass every packet: not asked
@@ -142,7 +148,12 @@ private:
     /// Fixes what depends on whether `s` is sealed: its frame builder and overhead.
     void choose_frame_path(Stream& s) noexcept;
 
+    Stream make_stream(const TxStreamConfig& c, bool active) noexcept;
     void take_messages() noexcept;
+    /// stream_start / stream_stop: the slot's lifecycle, between chains.
+    void start_stream(TxMessage* m) noexcept;
+    void stop_stream(TxMessage* m, std::uint64_t now) noexcept;
+    void final_heartbeat(Stream& s, std::uint64_t now) noexcept;
     void send_chain_packets(std::uint64_t now) noexcept;
     void complete_chain() noexcept;
     /// Heartbeats, key announcements and switches of every stream but `busy`
@@ -159,7 +170,8 @@ private:
 
     TxWorkerConfig config_;
     crypto::GcmEngine gcm_;
-    std::vector<Stream> streams_;
+    std::vector<Stream> streams_;  // every slot, active or free: sized once
+    std::uint32_t active_ = 0;     // slots in use
     std::uint64_t tsc_hz_;
     std::uint64_t once_per_second_tsc_;  // heartbeats at least this often, even when busy
     std::uint64_t control_check_tsc_;    // other streams' control work during a chain, this often

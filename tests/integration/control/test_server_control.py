@@ -12,7 +12,13 @@ with certificates from scripts/mkcerts:
   identity, its Keys fail at once and the stream's key changes soon after;
 - every packet of the capture opens with a key some identity was given by
   Subscribe or Keys (the capture is decoded with a key log made only from
-  those answers, never from the server's key log)."""
+  those answers, never from the server's key log);
+- a stream started by Subscribe (a database not in streams.databases): it
+  runs at once (Databases says so, its heartbeats and chains are in the
+  capture), stops idle_stop_seconds after its last subscriber left (no packet
+  of it in the capture from then on, Databases says not streaming, Keys
+  refused), and a Subscribe starts it again: same stream_id, the next key
+  epoch, packet_seq continuing exactly where it stopped."""
 import json
 import os
 import re
@@ -54,7 +60,7 @@ databases = ["orders"]
 [[identity]]
 name = "publisher"
 roles = ["publisher"]
-databases = ["orders"]
+databases = ["orders", "events"]
 
 [[identity]]
 name = "admin"
@@ -70,7 +76,7 @@ class ServerControl(unittest.TestCase):
         self.certs = os.path.join(self.dir, "certs")
         subprocess.run([MKCERTS, self.certs, "--client", "reader2"], check=True, capture_output=True, timeout=120)
         self.store = os.path.join(self.dir, "master")
-        for db, n in (("orders", 50), ("quotes", 10)):
+        for db, n in (("orders", 50), ("quotes", 10), ("events", 5)):
             src = os.path.join(self.dir, f"{db}.tsv")
             with open(src, "w") as f:
                 f.write("".join(f"{db[0]}{i}\tvalue {i}\n" for i in range(n)))
@@ -87,6 +93,7 @@ profile = "{PROFILE}"
 stats_interval_ms = 200
 [streams]
 databases = ["orders", "quotes"]
+idle_stop_seconds = 2
 [bundle]
 max_updates = 16
 [control]
@@ -213,6 +220,86 @@ access_list = "{self.acl}"
                        for x in frames)
 
         self.assertTrue(carried(51) and carried(52))
+
+    def databases(self):
+        return {d["name"]: d for d in json.loads(self.as_("subscriber", "databases", "--json").stdout)["databases"]}
+
+    def test_subscribe_starts_a_stream_and_idle_stops_it(self):
+        idle = 2  # streams.idle_stop_seconds above
+        self.assertFalse(self.databases()["events"]["streaming"], "not in streams.databases: not multicast until asked")
+        self.assertIn("events", self.as_("subscriber", "keys", "show", "events", check=False).stderr)
+
+        # Subscribe starts it: a group of its own, a key, and Databases says streaming.
+        t_start1 = time.time_ns()
+        sub1 = json.loads(self.as_("subscriber", "subscribe", "events", "--show-keys", "--json").stdout)
+        stream, e1 = sub1["stream_id"], sub1["key_epoch"]
+        self.assertEqual(sub1["group"], "239.192.0.3", "the first group after the two configured streams'")
+        self.assertGreater(e1, 0)
+        given = {(stream, k["epoch"]): k["key"] for k in sub1["keys"]}
+        self.assertIn((stream, e1), given)
+        info = self.databases()["events"]
+        self.assertTrue(info["streaming"])
+        self.assertEqual(info["stream_id"], stream)
+        self.server.wait_for_line(r"stream \d+ db=events .* started on Subscribe", 10)
+        self.as_("publisher", "publish", "events", "ev/6", "while subscribed")
+        labrun.wait_until("LSN 6 multicast", lambda: re.search(r"stream \d+ \(events\): multicast_lsn=6 ",
+                                                                self.server.output()), 10)
+
+        # The last subscriber leaves: idle_stop_seconds later the stream stops.
+        t_unsub = time.time_ns()
+        self.as_("subscriber", "unsubscribe", str(stream))
+        self.server.wait_for_line(r"stream \d+ \(events\): stopped at LSN 6", idle + 10)
+        t_stopped = time.time_ns()
+        self.assertGreaterEqual(t_stopped - t_unsub, idle * 1_000_000_000, "stopped before idle_stop_seconds passed")
+        self.assertFalse(self.databases()["events"]["streaming"])
+        denied = self.as_("subscriber", "keys", "show", "events", check=False)
+        self.assertNotEqual(denied.returncode, 0, "no keys for a stopped stream")
+        self.as_("publisher", "publish", "events", "ev/7", "while stopped")  # LSN 7: recovered, never multicast
+        self.assertTrue(self.databases()["orders"]["streaming"], "a configured stream is always on")
+        # A stretch with the stream stopped: 10 heartbeat intervals, none of it may be in the capture.
+        time.sleep(1.0)
+        t_restart = time.time_ns()
+
+        # Subscribe again: it starts again, same stream_id, the next epoch.
+        sub2 = json.loads(self.as_("subscriber", "subscribe", "events", "--show-keys", "--json").stdout)
+        self.assertEqual(sub2["stream_id"], stream)
+        self.assertEqual(sub2["key_epoch"], e1 + 1, "a new key epoch at every start")
+        self.assertEqual(sub2["last_lsn"], "7")
+        given.update({(stream, k["epoch"]): k["key"] for k in sub2["keys"]})
+        self.assertTrue(self.databases()["events"]["streaming"])
+        self.as_("publisher", "publish", "events", "ev/8", "after the restart")
+        labrun.wait_until("LSN 8 multicast", lambda: re.search(r"stream \d+ \(events\): multicast_lsn=8 ",
+                                                                self.server.output()), 10)
+        self.assertEqual(self.server.stop(), 0, self.server.output()[-3000:])
+
+        keylog = os.path.join(self.dir, "given.keys")
+        with open(keylog, "w") as f:
+            for (sid, epoch), key in sorted(given.items()):
+                f.write(f"REPLICAST_KEY {sid} {epoch} {key}\n")
+        d = subprocess.run([REPLICAST, "decode", self.capture, "--key-log", keylog, "--json"], capture_output=True,
+                           text=True, timeout=120)
+        lines = labrun.json_lines(d.stdout)
+        frames = [x for x in lines[:-1] if x.get("stream_id") == stream]
+        self.assertTrue(frames)
+        self.assertTrue(all(x["open"] == "opened" for x in frames), "every packet opens with a key Subscribe gave")
+        first = [x for x in frames if x["key_epoch"] == e1]
+        second = [x for x in frames if x["key_epoch"] == e1 + 1]
+        self.assertEqual(len(first) + len(second), len(frames))
+        # Heartbeats in both runs, none while stopped (server_time_ns is the server's CLOCK_REALTIME).
+        beats = [x["heartbeat"]["server_time_ns"] for x in frames if "heartbeat" in x]
+        self.assertTrue(any(t_start1 <= t < t_unsub for t in beats))
+        self.assertTrue(any(t >= t_restart for t in beats))
+        self.assertFalse([t for t in beats if t_stopped <= t < t_restart], "packets of a stopped stream")
+        # packet_seq goes on exactly where the first run ended (its final heartbeat).
+        self.assertEqual(min(x["packet_seq"] for x in second), max(x["packet_seq"] for x in first) + 1)
+
+        def carried(lsn):
+            return any("chain" in x and x["chain"]["first_lsn"] <= lsn < x["chain"]["first_lsn"] + x["chain"]["update_count"]
+                       for x in frames)
+
+        self.assertTrue(carried(6) and carried(8))
+        self.assertFalse(carried(7), "written while stopped: the restart begins with the next write")
+        self.assertFalse(carried(5), "started by Subscribe: from the next write, not the log's start")
 
 
 if __name__ == "__main__":

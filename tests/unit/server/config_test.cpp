@@ -127,3 +127,26 @@ TEST(ServerConfig, EnvironmentExpands) {
     EXPECT_EQ(c.profile, "/p.toml");
     EXPECT_THAT(error_of("[server]\nstore = \"${RC_TEST_UNSET}\"\n"), HasSubstr("RC_TEST_UNSET}, which is not set"));
 }
+
+TEST(ServerConfig, StreamsStartedBySubscribeHaveBoundsThatFitTheRange) {
+    const auto c = server::parse_server_config(kMinimal, "s.toml", "/etc/rc");
+    EXPECT_EQ(c.max_streams, 16u);
+    EXPECT_EQ(c.idle_stop_seconds, 300u);
+    const std::string base = "[server]\nstore = \"m\"\nprofile = \"p.toml\"\n";
+    // The default shrinks to a small range, and grows to a long list.
+    const auto small = server::parse_server_config(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"239.1.1.0/30\"\n",
+                                                   "s.toml", "/");
+    EXPECT_EQ(small.max_streams, 3u);
+    const auto set = server::parse_server_config(base + "[streams]\ndatabases = [\"a\", \"b\"]\nmax_streams = 2\nidle_stop_seconds = 5\n",
+                                                 "s.toml", "/");
+    EXPECT_EQ(set.max_streams, 2u);
+    EXPECT_EQ(set.idle_stop_seconds, 5u);
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\", \"b\"]\nmax_streams = 1\n"),
+                HasSubstr("s.toml:6: streams.max_streams: is 1, less than the 2 databases listed"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\ngroup_range = \"239.1.1.0/30\"\nmax_streams = 4\n"),
+                HasSubstr("streams.max_streams: is 4, but group_range holds 3 groups"));
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = [\"a\"]\nidle_stop_seconds = 0\n"),
+                HasSubstr("streams.idle_stop_seconds: is 0, must be in"));
+    // Without a control service, no Subscribe could ever start a stream.
+    EXPECT_THAT(error_of(base + "[streams]\ndatabases = []\n"), HasSubstr("with no [control], no Subscribe can start one"));
+}
