@@ -393,9 +393,10 @@ void add_stats(CLI::App& app) {
                         static_cast<unsigned long long>(x.stats().gaps()), static_cast<unsigned long long>(x.stats().applied_lsn()));
         }
         const v1::ControlCounters& k = s.control();
-        std::printf("control calls=%llu denied=%llu invalid=%llu exhausted=%llu recoveries=%llu snapshots=%llu publishes=%llu duplicates=%llu\n",
+        std::printf("control calls=%llu denied=%llu invalid=%llu exhausted=%llu oversize=%llu recoveries=%llu snapshots=%llu publishes=%llu duplicates=%llu\n",
                     static_cast<unsigned long long>(k.calls()), static_cast<unsigned long long>(k.denied()),
                     static_cast<unsigned long long>(k.invalid()), static_cast<unsigned long long>(k.exhausted()),
+                    static_cast<unsigned long long>(k.oversize()),
                     static_cast<unsigned long long>(k.recoveries()), static_cast<unsigned long long>(k.snapshots()),
                     static_cast<unsigned long long>(k.publishes()), static_cast<unsigned long long>(k.duplicate_publishes()));
     });

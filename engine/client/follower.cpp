@@ -195,6 +195,8 @@ void Follower::leave() {
         stats_.packets += c.packets.get();
         stats_.bytes += c.bytes.get();
         stats_.malformed += c.drop(rx::RxDrop::malformed);
+        stats_.truncated += c.drop(rx::RxDrop::truncated);
+        stats_.bad_length += c.drop(rx::RxDrop::bad_length);
         stats_.wrong_source += c.drop(rx::RxDrop::wrong_source);
         stats_.wrong_stream += c.drop(rx::RxDrop::wrong_stream);
         stats_.replays += c.drop(rx::RxDrop::replay);
@@ -637,6 +639,8 @@ FollowerStats Follower::stats(std::uint64_t now_ns) const {
         s.packets += c.packets.get();
         s.bytes += c.bytes.get();
         s.malformed += c.drop(rx::RxDrop::malformed);
+        s.truncated += c.drop(rx::RxDrop::truncated);
+        s.bad_length += c.drop(rx::RxDrop::bad_length);
         s.wrong_source += c.drop(rx::RxDrop::wrong_source);
         s.wrong_stream += c.drop(rx::RxDrop::wrong_stream);
         s.replays += c.drop(rx::RxDrop::replay);

@@ -58,6 +58,8 @@ std::string to_json(const FollowerStats& s) {
           {"packets", s.packets},
           {"bytes", s.bytes},
           {"malformed", s.malformed},
+          {"truncated", s.truncated},
+          {"bad_length", s.bad_length},
           {"wrong_source", s.wrong_source},
           {"wrong_stream", s.wrong_stream},
           {"replays", s.replays},

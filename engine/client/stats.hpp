@@ -28,7 +28,8 @@ struct FollowerStats {
     std::uint32_t stream_id = 0;
     std::uint32_t key_epoch = 0;
     // receive thread (copied from rx::RxCounters)
-    std::uint64_t datagrams = 0, packets = 0, bytes = 0, malformed = 0, wrong_source = 0, wrong_stream = 0,
+    std::uint64_t datagrams = 0, packets = 0, bytes = 0, malformed = 0, truncated = 0, bad_length = 0,
+                  wrong_source = 0, wrong_stream = 0,
                   replays = 0, too_old = 0, unknown_epoch = 0, open_failures = 0, queue_overflows = 0;
     // processing thread
     std::uint64_t chains_applied = 0, updates_applied = 0, chains_duplicate = 0, chains_buffered = 0,

@@ -10,12 +10,13 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
-#include <grpcpp/support/server_interceptor.h>
+#include <grpcpp/support/method_handler.h>
 
 #include "engine/control/heap.hpp"
 #include "engine/control/replicast.grpc.pb.h"
@@ -43,44 +44,121 @@ std::vector<std::string> property(const grpc::AuthContext& ctx, const char* name
     return out;
 }
 
-// One adapter per RPC: the identity from the TLS session, then the handler.
+// One adapter per RPC: the identity from the TLS session, the request read
+// and parsed here, then the handler.
+//
+// Every method is registered "streamed" (gRPC's StreamedUnary and
+// SplitServerStreaming handlers, BIDI_STREAMING to gRPC's core), reading its
+// request as raw bytes, instead of letting gRPC read and parse it before any
+// handler: that way the service sees and counts every request gRPC refuses
+// for it. A request over max_message_bytes is refused by gRPC's core
+// (RESOURCE_EXHAUSTED, the call cancelled) before anything of ours could see
+// it in a plain unary method; here the Read fails and it is counted
+// (ControlCounters.exhausted and .oversize). Bytes that do not parse as the
+// method's message are INVALID_ARGUMENT, counted too. The wire is the same
+// as for unary and server-streaming methods: clients see no difference.
+//
+// The cost: the handler's thread now waits for the request's bytes, where
+// gRPC used to wait without a thread. A caller (it holds a certificate the
+// CA signed) that opens calls and never sends their request would hold
+// threads; at most kMaxReadingPerIdentity per identity may wait so, the
+// others are refused RESOURCE_EXHAUSTED at once.
 class GrpcService final : public v1::Replicast::Service {
 public:
-    GrpcService(control::Service& s, IdentitySource source) : s_(s), source_(source) {}
+    static constexpr std::uint32_t kMaxReadingPerIdentity = 8;
 
-    grpc::Status Subscribe(grpc::ServerContext* c, const v1::SubscribeRequest* q, v1::Subscription* a) override {
-        return to_grpc(s_.subscribe(identity(*c), *q, *a));
-    }
-    grpc::Status Unsubscribe(grpc::ServerContext* c, const v1::UnsubscribeRequest* q, v1::UnsubscribeReply* a) override {
-        return to_grpc(s_.unsubscribe(identity(*c), *q, *a));
-    }
-    grpc::Status Keys(grpc::ServerContext* c, const v1::KeysRequest* q, v1::KeysReply* a) override {
-        return to_grpc(s_.keys(identity(*c), *q, *a));
-    }
-    grpc::Status Recover(grpc::ServerContext* c, const v1::RecoverRequest* q,
-                         grpc::ServerWriter<v1::RecoverBatch>* w) override {
-        return to_grpc(s_.recover(identity(*c), *q,
-                                  [&](const v1::RecoverBatch& b) { return !c->IsCancelled() && w->Write(b); }));
-    }
-    grpc::Status Snapshot(grpc::ServerContext* c, const v1::SnapshotRequest* q,
-                          grpc::ServerWriter<v1::SnapshotPage>* w) override {
-        return to_grpc(s_.snapshot(identity(*c), *q,
-                                   [&](const v1::SnapshotPage& p) { return !c->IsCancelled() && w->Write(p); }));
-    }
-    grpc::Status Databases(grpc::ServerContext* c, const v1::DatabasesRequest* q, v1::DatabasesReply* a) override {
-        return to_grpc(s_.databases(identity(*c), *q, *a));
-    }
-    grpc::Status Publish(grpc::ServerContext* c, const v1::PublishRequest* q, v1::PublishReply* a) override {
-        return to_grpc(s_.publish(identity(*c), *q, *a));
-    }
-    grpc::Status Stats(grpc::ServerContext* c, const v1::StatsRequest* q, v1::StatsReply* a) override {
-        return to_grpc(s_.stats(identity(*c), *q, *a));
-    }
-    grpc::Status RotateKey(grpc::ServerContext* c, const v1::RotateKeyRequest* q, v1::RotateKeyReply* a) override {
-        return to_grpc(s_.rotate_key(identity(*c), *q, *a));
+    GrpcService(control::Service& s, IdentitySource source) : s_(s), source_(source) {
+        // Indices: the order of the rpc lines in replicast.proto.
+        unary<v1::SubscribeRequest, v1::Subscription>(0, "Subscribe", &control::Service::subscribe);
+        unary<v1::UnsubscribeRequest, v1::UnsubscribeReply>(1, "Unsubscribe", &control::Service::unsubscribe);
+        unary<v1::KeysRequest, v1::KeysReply>(2, "Keys", &control::Service::keys);
+        MarkMethodStreamed(3, new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer, v1::RecoverBatch>(
+                                  [this](grpc::ServerContext* c, grpc::ServerSplitStreamer<grpc::ByteBuffer, v1::RecoverBatch>* w) {
+                                      v1::RecoverRequest q;
+                                      std::string who;
+                                      if (Result r = read(*c, *w, "Recover", q, who); !r) return to_grpc(r);
+                                      return to_grpc(s_.recover(who, q, [&](const v1::RecoverBatch& b) {
+                                          return !c->IsCancelled() && w->Write(b);
+                                      }));
+                                  }));
+        MarkMethodStreamed(4, new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer, v1::SnapshotPage>(
+                                  [this](grpc::ServerContext* c, grpc::ServerSplitStreamer<grpc::ByteBuffer, v1::SnapshotPage>* w) {
+                                      v1::SnapshotRequest q;
+                                      std::string who;
+                                      if (Result r = read(*c, *w, "Snapshot", q, who); !r) return to_grpc(r);
+                                      return to_grpc(s_.snapshot(who, q, [&](const v1::SnapshotPage& p) {
+                                          return !c->IsCancelled() && w->Write(p);
+                                      }));
+                                  }));
+        unary<v1::DatabasesRequest, v1::DatabasesReply>(5, "Databases", &control::Service::databases);
+        unary<v1::PublishRequest, v1::PublishReply>(6, "Publish", &control::Service::publish);
+        unary<v1::StatsRequest, v1::StatsReply>(7, "Stats", &control::Service::stats);
+        unary<v1::RotateKeyRequest, v1::RotateKeyReply>(8, "RotateKey", &control::Service::rotate_key);
     }
 
 private:
+    template <class Req, class Reply>
+    using Handler = Result (control::Service::*)(std::string_view, const Req&, Reply&);
+
+    template <class Req, class Reply>
+    void unary(int index, const char* method, Handler<Req, Reply> handle) {
+        MarkMethodStreamed(index, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, Reply>(
+                                      [this, method, handle](grpc::ServerContext* c,
+                                                             grpc::ServerUnaryStreamer<grpc::ByteBuffer, Reply>* stream) {
+                                          Req q;
+                                          std::string who;
+                                          if (Result r = read(*c, *stream, method, q, who); !r) return to_grpc(r);
+                                          Reply a;
+                                          const Result r = (s_.*handle)(who, q, a);
+                                          if (r) (void)stream->Write(a);
+                                          return to_grpc(r);
+                                      }));
+    }
+
+    /// The caller's identity and its request, or the refusal (counted).
+    template <class Req, class Stream>
+    Result read(grpc::ServerContext& c, Stream& stream, const char* method, Req& q, std::string& who) {
+        who = identity(c);
+        if (!enter(who)) {
+            const Result r{Code::resource_exhausted, "identity \"" + who + "\" already has " +
+                                                         std::to_string(kMaxReadingPerIdentity) +
+                                                         " calls waiting for their request"};
+            s_.count(r);
+            return r;
+        }
+        grpc::ByteBuffer bytes;
+        const bool got = stream.Read(&bytes);
+        leave(who);
+        if (!got) {
+            // No whole request: over max_message_bytes (gRPC has cancelled the
+            // call, RESOURCE_EXHAUSTED; the caller sees that answer), or the
+            // caller cancelled or half-closed first. They cannot be told apart here.
+            const Result r{Code::resource_exhausted, std::string("no request for ") + method +
+                                                         " arrived whole (over max_message_bytes, or cancelled)"};
+            s_.count_oversize(r);
+            return r;
+        }
+        if (!grpc::SerializationTraits<Req>::Deserialize(&bytes, &q).ok()) {
+            const Result r{Code::invalid_argument, std::string("the request does not parse as ") + method + "'s message"};
+            s_.count(r);
+            return r;
+        }
+        return Result::ok();
+    }
+
+    bool enter(const std::string& who) {
+        std::lock_guard lock(reading_mutex_);
+        std::uint32_t& n = reading_[who];
+        if (n >= kMaxReadingPerIdentity) return false;
+        ++n;
+        return true;
+    }
+    void leave(const std::string& who) {
+        std::lock_guard lock(reading_mutex_);
+        const auto it = reading_.find(who);
+        if (it != reading_.end() && --it->second == 0) reading_.erase(it);
+    }
+
     // Empty when the session has no certificate identity: no access-list
     // entry has an empty name, so such a call is PERMISSION_DENIED.
     std::string identity(const grpc::ServerContext& c) const {
@@ -92,44 +170,8 @@ private:
 
     control::Service& s_;
     IdentitySource source_;
-};
-
-// Answers gRPC makes before a handler runs, made to follow the contract and
-// counted: a request that does not parse as its message (gRPC's generated code
-// says INTERNAL with an empty message, proto3 having no required fields; every
-// INTERNAL of ours names its cause) becomes INVALID_ARGUMENT. (A request over
-// max_message_bytes is refused by gRPC's core, RESOURCE_EXHAUSTED, before any
-// C++ layer sees the call: it is not in ControlCounters.)
-class AnswerInterceptor final : public grpc::experimental::Interceptor {
-public:
-    AnswerInterceptor(control::Service& s, std::string method) : s_(s), method_(std::move(method)) {}
-
-    void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
-        if (m->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-            const grpc::Status st = m->GetSendStatus();
-            if (st.error_code() == grpc::StatusCode::INTERNAL && st.error_message().empty()) {
-                const Result r{Code::invalid_argument, "the request does not parse as " + method_ + "'s message"};
-                s_.count(r);
-                m->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, r.message()));
-            }
-        }
-        m->Proceed();
-    }
-
-private:
-    control::Service& s_;
-    std::string method_;
-};
-
-class AnswerInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
-public:
-    explicit AnswerInterceptorFactory(control::Service& s) : s_(s) {}
-    grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-        return new AnswerInterceptor(s_, info->method() != nullptr ? info->method() : "the method");
-    }
-
-private:
-    control::Service& s_;
+    std::mutex reading_mutex_;  // guards reading_ (control plane only)
+    std::map<std::string, std::uint32_t, std::less<>> reading_;
 };
 
 }  // namespace
@@ -211,9 +253,6 @@ void ControlServer::start(const ControlConfig& config) {
     grpc::ResourceQuota quota("replicast-control");
     quota.SetMaxThreads(static_cast<int>(std::max<std::uint32_t>(config.threads, 2)));
     builder.SetResourceQuota(quota);
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-    interceptors.push_back(std::make_unique<AnswerInterceptorFactory>(impl_->service));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     impl_->server = builder.BuildAndStart();
     if (!impl_->server || impl_->port == 0) throw ControlError("control: cannot listen on " + config.listen);
     logging::get("control")->info("control plane listening on {} (port {}), TLS 1.3, client certificates from {}{}",

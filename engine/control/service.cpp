@@ -124,12 +124,18 @@ void Service::count(const Result& r) noexcept {
     }
 }
 
+void Service::count_oversize(const Result& r) noexcept {
+    counters_.oversize.fetch_add(1, std::memory_order_relaxed);
+    count(r);
+}
+
 v1::ControlCounters Service::counters() const {
     v1::ControlCounters c;
     c.set_calls(counters_.calls.load(std::memory_order_relaxed));
     c.set_denied(counters_.denied.load(std::memory_order_relaxed));
     c.set_invalid(counters_.invalid.load(std::memory_order_relaxed));
     c.set_exhausted(counters_.exhausted.load(std::memory_order_relaxed));
+    c.set_oversize(counters_.oversize.load(std::memory_order_relaxed));
     c.set_recoveries(counters_.recoveries.load(std::memory_order_relaxed));
     c.set_recovered_lsns(counters_.recovered_lsns.load(std::memory_order_relaxed));
     c.set_snapshots(counters_.snapshots.load(std::memory_order_relaxed));

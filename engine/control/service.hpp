@@ -60,6 +60,9 @@ public:
     /// Counts an answer the gRPC layer made itself (a message over the size
     /// limit, a refused call) so that ControlCounters see every answer class.
     void count(const Result& r) noexcept;
+    /// Counts `r` (RESOURCE_EXHAUSTED) for a request that never arrived whole:
+    /// over max_message_bytes, refused by gRPC's core (ControlCounters.oversize).
+    void count_oversize(const Result& r) noexcept;
     [[nodiscard]] v1::ControlCounters counters() const;
 
 private:
@@ -97,7 +100,7 @@ private:
     std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> subscriptions_;
 
     struct Counters {
-        std::atomic<std::uint64_t> calls{0}, denied{0}, invalid{0}, exhausted{0}, recoveries{0}, recovered_lsns{0},
+        std::atomic<std::uint64_t> calls{0}, denied{0}, invalid{0}, exhausted{0}, oversize{0}, recoveries{0}, recovered_lsns{0},
             snapshots{0}, snapshot_records{0}, publishes{0}, published_updates{0}, duplicate_publishes{0};
     } counters_;
 };

@@ -10,6 +10,8 @@ namespace replicast::rx {
 std::string_view describe(RxDrop reason) noexcept {
     switch (reason) {
     case RxDrop::malformed: return "malformed";
+    case RxDrop::truncated: return "truncated";
+    case RxDrop::bad_length: return "bad length";
     case RxDrop::wrong_source: return "wrong source";
     case RxDrop::wrong_stream: return "wrong stream";
     case RxDrop::replay: return "replay";
@@ -33,6 +35,19 @@ ReceiverConfig checked(const ReceiverConfig& c) {
         throw std::invalid_argument("receiver: queue_slots must be a power of two >= 2");
     }
     return c;
+}
+
+/// The drop reason for a datagram parse_packet refused: a length that
+/// disagrees with the datagram says which way (a datagram that lost its tail
+/// and a header that claims more than was sent look the same), the rest is malformed.
+RxDrop refusal(wire::WireError e, std::size_t size, const wire::PacketHeader& h) noexcept {
+    switch (e) {
+    case wire::WireError::shorter_than_header: return RxDrop::truncated;
+    case wire::WireError::length_mismatch:
+        // parse_packet filled the header before it compared the lengths.
+        return size < wire::datagram_size(h.payload_len, h.sealed()) ? RxDrop::truncated : RxDrop::bad_length;
+    default: return RxDrop::malformed;
+    }
 }
 
 }  // namespace
@@ -163,8 +178,8 @@ void Receiver::handle_batch(int n) noexcept {
     const std::size_t room = ring.free_slots();
     std::size_t count = 0;
     for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-        if (batch_.truncated(i)) {
-            drop(RxDrop::malformed);
+        if (batch_.truncated(i)) {  // MSG_TRUNC: longer than any datagram we take
+            drop(RxDrop::bad_length);
             continue;
         }
         if (batch_.source(i) != config_.source) {
@@ -172,8 +187,8 @@ void Receiver::handle_batch(int n) noexcept {
             continue;
         }
         Pending& p = pending_[count];
-        if (wire::parse_packet(batch_.datagram(i), p.view) != wire::WireError::ok) {
-            drop(RxDrop::malformed);
+        if (const wire::WireError e = wire::parse_packet(batch_.datagram(i), p.view); e != wire::WireError::ok) {
+            drop(refusal(e, batch_.datagram(i).size(), p.view.header));
             continue;
         }
         const wire::PacketHeader& h = p.view.header;

@@ -2,7 +2,10 @@
 //
 // For every datagram of a recvmmsg batch, in this order, each refusal counted
 // under its reason and the datagram dropped:
-//   truncated or malformed (parse_packet: every rule of 1.1) -> malformed
+//   ends before a header, or before what its header declares -> truncated
+//   more bytes than its header declares, or than max_datagram
+//   (the kernel cut it: MSG_TRUNC)                            -> bad_length
+//   any other rule of 1.1 (magic, version, flags, comp_alg)  -> malformed
 //   source address is not the subscribed source              -> wrong_source
 //   stream_id is not this stream's                           -> wrong_stream
 //   packet_seq duplicate / older than the window             -> replay / too_old
@@ -50,7 +53,9 @@
 namespace replicast::rx {
 
 enum class RxDrop : std::uint8_t {
-    malformed,       // truncated, or fails parse_packet (lengths, magic, version, flags, comp_alg)
+    malformed,       // fails parse_packet on magic, version, flags or comp_alg
+    truncated,       // shorter than a header, or than the payload and tag its header declares
+    bad_length,      // longer than its header declares, or than max_datagram (cut by the kernel)
     wrong_source,
     wrong_stream,
     replay,          // a packet_seq already accepted

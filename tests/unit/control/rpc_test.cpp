@@ -47,6 +47,34 @@ v1::PublishRequest puts(const std::string& db, const std::vector<std::pair<std::
     return r;
 }
 
+/// One unary call of `method` whose request is `bytes` as they are (gRPC's generic stub), as `who`.
+grpc::Status raw_call(Rig& rig, const std::string& who, const std::string& method, const std::string& bytes) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    args.SetMaxSendMessageSize(-1);
+    const ClientTls t = tls_for(who);
+    auto channel = grpc::CreateCustomChannel(
+        rig.target(), client_credentials(read_pem(t.certificate, "c"), read_pem(t.private_key, "k"), read_pem(t.ca, "ca")), args);
+    grpc::GenericStub stub(channel);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+    stub.UnaryCall(&ctx, "/replicast.v1.Replicast/" + method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+        std::lock_guard lock(mu);
+        status = std::move(s);
+        done = true;
+        cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return status;
+}
+
 std::uint32_t subscribe(Rig& rig, const std::string& db) {
     v1::Subscription sub;
     const Result r = rig.client("subscriber")->subscribe(db, sub);
@@ -439,37 +467,80 @@ TEST(ControlRpc, MalformedAndOversizedRequestsChangeNothing) {
     huge.mutable_updates(0)->set_value(std::string(100 << 10, 'v'));
     EXPECT_EQ(c->publish(huge, pr).code(), Code::resource_exhausted);
     // Bytes that do not parse as a PublishRequest (invalid UTF-8 in the database name), sent raw.
-    {
-        grpc::ChannelArguments args;
-        args.SetSslTargetNameOverride("localhost");
-        const ClientTls t = tls_for("publisher");
-        auto channel = grpc::CreateCustomChannel(
-            rig.target(), client_credentials(read_pem(t.certificate, "c"), read_pem(t.private_key, "k"), read_pem(t.ca, "ca")),
-            args);
-        grpc::GenericStub stub(channel);
-        const std::string garbage = "\x0a\x02\xff\xfe";  // field 1 (database), 2 bytes, not UTF-8
-        grpc::Slice slice(garbage);
-        grpc::ByteBuffer request(&slice, 1), reply;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-        std::mutex mu;
-        std::condition_variable cv;
-        bool done = false;
-        grpc::Status status;
-        stub.UnaryCall(&ctx, "/replicast.v1.Replicast/Publish", grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
-            std::lock_guard lock(mu);
-            status = s;
-            done = true;
-            cv.notify_all();
-        });
-        std::unique_lock lock(mu);
-        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
-        EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-    }
+    const grpc::Status raw = raw_call(rig, "publisher", "Publish", "\x0a\x02\xff\xfe");
+    EXPECT_EQ(raw.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << raw.error_message();
     EXPECT_EQ(rig.last_lsn("orders"), 1u) << "a refused request wrote something";
     v1::StatsReply stats;
     ASSERT_TRUE(rig.client("admin")->stats(stats));
     EXPECT_EQ(stats.control().invalid(), 9u);
+    EXPECT_EQ(stats.control().exhausted(), 1u) << "the over-size request is counted";
+    EXPECT_EQ(stats.control().oversize(), 1u);
+}
+
+TEST(ControlRpc, OversizedRequestsAreCountedOnEveryKindOfMethod) {
+    Rig rig([](ControlConfig& c) { c.max_message_bytes = 64 << 10; c.recover_batch_bytes = 16 << 10; c.snapshot_page_bytes = 16 << 10; });
+    const std::string big(100 << 10, '\xff');
+    for (const char* method : {"Keys", "Publish", "Recover", "Snapshot", "Stats"}) {
+        const grpc::Status st = raw_call(rig, "subscriber", method, big);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << method << ": " << st.error_message();
+    }
+    // Just under the limit: read, and refused for what it is (bytes that are not the message).
+    EXPECT_EQ(raw_call(rig, "subscriber", "Keys", std::string(60 << 10, '\xff')).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    v1::StatsReply stats;
+    ASSERT_TRUE(rig.client("admin")->stats(stats));
+    EXPECT_EQ(stats.control().oversize(), 5u);
+    EXPECT_EQ(stats.control().exhausted(), 5u);
+    EXPECT_EQ(stats.control().invalid(), 1u);
+    v1::DatabasesReply dbs;
+    EXPECT_TRUE(rig.client("subscriber")->databases(dbs)) << "the caller is served again";
+}
+
+TEST(ControlRpc, CallsWaitingForTheirRequestAreBoundedPerIdentity) {
+    Rig rig;
+    // Calls that send their headers and never their request: each holds a
+    // server thread until it ends, so one identity may have only so many.
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    const ClientTls t = tls_for("subscriber");
+    auto channel = grpc::CreateCustomChannel(
+        rig.target(), client_credentials(read_pem(t.certificate, "c"), read_pem(t.private_key, "k"), read_pem(t.ca, "ca")), args);
+    grpc::GenericStub stub(channel);
+    grpc::CompletionQueue cq;
+    constexpr int kHeld = 8;  // GrpcService::kMaxReadingPerIdentity
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+    std::vector<std::unique_ptr<grpc::GenericClientAsyncReaderWriter>> calls;
+    for (int i = 0; i < kHeld; ++i) {
+        contexts.push_back(std::make_unique<grpc::ClientContext>());
+        calls.push_back(stub.PrepareCall(contexts.back().get(), "/replicast.v1.Replicast/Keys", &cq));
+        calls.back()->StartCall(reinterpret_cast<void*>(static_cast<std::intptr_t>(i + 1)));
+    }
+    for (int i = 0; i < kHeld; ++i) {
+        void* tag = nullptr;
+        bool ok = false;
+        ASSERT_TRUE(cq.Next(&tag, &ok));
+        ASSERT_TRUE(ok);
+    }
+    // The server has matched them once one more call of this identity is refused.
+    v1::DatabasesReply dbs;
+    Result r;
+    for (int i = 0; i < 200 && (r = rig.client("subscriber")->databases(dbs)); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls the server's state: bounded
+    }
+    EXPECT_EQ(r.code(), Code::resource_exhausted) << r.text();
+    EXPECT_THAT(r.message(), HasSubstr("waiting for their request"));
+    EXPECT_TRUE(rig.client("publisher")->databases(dbs)) << "another identity is served";
+    for (auto& c : contexts) c->TryCancel();
+    for (int i = 0; i < 200; ++i) {
+        if ((r = rig.client("subscriber")->databases(dbs))) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(r) << "served again once those calls ended: " << r.text();
+    cq.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq.Next(&tag, &ok)) {
+    }
 }
 
 TEST(ControlRpc, StatsShowsTheLastReportOfEachIdentity) {

@@ -269,7 +269,7 @@ TEST(Rx, WrongStreamIsRefused) {
     EXPECT_TRUE(rig.drain().empty());
 }
 
-TEST(Rx, LyingLengthsAndTruncatedDatagramsAreMalformed) {
+TEST(Rx, LyingLengthsTruncatedAndMalformedDatagramsAreCountedApart) {
     Rig rig(true, 1024, /*max_datagram=*/512);
     Sender tx(kSource, rig.port);
     std::uint64_t seq = 1;
@@ -289,15 +289,22 @@ TEST(Rx, LyingLengthsAndTruncatedDatagramsAreMalformed) {
     std::uint64_t big_seq = 2;
     const Datagram too_big =  // longer than the receiver's 512-byte datagrams: cut by the kernel
         testing::sealed_chain(rig.engine, rig.key, kStream, kEpoch, big_seq, 2, 1, 1000, 1400)[0];
-    for (const Datagram* d : std::initializer_list<const Datagram*>{&longer, &shorter, &cut, &header_only, &too_big}) {
+    Datagram bad_magic = good;
+    bad_magic[0] ^= 0xff;
+    for (const Datagram* d :
+         std::initializer_list<const Datagram*>{&longer, &shorter, &cut, &header_only, &too_big, &bad_magic}) {
         tx.send(*d);
     }
-    rig.receive(5);
-    EXPECT_EQ(rig.receiver->counters().drop(RxDrop::malformed), 5u);
-    EXPECT_EQ(rig.dropped_total(), 5u);
+    rig.receive(6);
+    // Shorter than declared (a lost tail and a header claiming more look alike),
+    // longer than declared or than any datagram taken, the rest.
+    EXPECT_EQ(rig.receiver->counters().drop(RxDrop::truncated), 3u);
+    EXPECT_EQ(rig.receiver->counters().drop(RxDrop::bad_length), 2u);
+    EXPECT_EQ(rig.receiver->counters().drop(RxDrop::malformed), 1u);
+    EXPECT_EQ(rig.dropped_total(), 6u);
     EXPECT_TRUE(rig.drain().empty());
     tx.send(good);  // none of them burned packet_seq 1
-    rig.receive(6);
+    rig.receive(7);
     EXPECT_EQ(rig.drain().size(), 1u);
 }
 
