@@ -25,8 +25,12 @@ const char* store_code_text(int code) noexcept {
 Status lmdb_status(int rc, const std::string& path, const std::string& what) {
     const char* own = store_code_text(rc);
     std::string reason = own != nullptr ? own : mdb_strerror(rc);
+    int code = rc;
     // LMDB reports a short page write as EIO: when the filesystem has no room,
-    // say so, because that is the operator's fix.
+    // say so, because that is the operator's fix, and return ENOSPC, because
+    // callers act on the cause (Publish answers RESOURCE_EXHAUSTED, which
+    // publishers retry; an EIO became INTERNAL, found by the e2e master disk
+    // full scenario: a full tmpfs fails LMDB's page writes short, as EIO).
     if (rc == ENOSPC || rc == EIO) {
         struct statvfs fs {};
         if (::statvfs(path.c_str(), &fs) == 0) {
@@ -34,11 +38,12 @@ Status lmdb_status(int rc, const std::string& path, const std::string& what) {
             if (rc == ENOSPC || free_bytes < (1u << 20)) {
                 reason += " (the filesystem holding the store is full: " + std::to_string(free_bytes / 1024) +
                           " KiB free; nothing committed was lost)";
+                code = ENOSPC;
             }
         }
     }
     if (rc == MDB_MAP_FULL) reason += " (the map could not grow)";
-    return {rc, path + ": " + what + ": " + reason};
+    return {code, path + ": " + what + ": " + reason};
 }
 
 }  // namespace replicast::store

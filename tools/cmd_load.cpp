@@ -22,6 +22,7 @@ namespace {
 struct LoadOptions {
     std::string store, db, file, format = "auto";
     std::size_t batch = 4096;
+    std::size_t initial_map_bytes = 0;  // 0: the store's default
 };
 
 class Progress {
@@ -57,6 +58,9 @@ void add_load_command(CLI::App& app) {
     cmd->add_option("--db", o->db, "database name")->required();
     cmd->add_option("--format", o->format, "auto (by the first line), json or tsv")->check(CLI::IsMember({"auto", "json", "tsv"}));
     cmd->add_option("--batch", o->batch, "records per transaction")->check(CLI::Range(1, 1 << 20));
+    cmd->add_option("--initial-map-bytes", o->initial_map_bytes,
+                    "the store's first LMDB map (default 1 GiB; it doubles when full): small only to exercise growth")
+        ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
     cmd->add_option("FILE", o->file, "input file ('-' = stdin)")->required();
     cmd->callback([o] {
         std::ifstream file;
@@ -66,7 +70,7 @@ void add_load_command(CLI::App& app) {
             if (!file) throw CLI::RuntimeError("replicast load: cannot open " + o->file, kExitUsage);
             in = &file;
         }
-        store::MasterStore master = open_master(o->store);
+        store::MasterStore master = open_master(o->store, false, o->initial_map_bytes);
         std::vector<LoadOp> ops;
         ops.reserve(o->batch);
         std::vector<wire::UpdateView> views;

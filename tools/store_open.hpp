@@ -15,10 +15,12 @@
 
 namespace replicast::tools {
 
-inline store::MasterStore open_master(const std::string& path, bool must_exist = false) {
+/// initial_map_bytes: the first LMDB map (0 = the store's default, 1 GiB).
+inline store::MasterStore open_master(const std::string& path, bool must_exist = false, std::size_t initial_map_bytes = 0) {
     try {
         store::EnvOptions o;
         o.create = !must_exist;
+        if (initial_map_bytes != 0) o.initial_map_bytes = initial_map_bytes;
         return store::MasterStore(path, o);
     } catch (const store::StoreError& e) {
         throw CLI::RuntimeError(std::string("replicast: ") + e.what(), kExitUsage);

@@ -58,6 +58,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     sv.string("key_log", c.key_log);
     sv.integer("stats_interval_ms", c.stats_interval_ms, 100, 3'600'000);
     sv.integer("poll_interval_ms", c.poll_interval_ms, 1, 10'000);
+    sv.integer("initial_map_bytes", c.initial_map_bytes, std::int64_t{1} << 20, std::int64_t{1} << 40);
     sv.reject_unknown();
     if (c.store.empty()) sv.fail("store", "missing (the master store directory)");
     if (c.profile.empty()) sv.fail("profile", "missing (a pmd-config profile, e.g. \"../pmd-config/null.toml\")");

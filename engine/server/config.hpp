@@ -31,6 +31,7 @@ struct ServerConfig {
     std::string key_log;  // PROTOCOL.md section 3; empty = off (the default)
     std::uint32_t stats_interval_ms = 1000;
     std::uint32_t poll_interval_ms = 20;  // the detector polls the log this often without notifications
+    std::uint64_t initial_map_bytes = std::uint64_t{1} << 30;  // the store's first LMDB map; it doubles when full
 
     // [streams]
     std::vector<std::string> databases;  // each becomes one stream, always on (required without [control])

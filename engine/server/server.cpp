@@ -45,7 +45,7 @@ Server::Server(ServerConfig config, ServerOptions options)
     : config_(std::move(config)),
       options_(options),
       profile_(tx::load_profile(config_.profile)),
-      store_(config_.store),
+      store_(config_.store, store::EnvOptions{.initial_map_bytes = config_.initial_map_bytes}),
       cutter_({.max_updates = config_.max_updates, .max_bytes = config_.max_bytes},
               // With a codec lcore the control core cuts plain chains and that lcore deflates them.
               {.compress = config_.compress && config_.compression_lcore < 0, .level = config_.compression_level}) {
@@ -527,6 +527,17 @@ void Server::persist(Stream& s, bool exact) {
 }
 
 void Server::log_stats() {
+    // The map grows when a write of this process finds it full, or is adopted
+    // from a writer in another process (`replicast load`) that grew it: each
+    // change is said once, so that an operator sees the store growing.
+    if (const std::size_t map = store_.env().map_bytes(); map != map_bytes_) {
+        if (map_bytes_ == 0) {
+            spdlog::info("store {}: map {} bytes", config_.store, map);
+        } else {
+            spdlog::info("store {}: map grew from {} to {} bytes", config_.store, map_bytes_, map);
+        }
+        map_bytes_ = map;
+    }
     for (std::size_t wi = 0; wi < workers_.size(); ++wi) {
         const tx::TxCounters& c = workers_[wi]->tx->counters();
         spdlog::info("lcore {}: packets={} bytes={} chains={} updates={} heartbeats={} ring_full={} mbuf_exhausted={} seal_errors={} "

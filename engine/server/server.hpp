@@ -161,6 +161,7 @@ private:
     bool codec_launched_ = false;
     std::uint64_t next_rotation_ns_ = 0;
     std::uint64_t next_trim_ns_ = 0;
+    std::size_t map_bytes_ = 0;  // the store's LMDB map as last logged
     std::uint64_t started_ns_ = 0;
     CommandQueue commands_;
 };

@@ -285,15 +285,18 @@ def merged(base, overrides):
     return out
 
 
-def write_access_list(path, identities):
+def write_access_list(path, identities, publishers=()):
     """identities: {name: groups (a list) or None for every group}, all
-    subscribers of every database."""
+    subscribers of every database; publishers: names that may Publish to
+    every database."""
     with open(path, "w") as f:
         for name, groups in identities.items():
             f.write(f'[[identity]]\nname = "{name}"\nroles = ["subscriber"]\ndatabases = ["*"]\n')
             if groups:
                 f.write(f"groups = {list(groups)}\n")
             f.write("\n")
+        for name in publishers:
+            f.write(f'[[identity]]\nname = "{name}"\nroles = ["publisher"]\ndatabases = ["*"]\n\n')
     return path
 
 
@@ -315,19 +318,21 @@ class Replication:
     processes, their statistics and the final comparison with the master.
 
     groups_of: {client number: reader groups, or None for every group}.
-    server/client overrides: {table: {key: value}} merged over the defaults."""
+    server/client overrides: {table: {key: value}} merged over the defaults.
+    publisher: also an identity "publisher" that may Publish (`publish`)."""
 
-    def __init__(self, lab, replicast, dbs, groups_of, server=None, client=None):
+    def __init__(self, lab, replicast, dbs, groups_of, server=None, client=None, publisher=False):
         self.lab = lab
         self.replicast = replicast
         self.dbs = list(dbs)
         self.groups_of = dict(groups_of)
         self.server_overrides = server or {}
         self.client_overrides = client or {}
-        self.certs = lab.make_certs([f"client{n}" for n in self.groups_of])
+        publishers = ["publisher"] if publisher else []
+        self.certs = lab.make_certs([f"client{n}" for n in self.groups_of] + publishers)
         self.store = os.path.join(lab.dir, "master")
         self.access_list = write_access_list(os.path.join(lab.dir, "access.toml"),
-                                             {f"client{n}": g for n, g in self.groups_of.items()})
+                                             {f"client{n}": g for n, g in self.groups_of.items()}, publishers)
         self.server_config = os.path.join(lab.dir, "server.toml")
         self.write_server_config()
         self.server = None
@@ -341,6 +346,14 @@ class Replication:
 
     def load(self, db, path):
         return self.lab.run(None, [self.replicast, "load", "--store", self.store, "--db", db, path])
+
+    def publish(self, db, path, *args, check=True):
+        """`replicast publish --file` as the publisher, from the server's
+        namespace through the control plane (Replication(publisher=True))."""
+        return self.lab.run("server", [
+            self.replicast, "publish", db, "--file", path, "--server", f"{self.lab.addr('server')}:{CONTROL_PORT}",
+            "--cert", f"{self.certs}/publisher.pem", "--key", f"{self.certs}/publisher.key",
+            "--ca", f"{self.certs}/ca.pem", *args], check=check)
 
     def master_last(self, db):
         line = checksum(self.replicast, self.store, db)

@@ -44,6 +44,7 @@ TEST(ServerConfig, MinimalGetsDocumentedDefaultsAndResolvesPaths) {
     EXPECT_TRUE(c.sealed);
     EXPECT_EQ(c.rotate_seconds, 0u);
     EXPECT_EQ(c.pace.rate_bps, 0u);
+    EXPECT_EQ(c.initial_map_bytes, std::uint64_t{1} << 30);
 }
 
 TEST(ServerConfig, EveryTableIsRead) {
@@ -84,6 +85,14 @@ rotate_seconds = 60
     EXPECT_EQ(c.pace.chain_gap_ns_per_kib, 10u);
     EXPECT_EQ(c.pace.max_burst_bytes, 3000u);
     EXPECT_EQ(c.rotate_seconds, 60u);
+}
+
+TEST(ServerConfig, InitialMapBytesFromOneMibToOneTib) {
+    const std::string head = "[server]\nstore = \"m\"\nprofile = \"p.toml\"\n";
+    const std::string tail = "[streams]\ndatabases = [\"a\"]\n";
+    EXPECT_EQ(server::parse_server_config(head + "initial_map_bytes = 1048576\n" + tail, "s.toml", "/").initial_map_bytes,
+              1048576u);
+    EXPECT_THAT(error_of(head + "initial_map_bytes = 4096\n" + tail), HasSubstr("s.toml:4: server.initial_map_bytes: is 4096"));
 }
 
 TEST(ServerConfig, BadValuesNameFileLineAndKey) {

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "store/checksum.hpp"
 #include "store/master.hpp"
@@ -162,6 +166,44 @@ TEST(Master, AFullMapGrowsAndTheWriteIsNotLost) {
     EXPECT_GE(m.env().map_bytes(), 32u * before) << "30 MB of values needed the map to grow";
     testing::expect_consistent(m, "db");
     EXPECT_EQ(testing::table_of(m, "db").size(), 3000u);
+}
+
+TEST(Master, AFullFilesystemIsEnospcWithAClearMessageAndLosesNothing) {
+    // A tmpfs fails LMDB's page writes short, which LMDB reports as EIO: the
+    // store says ENOSPC (the cause, which the control plane answers as
+    // RESOURCE_EXHAUSTED) and names the full filesystem. Needs root (mount).
+    TempDir dir("fsfull");
+    if (::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=512k") != 0) {
+        GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{dir.str()};
+    const std::string path = dir.str() + "/master";
+    MasterStore m(path, fast());
+    Status s;  // ok until the filesystem is full
+    int committed = 0;
+    for (int i = 0; i < 200 && s; ++i) {
+        Ops ops;
+        for (int j = 0; j < 4; ++j) ops.put("k" + std::to_string(i * 4 + j), std::string(3000, 'x'));
+        s = m.write("db", ops.span());
+        if (s) committed += 4;
+    }
+    ASSERT_FALSE(s) << "512 KiB cannot hold 2.4 MB";
+    EXPECT_EQ(s.code(), ENOSPC) << s.message();
+    EXPECT_THAT(s.message(), HasSubstr(path + ": "));
+    EXPECT_THAT(s.message(), HasSubstr("the filesystem holding the store is full"));
+    EXPECT_THAT(s.message(), HasSubstr("nothing committed was lost"));
+    // Every committed write is there, nothing of the failed one.
+    testing::expect_consistent(m, "db");
+    EXPECT_EQ(testing::table_of(m, "db").size(), static_cast<std::size_t>(committed));
+    // Room again: writes go on.
+    ASSERT_EQ(::mount("tmpfs", dir.str().c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0) << std::strerror(errno);
+    Ops more;
+    more.put("after", "room");
+    EXPECT_TRUE(m.write("db", more.span()));
+    EXPECT_EQ(testing::table_of(m, "db").size(), static_cast<std::size_t>(committed) + 1);
 }
 
 TEST(Master, WritesPokeTheUpdateDetector) {

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Disk full on the master: its store directory is a 3 MiB tmpfs.
+
+Two clients follow one database while a local `replicast load` (50 updates
+per transaction) writes more than the filesystem holds. The load stops with
+an error that names the store and says the filesystem is full and that
+nothing committed was lost; a Publish over the control plane is refused the
+same way (RESOURCE_EXHAUSTED, not retried here). The server keeps running:
+both clients converge to exactly what was committed, a third client started
+while the disk is full bootstraps from a snapshot of it, and the master
+equals a store rebuilt elsewhere from the lines the load reported committed
+(nothing committed lost, nothing of a failed transaction kept). Once the
+tmpfs is grown to 64 MiB, the rest of the load and a Publish go through and
+every replica converges again."""
+import os
+import random
+import re
+import subprocess
+import sys
+import unittest
+
+REPLICAST = sys.argv.pop(1)
+SOURCE_ROOT = sys.argv.pop(1)
+sys.path.insert(0, os.path.join(SOURCE_ROOT, "scripts", "lib"))
+import labrun  # noqa: E402
+
+DBS = ["orders"]
+UPDATES = 6_000        # some 7 MB of log and data: more than 3 MiB holds
+CLIENTS = {1: None, 2: [2], 3: None}
+
+
+def free_kib(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize // 1024
+
+
+class MasterDiskFull(unittest.TestCase):
+    def test_master_disk_full_clear_errors_nothing_lost_writes_resume(self):
+        lab = labrun.Lab(REPLICAST, len(CLIENTS)).up()
+        self.addCleanup(lab.close)
+        rep = labrun.Replication(lab, REPLICAST, DBS, CLIENTS, publisher=True)
+        os.makedirs(rep.store)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", rep.store], check=True, timeout=30)
+        self.addCleanup(subprocess.run, ["umount", "-l", rep.store], timeout=30)  # runs before lab.close
+        rep.create_databases()
+        rng = random.Random(1302)
+        load = os.path.join(lab.dir, "orders.jsonl")
+        labrun.workload(load, 0, UPDATES, rng)
+        published = os.path.join(lab.dir, "published.jsonl")
+        labrun.workload(published, 0, 200, rng)
+        rep.start_server()
+        rep.start_client(1), rep.start_client(2)
+        labrun.wait_until("clients following", lambda: all(rep.applied(n, "orders") >= 1 for n in (1, 2)), 30,
+                          interval=0.2)
+
+        # The local writer fills the filesystem.
+        p = lab.run(None, [REPLICAST, "load", "--store", rep.store, "--db", "orders", "--batch", "50", load], check=False)
+        print(f"load: exit {p.returncode}: {p.stderr.strip()[-600:]} (free {free_kib(rep.store)} KiB)", file=sys.stderr)
+        self.assertNotEqual(p.returncode, 0, "the load cannot fit")
+        self.assertIn(rep.store, p.stderr, "the error names the store")
+        self.assertIn("the filesystem holding the store is full", p.stderr)
+        self.assertIn("nothing committed was lost", p.stderr)
+        committed = int(re.search(r"\((\d+) records were committed before this batch\)", p.stderr).group(1))
+        self.assertGreater(committed, 0)
+        self.assertLess(committed, UPDATES)
+        full_last = rep.master_last("orders")
+        self.assertEqual(full_last, 1 + committed, "one LSN per committed update, after the database's first record")
+
+        # A Publish through the server is refused with the same cause, nothing written.
+        p = rep.publish("orders", published, "--retry-seconds", "0", "--batch", "200", check=False)
+        print(f"publish: exit {p.returncode}: {p.stderr.strip()[-600:]}", file=sys.stderr)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("RESOURCE_EXHAUSTED", p.stderr)
+        self.assertIn(rep.store, p.stderr)
+        self.assertIn("the filesystem holding the store is full", p.stderr)
+        self.assertEqual(rep.master_last("orders"), full_last, "the refused Publish wrote nothing")
+
+        # The server keeps serving what was committed: the clients converge
+        # to it, and a new one bootstraps from a snapshot of the full store.
+        self.assertTrue(rep.server.alive(), "the server keeps running on a full disk")
+        rep.start_client(3)
+        full = rep.wait_caught_up(list(CLIENTS), 40)
+        self.assertEqual(rep.mismatches(list(CLIENTS)), [])
+        self.assertEqual(full[3]["orders"]["repair"]["snapshots"], 1)
+        self.assertEqual(full[3]["orders"]["applied_lsn"], full_last)
+        for n in CLIENTS:
+            print(rep.describe(n, "orders", full[n]["orders"]) + " (disk full)", file=sys.stderr)
+            self.assertEqual(full[n]["orders"]["store_errors"], 0)
+
+        # Nothing committed lost, nothing of a failed transaction kept: the
+        # master equals a store built on a roomy disk from the committed lines.
+        head = os.path.join(lab.dir, "committed.jsonl")
+        with open(load) as f, open(head, "w") as out:
+            out.writelines(f.readlines()[:committed])
+        reference = os.path.join(lab.dir, "reference")
+        lab.run(None, [REPLICAST, "put", "--store", reference, "--db", "orders", "d0/created", "1"])
+        lab.run(None, [REPLICAST, "load", "--store", reference, "--db", "orders", head])
+        self.assertEqual(labrun.checksum(REPLICAST, rep.store, "orders"), labrun.checksum(REPLICAST, reference, "orders"))
+
+        # Room again: the rest of the load and the Publish go through.
+        subprocess.run(["mount", "-o", "remount,size=64m", rep.store], check=True, timeout=30)
+        rest = os.path.join(lab.dir, "rest.jsonl")
+        with open(load) as f, open(rest, "w") as out:
+            out.writelines(f.readlines()[committed:])
+        rep.load("orders", rest)
+        p = rep.publish("orders", published, "--retry-seconds", "0", "--batch", "200")
+        self.assertIn("updates=", p.stdout)
+        self.assertGreater(rep.master_last("orders"), full_last + UPDATES - committed)
+        final = rep.wait_caught_up(list(CLIENTS), 40)
+        for n in CLIENTS:
+            print(rep.describe(n, "orders", final[n]["orders"]), file=sys.stderr)
+        for n, proc in rep.clients.items():
+            self.assertEqual(proc.stop(), 0, f"client{n} exits 0 on SIGTERM:\n{proc.output()[-3000:]}")
+        self.assertEqual(rep.mismatches(list(CLIENTS)), [])
+        self.assertTrue(rep.server.alive())
+        self.assertEqual(rep.server.stop(), 0, rep.server.output()[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
