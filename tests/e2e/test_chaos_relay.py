@@ -85,7 +85,8 @@ class ChaosRelay(unittest.TestCase):
         c1, c2 = final[1], final[2]
         replays = total(c1, "receive", "replays")
         self.assertGreater(replays, 0, "client1 refused duplicates as replays")
-        self.assertLessEqual(replays, counters["duplicated"], "no replay the relay did not make")
+        # (a flipped packet_seq may also look like a replay: it is refused before it is opened)
+        self.assertLessEqual(replays, counters["duplicated"] + counters["corrupted"], "no replay the relay did not make")
         bad = sum(total(c1, "receive", k) for k in BAD)
         self.assertGreater(total(c1, "receive", "open_failures"), 0, "client1 failed to open corrupted packets")
         self.assertLessEqual(bad, 2 * counters["corrupted"], "no bad packet the relay did not make (a duplicate twice)")
