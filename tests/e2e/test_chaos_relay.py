@@ -4,7 +4,7 @@ namespace between its hub port and its eth0: scripts/lab up --relay 1), which
 reorders, delays, duplicates and corrupts the stream's UDP frames toward it,
 seeded; client2 is on the hub as usual.
 
-6 000 updates of mixed sizes in two databases stream while keys rotate every
+4 000 updates of mixed sizes in two databases stream while keys rotate every
 3 s. Both replicas end equal to the master (`replicast checksum`), so nothing
 reordered, replayed or corrupted was applied wrongly, and the counters prove
 each fault happened and was handled where it should be: the relay counted
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(SOURCE_ROOT, "scripts", "lib"))
 import labrun  # noqa: E402
 
 DBS = ["orders", "prices"]
-UPDATES_PER_DB = 3_000
+UPDATES_PER_DB = 2_000
 STREAM_PORT = 5000  # labrun.Replication's [streams] port: only the stream is touched, never TCP
 RELAY_ARGS = ["--seed", "1207", "--udp-port", str(STREAM_PORT),
               "--reorder", "0.04", "--reorder-depth", "3", "--hold-max-ms", "20",
