@@ -30,7 +30,10 @@ RELAY_ARGS = ["--seed", "1207", "--udp-port", str(STREAM_PORT),
               "--reorder", "0.04", "--reorder-depth", "3", "--hold-max-ms", "20",
               "--delay", "0.04", "--delay-min-us", "500", "--delay-max-us", "5000",
               "--duplicate", "0.04", "--corrupt", "0.03"]
-BAD = ("open_failures", "malformed", "wrong_stream", "unknown_epoch")  # where a flipped byte can be counted
+# Where a flipped byte is counted (one in key_epoch shows as unknown_epoch, but
+# so do packets of a rotated key that arrive before its Keys call returns: not
+# counted here).
+BAD = ("open_failures", "malformed", "wrong_stream")
 
 
 def total(stats, section, key):
@@ -62,7 +65,7 @@ class ChaosRelay(unittest.TestCase):
             for db in DBS:
                 d = final[n][db]
                 print(rep.describe(n, db, d) + " " + " ".join(f"{k}={d['receive'][k]}" for k in
-                                                               ("replays", "too_old") + BAD), file=sys.stderr)
+                                                               ("replays", "too_old", "unknown_epoch") + BAD), file=sys.stderr)
         for n, proc in rep.clients.items():
             self.assertEqual(proc.stop(), 0, f"client{n} exits 0 on SIGTERM:\n{proc.output()[-3000:]}")
         self.assertEqual(relay.stop(), 0, f"the relay exits 0 on SIGTERM:\n{relay.output()[-3000:]}")
