@@ -104,9 +104,10 @@ class Lab:
     """A lab of one server and `clients` client namespaces, with its own name
     prefix and subnet so that it never collides with another lab."""
 
-    def __init__(self, replicast, clients, prefix=None, workdir=None, keep=False):
+    def __init__(self, replicast, clients, prefix=None, workdir=None, keep=False, relays=()):
         self.replicast = replicast
         self.clients = clients
+        self.relays = list(relays)  # clients with a relay namespace on their path (scripts/lab up --relay)
         pid = os.getpid()
         self.prefix = prefix or f"rt{pid % 10000}"
         self.net = f"10.{120 + pid % 40}.{pid % 200}"
@@ -138,7 +139,7 @@ class Lab:
 
     def up(self):
         try:
-            self.lab("up", str(self.clients))
+            self.lab("up", str(self.clients), *[a for n in self.relays for a in ("--relay", str(n))])
         except BaseException:
             self.close()
             raise
@@ -150,6 +151,8 @@ class Lab:
     def ns(self, host):
         if host in ("server", "hub"):
             return f"{self.prefix}-{'srv' if host == 'server' else 'hub'}"
+        if host.startswith("relay"):
+            return f"{self.prefix}-r{host.removeprefix('relay')}"
         return f"{self.prefix}-c{host.removeprefix('client')}"
 
     def loss(self, client, percent):
@@ -181,6 +184,16 @@ class Lab:
         p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, env=self.env, input=input)
         if check and p.returncode != 0:
             raise RuntimeError(f"{' '.join(argv[:3])}... exited {p.returncode}: {p.stderr.strip()[-2000:]}")
+        return p
+
+    def start_relay(self, client, exe, args, stats_file):
+        """Starts the chaos relay (lab/chaos_relay) in the relay namespace
+        before `client`, bridging its uplink and downlink with `args` (knobs,
+        seed), and waits until it relays. Its counters go to `stats_file`."""
+        p = self.start(f"relay{client}", f"relay{client}",
+                       [exe, "--upstream", "uplink", "--downstream", "downlink", "--stats-file", stats_file,
+                        "--stats-interval-ms", "200", *args])
+        p.wait_for_line(r"relaying uplink -> downlink", 30)
         return p
 
     # -- certificates and configuration
