@@ -27,8 +27,11 @@ copies; at N = 8, 1 % loss at most 1.3 copies (unicast fan-out pays ~N).
 
 CSV: one row per run (bench/results/fanout.csv); `scripts/bench-report`
 draws it. Needs root, redis-server and redis-tools."""
+import base64
+import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +58,11 @@ def parse_args():
     p.add_argument("--value-bytes", type=int, default=100, help="value size in bytes (default 100; keys are 8 bytes)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each system per grid cell (default 1)")
     p.add_argument("--rate-mbps", type=int, default=400, help="replicast server's pacing cap, Mbit/s (default 400)")
+    p.add_argument("--chain-updates", type=int, default=64,
+                   help="replicast's updates per chain at most ([bundle] max_updates; default 64): a chain is lost "
+                        "whole when one of its packets is, so shorter chains repair less under loss")
+    p.add_argument("--chain-bytes", type=int, default=16384,
+                   help="replicast's chain size at most ([bundle] max_bytes; default 16384)")
     p.add_argument("--systems", default="replicast,redis", help="which to run (default replicast,redis)")
     p.add_argument("--timeout", type=int, default=300, help="seconds a run may take to complete (default 300)")
     a = p.parse_args()
@@ -80,8 +88,6 @@ def parse_args():
 def write_workload(directory, updates, value_bytes):
     """The same SETs twice: JSON lines for `replicast load`, RESP for
     `redis-cli --pipe`. @return (json path, resp path, payload bytes per update)."""
-    import base64
-    import json
     rng = random.Random(1313)
     jpath, rpath = os.path.join(directory, "workload.jsonl"), os.path.join(directory, "workload.resp")
     with open(jpath, "w") as j, open(rpath, "wb") as r:
@@ -107,9 +113,27 @@ class Progress:
             say(f"  {self.label}: slowest replica at {done}/{total} {unit}")
 
 
+def applied_lsn(sock_path):
+    """A replica daemon's applied LSN of DB, read from its stats socket (one
+    JSON document per connection) without starting a process: with 32
+    replicas on a loaded machine, a `replicast client-stats` per replica per
+    poll would take seconds and be measured as replicast's time. 0 while it
+    does not answer."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(sock_path)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        return next((d.get("applied_lsn", 0) for d in json.loads(data)["databases"] if d["name"] == DB), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def run_replicast(lab, replicast, clients, a, tag, workload_json):
     rep = labrun.Replication(lab, replicast, [DB], {n: None for n in clients}, server={
-        "bundle": {"max_updates": 64, "max_bytes": 16384},
+        "bundle": {"max_updates": a.chain_updates, "max_bytes": a.chain_bytes},
         "pacing": {"rate_mbps": a.rate_mbps},
         "keys": {"rotate_seconds": 60},
         "retention": {"keep_updates": 10_000_000},
@@ -120,18 +144,21 @@ def run_replicast(lab, replicast, clients, a, tag, workload_json):
         for n in clients:
             rep.start_client(n, tag)
         labrun.wait_until("every replicast client following", lambda: all(
-            rep.applied(n, DB) >= 1 for n in clients), 60, interval=0.2)
+            applied_lsn(rep.sock(n)) >= 1 for n in clients), 120, interval=0.2)
         say(f"  replicast: server and {len(clients)} client(s) up and following; loading")
         before = lab.link_bytes("server")
         t0 = time.monotonic()
         out = lab.run(None, [replicast, "load", "--store", rep.store, "--db", DB, workload_json], timeout=a.timeout)
         last = int(out.stdout.split("last_lsn=")[1].split()[0])
         progress = Progress(f"replicast N={len(clients)}")
+        waiting = set(clients)
 
         def slowest():
-            lowest = min(rep.applied(n, DB) for n in clients)
-            progress(lowest - 1, last - 1, "updates")
-            return lowest >= last
+            # Only the replicas not done yet are asked again, each over its stats socket directly.
+            applied = {n: applied_lsn(rep.sock(n)) for n in waiting}
+            waiting.difference_update(n for n, lsn in applied.items() if lsn >= last)
+            progress(min(applied.values()) - 1, last - 1, "updates")
+            return not waiting
 
         labrun.wait_until(f"every replicast replica at LSN {last}", slowest, a.timeout, interval=0.1)
         seconds = time.monotonic() - t0
@@ -155,18 +182,20 @@ def run_redis(lab, clients, a, tag, workload_resp):
     redis = RedisReplication(lab, clients, tag)
     try:
         redis.start()
-        labrun.wait_until("every Redis replica online", redis.all_online, 60, interval=0.2)
+        labrun.wait_until("every Redis replica online", redis.all_online, 120, interval=0.2)
         say(f"  redis: primary and {len(clients)} replica(s) online; loading")
         before = lab.link_bytes("server")
         t0 = time.monotonic()
         redis.load(workload_resp)
         target = redis.primary_offset()
         progress = Progress(f"redis N={len(clients)}")
+        waiting = set(clients)
 
         def slowest():
-            lowest = min(redis.replica_offset(n) for n in clients)
-            progress(lowest, target, "bytes of replication stream")
-            return lowest >= target
+            offsets = {n: redis.replica_offset(n) for n in waiting}
+            waiting.difference_update(n for n, offset in offsets.items() if offset >= target)
+            progress(min(offsets.values()), target, "bytes of replication stream")
+            return not waiting
 
         labrun.wait_until(f"every Redis replica at offset {target}", slowest, a.timeout, interval=0.1)
         seconds = time.monotonic() - t0
@@ -189,8 +218,10 @@ def main():
         benchlib.need("redis-server", "redis-server")
         benchlib.need("redis-cli", "redis-tools")
     command = "replicast bench fanout " + " ".join(sys.argv[1:])
-    out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), time.strftime("%Y-%m-%d %H:%M:%S UTC",
-                                                                                      time.gmtime())])
+    settings = (f"replicast chains <= {a.chain_updates} updates / {a.chain_bytes} B, pacing {a.rate_mbps} Mbit/s; "
+                f"{a.updates} updates of {a.value_bytes} B per run")
+    out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
+                                           time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
     say(f"fanout: N = {a.clients}, loss = {a.loss} %, {a.updates} updates of {a.value_bytes} B, "
         f"{a.repeat} run(s) of {' and '.join(a.systems)} per cell; CSV {a.csv}")
     work = tempfile.mkdtemp(prefix="replicast-fanout-")
