@@ -27,7 +27,7 @@ class LabBenchSmoke(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "fanout.csv")
             p = subprocess.run([REPLICAST, "bench", "fanout", "--quick", "--csv", out], capture_output=True,
-                               text=True, timeout=240)
+                               text=True, timeout=280)
             print(p.stdout[-4000:], p.stderr[-2000:], file=sys.stderr)
             self.assertEqual(p.returncode, 0)
             rows = rows_of(out)
