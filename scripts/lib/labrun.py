@@ -132,7 +132,10 @@ class Lab:
 
     # -- the lab itself
     def lab(self, *args, check=True):
-        p = subprocess.run([LAB, *args], capture_output=True, text=True, timeout=120, env=self.env)
+        # A few ip/nft commands per client: `up 32` took 70 s at load 25 on 2
+        # cores and over 120 s at load 40, so the bound grows with the clients.
+        timeout = 120 + 10 * self.clients
+        p = subprocess.run([LAB, *args], capture_output=True, text=True, timeout=timeout, env=self.env)
         if check and p.returncode != 0:
             raise RuntimeError(f"scripts/lab {' '.join(args)}: {p.stderr.strip()}")
         return p.stdout
@@ -215,7 +218,12 @@ class Lab:
                 p.stop(seconds=10)
             except Exception:
                 p.kill()
-        self.lab("down", check=False)
+        try:
+            self.lab("down", check=False)
+        except subprocess.TimeoutExpired:
+            # The rest of the cleanup still runs; say what is left and how to remove it.
+            print(f"lab {self.prefix}: `scripts/lab down` timed out; remove what is left with "
+                  f"REPLICAST_LAB={self.prefix} scripts/lab down", file=sys.stderr)
         shutil.rmtree(f"/var/run/dpdk/{self.dpdk_prefix}", ignore_errors=True)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""What every lab benchmark (bench/lab/NAME.py) shares: where the binary and
+the lab library are, the common options (--quick, --csv, --keep), progress
+lines, and a CSV written row by row (a run cut short keeps what it measured).
+
+The lab itself, its processes and their cleanup on every exit (atexit,
+SIGINT, SIGTERM) are scripts/lib/labrun.py's `Lab`."""
+import argparse
+import csv
+import os
+import platform
+import subprocess
+import sys
+import time
+
+BENCH_LAB = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(os.path.dirname(BENCH_LAB))
+sys.path.insert(0, os.path.join(SOURCE_ROOT, "scripts", "lib"))
+import labrun  # noqa: E402,F401  (re-exported for the benchmarks)
+
+RESULTS = os.path.join(SOURCE_ROOT, "bench", "results")
+
+
+def replicast_binary():
+    """The binary `replicast bench NAME` was run as (REPLICAST_BIN), else the build tree's."""
+    return os.environ.get("REPLICAST_BIN") or os.path.join(SOURCE_ROOT, "build", "tools", "replicast")
+
+
+def parser(name, doc):
+    """An argparse parser with the options every lab benchmark takes."""
+    p = argparse.ArgumentParser(prog=f"replicast bench {name}", description=doc.split("\n\n")[0],
+                                epilog="\n\n".join(doc.split("\n\n")[1:]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="a reduced grid, for the test suite's smoke run (keeps the benchmark from rotting)")
+    p.add_argument("--csv", default=None, help=f"where the rows go (default {os.path.relpath(RESULTS, SOURCE_ROOT)}"
+                                               f"/{name}.csv; --quick: a temporary file unless given)")
+    p.add_argument("--keep", action="store_true", help="keep the lab's working directory (logs, configs) afterwards")
+    return p
+
+
+def check_root():
+    if os.geteuid() != 0:
+        sys.exit("error: lab benchmarks need root (network namespaces, veth, nftables)")
+
+
+def need(program, package):
+    if subprocess.run(["sh", "-c", f"command -v {program}"], capture_output=True).returncode != 0:
+        sys.exit(f"error: {program} is missing: apt-get install {package} (scripts/packages.txt lists it)")
+
+
+_T0 = time.monotonic()
+
+
+def say(msg):
+    print(f"[{time.monotonic() - _T0:6.1f}s] {msg}", flush=True)
+
+
+def machine():
+    """One line naming the machine, for the CSV's header comment and RESULTS.md."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{platform.node()} {model} x{os.cpu_count()} Linux {platform.release()}"
+
+
+class CsvOut:
+    """A CSV file with a fixed header, flushed after every row."""
+
+    def __init__(self, path, columns, comment):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self.columns = columns
+        self.f = open(path, "w", newline="")
+        for line in comment:
+            self.f.write(f"# {line}\n")
+        self.w = csv.DictWriter(self.f, fieldnames=columns)
+        self.w.writeheader()
+        self.f.flush()
+
+    def row(self, values):
+        self.w.writerow({k: values.get(k, "") for k in self.columns})
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+
+
+def int_list(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def float_list(text):
+    return [float(x) for x in text.split(",") if x.strip()]

@@ -1,0 +1,103 @@
+#include "tools/lab_bench_exec.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "replicast_config.h"
+#include "tools/commands.hpp"
+
+namespace replicast::tools {
+
+namespace {
+
+struct LabBench {
+    const char* name;
+    const char* summary;  // one line, for the subcommand list
+    const char* knobs;    // the footer paragraph: what it measures and its options
+};
+
+// One row per bench/lab/NAME.py. The knobs repeat the script's own --help in
+// short; tests/cli/test_bench_lab.py checks that every option named here is
+// one the script accepts, so the two cannot drift apart unnoticed.
+constexpr std::array kLabBenches{
+    LabBench{
+        "fanout",
+        "Server egress bytes per applied update vs N clients and loss, beside Redis replication (lab, root)",
+        "fanout: for N clients (1, 2, 4, 8, 16, 32) at each loss (0, 1, 5 %), the same workload (SETs of\n"
+        "  --value-bytes random bytes) replicated by replicast (one multicast copy, repairs over the control\n"
+        "  plane) and by Redis (Debian's redis-server: a primary in the server namespace, a replica per client\n"
+        "  namespace), one after the other per grid cell: bytes sent by the server's veth per applied update\n"
+        "  and in copies of the N = 1, 0 % figure, and the sustained rate. Completion is checked for both\n"
+        "  (checksums; Redis: replication offsets, key counts and DEBUG DIGEST).\n"
+        "  Knobs: --clients 1,2,4 --loss 0,1,5 --updates N --value-bytes B --repeat R --rate-mbps R\n"
+        "  --chain-updates N --chain-bytes B (replicast's chains: shorter ones repair less under loss)\n"
+        "  --systems replicast,redis --quick (N = 1, 2 at 0 and 5 %, 2000 updates: the test suite's smoke run)\n"
+        "  --csv FILE (default bench/results/fanout.csv) --keep; `replicast bench fanout --help` for all.",
+    },
+};
+
+const LabBench* find(std::string_view name) {
+    for (const LabBench& b : kLabBenches) {
+        if (name == b.name) return &b;
+    }
+    return nullptr;
+}
+
+std::string self_path() {
+    std::vector<char> self(PATH_MAX + 1);
+    const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+    return n > 0 ? std::string(self.data(), static_cast<std::size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+std::string lab_bench_script(const std::string& name) {
+    return std::string(REPLICAST_SOURCE_ROOT) + "/bench/lab/" + name + ".py";
+}
+
+bool is_lab_bench_command(int argc, char** argv) noexcept {
+    return argc >= 3 && std::string_view(argv[1]) == "bench" && find(argv[2]) != nullptr;
+}
+
+int exec_lab_bench(int argc, char** argv) {
+    const std::string script = lab_bench_script(argv[2]);
+    if (access(script.c_str(), R_OK) != 0) {
+        std::fprintf(stderr,
+                     "replicast: `bench %s` runs the lab script %s, which cannot be read (%s); lab benchmarks run\n"
+                     "from the source tree this binary was built from.\n",
+                     argv[2], script.c_str(), std::strerror(errno));
+        return kExitUsage;
+    }
+    const std::string self = self_path();
+    if (!self.empty()) setenv("REPLICAST_BIN", self.c_str(), 1);
+    std::string python = "python3";
+    std::vector<char*> args{python.data(), const_cast<char*>(script.c_str())};
+    for (int i = 3; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    execvp(python.c_str(), args.data());
+    std::fprintf(stderr, "replicast: `bench %s` needs python3, which cannot be run: %s\n", argv[2],
+                 std::strerror(errno));
+    return kExitUsage;
+}
+
+void add_lab_bench_stubs(CLI::App* bench) {
+    std::string footer =
+        "\nLab benchmarks build their own netns lab (scripts/lab; root), print progress, write CSV\n"
+        "(bench/results/NAME.csv), remove the lab and their processes on every exit, and take --quick\n"
+        "(a reduced grid the test suite runs). `scripts/bench-report` draws the CSVs.\n";
+    for (const LabBench& b : kLabBenches) {
+        bench->add_subcommand(b.name, b.summary);
+        footer += std::string("\n") + b.knobs + "\n";
+    }
+    bench->footer(footer);
+}
+
+}  // namespace replicast::tools
