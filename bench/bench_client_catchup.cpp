@@ -94,7 +94,7 @@ void BM_CatchUpFromRecover(benchmark::State& state) {
     const std::uint32_t stream = sub.stream_id();
     const double body_mb = static_cast<double>(updates) * 100 / 1e6;
 
-    Stats rate[3], cpu_us[3], ratio;
+    Stats rate[3], cpu_us[3], ratio, start_ms;
     std::string error;
     int replica_no = 0;
     for (auto _ : state) {
@@ -120,6 +120,7 @@ void BM_CatchUpFromRecover(benchmark::State& state) {
                         error = "follower start: " + r.text();
                         break;
                     }
+                    start_ms.add(static_cast<double>(now_ns() - t0) / 1e6);
                     const std::uint64_t deadline = now_ns() + 300'000'000'000;
                     while (f.applied_lsn() < updates && now_ns() < deadline &&
                            f.state() == client::Follower::State::following) {
@@ -166,6 +167,7 @@ void BM_CatchUpFromRecover(benchmark::State& state) {
     cpu_us[1].put(state, "raw_cpu_us_per_update");
     cpu_us[2].put(state, "recv_only_cpu_us_per_update");
     ratio.put(state, "follower_over_raw");
+    start_ms.put(state, "follower_start_ms");
     std::sort(rate[0].v.begin(), rate[0].v.end());
     state.counters["follower_MBps_median"] = rate[0].v[rate[0].v.size() / 2] * 100 / 1e6;
     state.counters["updates"] = static_cast<double>(updates);

@@ -46,7 +46,7 @@ def main():
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
 
-    lab = labrun.Lab(REPLICAST, 1, prefix=f"rlat{os.getpid() % 1000}")
+    lab = labrun.Lab(REPLICAST, 1, prefix=f"rl{os.getpid() % 10000}")
     lab.up()
     db = "lat"
     rep = labrun.Replication(lab, REPLICAST, [db], {1: None},
