@@ -4,6 +4,11 @@
 // as any reader does) until the key is there: the time from just before the
 // Publish call to the first read that finds it. One probe at a time, paced by
 // --interval-ms, so that it measures latency, not a queue.
+//
+// With --local-store the probe is written straight into the master store on
+// this host (MasterStore::write, as `replicast put` or any local application
+// writes; the server's update detector finds it) instead of published: the
+// local-write-to-apply latency, from just before the write.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "store/env.hpp"
+#include "store/master.hpp"
 #include "tools/commands.hpp"
 #include "tools/control_connection.hpp"
 
@@ -25,6 +31,7 @@ namespace {
 struct ProbeOptions {
     Connection c;
     std::string db, replica, prefix = "probe/";
+    std::string local_store;  // write the probes here instead of Publish
     std::uint32_t count = 100;
     std::uint32_t interval_ms = 20;
     std::uint32_t timeout_ms = 10'000;
@@ -50,7 +57,17 @@ double quantile(std::vector<double> v, double q) {
 }
 
 void run_probe(const ProbeOptions& o) {
-    auto client = connect(o.c, "probe");
+    std::unique_ptr<control::ControlClient> client;
+    std::unique_ptr<store::MasterStore> master;
+    if (o.local_store.empty()) {
+        client = connect(o.c, "probe");
+    } else {
+        try {
+            master = std::make_unique<store::MasterStore>(o.local_store, store::EnvOptions{.create = false});
+        } catch (const store::StoreError& e) {
+            throw CLI::RuntimeError(std::string("replicast probe: ") + e.what(), kExitUsage);
+        }
+    }
     std::unique_ptr<store::Env> env;
     try {
         env = std::make_unique<store::Env>(o.replica, store::EnvOptions{.read_only = true, .create = false});
@@ -71,7 +88,17 @@ void run_probe(const ProbeOptions& o) {
         u->set_value("probe");
         v1::PublishReply reply;
         const auto t0 = std::chrono::steady_clock::now();
-        check(client->publish(req, reply), "probe");
+        if (master) {
+            const std::string value = "probe";
+            const wire::UpdateView op{.op = wire::Op::put, .reader_group = static_cast<std::uint16_t>(o.group),
+                                      .key = {reinterpret_cast<const std::uint8_t*>(key.data()), key.size()},
+                                      .value = {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()}};
+            if (const store::Status s = master->write(o.db, std::span(&op, 1)); !s) {
+                throw CLI::RuntimeError("replicast probe: local write: " + s.message(), kExitFindings);
+            }
+        } else {
+            check(client->publish(req, reply), "probe");
+        }
         const auto deadline = t0 + std::chrono::milliseconds(o.timeout_ms);
         bool seen = false;
         while (!(seen = present(*env, o.db, key)) && std::chrono::steady_clock::now() < deadline) {
@@ -111,6 +138,8 @@ void add_probe_command(CLI::App& app) {
     cmd->add_option("--timeout-ms", o->timeout_ms, "give a probe up after this long")->check(CLI::Range(1, 600'000));
     cmd->add_option("--group", o->group, "reader group of the probe keys (the replica must keep it)")->check(CLI::Range(0, 65535));
     cmd->add_option("--prefix", o->prefix, "key prefix of the probes");
+    cmd->add_option("--local-store", o->local_store,
+                    "write the probes into this master store on this host instead of Publish (local-write-to-apply)");
     cmd->callback([o] { run_probe(*o); });
 }
 
