@@ -31,9 +31,14 @@ std::string uuid_to_text(const std::array<std::uint8_t, 16>& u) {
 
 MasterStore::MasterStore(const std::string& path, const EnvOptions& options) : env_(path, options) {
     const Status s = env_.write("initialise", [&](MDB_txn* txn) {
-        MDB_dbi meta_dbi, log_dbi;
+        MDB_dbi meta_dbi, log_dbi, requests_dbi;
         RC_TRY(env_.dbi(txn, layout::kMetaDb, true, meta_dbi));
         RC_TRY(env_.dbi(txn, layout::kLogDb, true, log_dbi));
+        // Opened here, in a transaction that commits before any other thread
+        // runs, rather than by the first Publish: a handle opened by a write
+        // that then fails (a full disk) is closed by LMDB, and LMDB forbids
+        // opening handles while another transaction that opened one is live.
+        RC_TRY(env_.dbi(txn, layout::kRequestsDb, true, requests_dbi));
         std::span<const std::uint8_t> kind;
         bool found = false;
         RC_TRY(meta::get_bytes(txn, meta_dbi, layout::kKind, kind, found));
