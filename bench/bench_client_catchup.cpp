@@ -38,17 +38,6 @@ using namespace replicast::bench;
 
 namespace {
 
-std::uint64_t env_u64(const char* name, std::uint64_t dflt) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
-}
-
-store::Durability durability() {
-    const char* v = std::getenv("REPLICAST_BENCH_DURABILITY");
-    const std::string d = v != nullptr ? v : "nometasync";
-    return d == "nosync" ? store::Durability::nosync : d == "full" ? store::Durability::full : store::Durability::nometasync;
-}
-
 struct Stats {
     std::vector<double> v;
     void add(double x) { v.push_back(x); }

@@ -35,11 +35,6 @@ using namespace replicast::bench;
 
 namespace {
 
-std::uint64_t env_u64(const char* name, std::uint64_t dflt) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
-}
-
 /// Sends chains of one update, one sealed OIC datagram each, recording when each left.
 class ProbeSender {
 public:

@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,7 @@
 #include "engine/chain/segment.hpp"
 #include "engine/wire/chain_record.hpp"
 #include "engine/wire/packet.hpp"
+#include "store/replica.hpp"
 #include "tests/unit/rx/rx_net.hpp"
 
 namespace replicast::bench {
@@ -52,6 +54,19 @@ namespace replicast::bench {
 inline constexpr std::uint64_t kKeySpace = 100'000;
 inline constexpr std::uint32_t kChainUpdates = 256;  // [bundle] max_updates default
 inline constexpr std::size_t kMaxPayload = 1432;
+
+/// A knob from the environment (REPLICAST_BENCH_*), or its default.
+inline std::uint64_t env_u64(const char* name, std::uint64_t dflt) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
+}
+
+/// The replica's durability, REPLICAST_BENCH_DURABILITY: nosync, nometasync (the daemon's default) or full.
+inline store::Durability durability() {
+    const char* v = std::getenv("REPLICAST_BENCH_DURABILITY");
+    const std::string d = v != nullptr ? v : "nometasync";
+    return d == "nosync" ? store::Durability::nosync : d == "full" ? store::Durability::full : store::Durability::nometasync;
+}
 
 inline void pin_to_cpu(int cpu) {
     cpu_set_t set;
