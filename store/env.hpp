@@ -20,10 +20,24 @@
 // remap waits for the readers in flight (the server's gRPC threads stream
 // snapshots from long read transactions) and they wait for it. The initial
 // map is large (virtual memory, not disk) so that remaps are rare.
-// (Known limit: a database handle opened by a write transaction is cached
-// before that transaction commits, so a read on another thread could pick up a
-// handle that an abort then voids; databases are created by the first write
-// and user names are validated before, so aborts of creating writes are rare.)
+//
+// Named-database handles are opened the same way: alone. LMDB keeps one table
+// of handles per environment, and a handle is usable only by transactions that
+// begin after the one that opened it ended, and only if that one committed (an
+// abort closes it); two live transactions that open handles take the same slot,
+// and the abort of one frees the other's name (mdb_dbi_open: "A transaction
+// that uses this function must finish before any other transaction may use
+// this function"). So dbi() hands out only handles from its cache, which holds
+// handles opened while no other transaction of this process was open and
+// published after their transaction committed. A database this process has no
+// handle for yet ends the transaction: a read opens the handle in a short read
+// transaction of its own, a write runs again with the map lock exclusive
+// (opening, say, a database it creates in the same transaction as its data);
+// then the body runs again. This happens once per database and process.
+// Transactions of one Env may nest on one thread only while they need no
+// exclusive lock (a remap, a handle not opened yet): that would wait for the
+// outer one, so it fails instead (EDEADLK, or MDB_MAP_FULL for a map that
+// cannot grow now). Transactions of two Envs nest freely (`replicast copy`).
 #pragma once
 
 #include <lmdb.h>
@@ -74,51 +88,87 @@ public:
     [[nodiscard]] std::size_t map_bytes() const noexcept;
 
     /// Runs `body(txn)` in a write transaction and commits. `body` returns 0 or an
-    /// LMDB/errno code (or a StoreCode). A full map is grown and the whole body
-    /// retried, so `body` must be idempotent up to its own writes.
+    /// LMDB/errno code (or a StoreCode). `body` may run more than once (a full
+    /// map is grown and the whole body retried; a database this process has
+    /// no handle for yet runs it again alone, see above), so it must be
+    /// idempotent up to its own writes, which an abort undoes.
     template <typename Body>
     Status write(const std::string& what, Body&& body);
 
-    /// Runs `body(txn)` in a read-only transaction.
+    /// Runs `body(txn)` in a read-only transaction. `body` may run more than
+    /// once: before its first dbi() of a database this process has not opened
+    /// yet, it must have done nothing it cannot do again.
     template <typename Body>
     Status read(const std::string& what, Body&& body);
 
-    /// Handle of a named database. Write transactions pass create=true (the
-    /// database is created if missing), read transactions create=false.
-    /// @return 0, or MDB_NOTFOUND when it does not exist and may not be created.
+    /// Handle of a named database for `txn`, a transaction of write() or read()
+    /// on this thread. Write transactions pass create=true (the database is
+    /// created, in that transaction, if missing), read transactions create=false.
+    /// @return 0; MDB_NOTFOUND when it does not exist in `txn`'s view and may
+    ///   not be created; kNoHandleYet when this process has no handle for it
+    ///   yet: the body returns it (as any error: RC_TRY) and write()/read() end
+    ///   the transaction, get the handle and run the body again; or LMDB's
+    ///   error (MDB_DBS_FULL). EINVAL when `txn` is not this thread's.
     int dbi(MDB_txn* txn, const std::string& name, bool create, MDB_dbi& out);
 
 private:
-    /// Begins a transaction holding `lock` (shared) for its whole life.
-    int begin(MDB_txn** txn, unsigned flags, std::shared_lock<std::shared_mutex>& lock);
-    bool grow();  // takes map_lock_ exclusive: call with no transaction of this thread open
+    // One transaction of write() or read(): the map lock it holds (shared, or
+    // exclusive when it runs alone) and what dbi() learnt in it. Scopes form a
+    // stack per thread (Envs may nest, see above); the destructor ends a
+    // transaction a body left by throwing.
+    struct Scope {
+        Scope(Env& env, bool alone, bool read_only);
+        ~Scope();
+        Scope(const Scope&) = delete;
+        Scope& operator=(const Scope&) = delete;
+
+        Env& env;
+        const bool alone;      // map_lock_ exclusive: no other transaction of this process is open
+        const bool read_only;
+        MDB_txn* txn = nullptr;
+        bool need_handle = false;  // dbi() met a database this process has no handle for
+        std::vector<std::string> wanted;                      // read: the handles to open before running again
+        std::vector<std::pair<std::string, MDB_dbi>> opened;  // alone: published if the transaction commits
+        std::shared_lock<std::shared_mutex> shared;
+        std::unique_lock<std::shared_mutex> exclusive;
+        Scope* outer = nullptr;
+    };
+    static thread_local Scope* scopes_;  // this thread's innermost transaction of any Env
+
+    /// Takes the scope's lock and begins its transaction. @return 0 or LMDB's code.
+    int begin(Scope& s, unsigned flags);
+    /// Commits (`rc` == 0, or a read) or aborts the scope's transaction and
+    /// releases its lock; handles opened alone are published on commit.
+    /// @return the transaction's result: `rc`, or the commit's error.
+    int end(Scope& s, int rc);
+    /// Opens existing databases' handles in a read transaction of their own,
+    /// alone, and publishes them. @return 0 or LMDB's code.
+    int open_handles(const std::vector<std::string>& names);
+    bool grow();  // takes map_lock_ exclusive: false when this thread has a transaction of this Env open
+    /// Whether this thread has a transaction of this Env open (then nothing may wait for map_lock_ exclusive).
+    [[nodiscard]] bool nested() const noexcept;
 
     std::string path_;
     EnvOptions options_;
     MDB_env* env_ = nullptr;
-    void settle_handles(bool committed);
+    MDB_dbi main_dbi_ = 0;  // LMDB's main database (the names of the named ones): always open
 
-    std::shared_mutex map_lock_;  // shared: a transaction is open; exclusive: remapping
-    std::mutex dbi_mutex_;
-    std::map<std::string, MDB_dbi> dbis_;
-    std::vector<std::string> tentative_;  // handles opened by the write txn in flight
+    std::shared_mutex map_lock_;  // shared: a transaction is open; exclusive: remapping or opening handles
+    std::mutex dbi_mutex_;        // guards dbis_ (read under a shared map lock by many threads)
+    std::map<std::string, MDB_dbi, std::less<>> dbis_;  // only handles every open transaction may use
 };
 
 template <typename Body>
 Status Env::write(const std::string& what, Body&& body) {
+    bool alone = false;
     for (;;) {
-        MDB_txn* txn = nullptr;
-        std::shared_lock<std::shared_mutex> lock(map_lock_, std::defer_lock);
-        if (int rc = begin(&txn, 0, lock); rc != 0) return lmdb_status(rc, path_, what);
-        int rc = body(txn);
-        if (rc == 0) {
-            rc = mdb_txn_commit(txn);  // frees txn, success or not
-        } else {
-            mdb_txn_abort(txn);
+        Scope scope(*this, alone, false);
+        if (const int rc = begin(scope, 0); rc != 0) return lmdb_status(rc, path_, what);
+        const int rc = end(scope, body(scope.txn));
+        if (scope.need_handle && !alone) {
+            alone = true;  // again, with the handle opened in the transaction itself
+            continue;
         }
-        // LMDB closes the handles an aborted transaction opened: forget them too.
-        settle_handles(rc == 0);
-        lock.unlock();
         if (rc == MDB_MAP_FULL && grow()) continue;
         if (rc == 0) return Status::ok();
         return lmdb_status(rc, path_, what);
@@ -127,15 +177,17 @@ Status Env::write(const std::string& what, Body&& body) {
 
 template <typename Body>
 Status Env::read(const std::string& what, Body&& body) {
-    MDB_txn* txn = nullptr;
-    std::shared_lock<std::shared_mutex> lock(map_lock_, std::defer_lock);
-    if (int rc = begin(&txn, MDB_RDONLY, lock); rc != 0) return lmdb_status(rc, path_, what);
-    const int rc = body(txn);
-    // Committing a read-only transaction makes database handles it opened
-    // shared (aborting would close them); it writes nothing.
-    mdb_txn_commit(txn);
-    if (rc == 0) return Status::ok();
-    return lmdb_status(rc, path_, what);
+    for (;;) {
+        Scope scope(*this, false, true);
+        if (const int rc = begin(scope, MDB_RDONLY); rc != 0) return lmdb_status(rc, path_, what);
+        const int rc = end(scope, body(scope.txn));
+        if (scope.need_handle) {
+            if (const int o = open_handles(scope.wanted); o != 0) return lmdb_status(o, path_, what);
+            continue;
+        }
+        if (rc == 0) return Status::ok();
+        return lmdb_status(rc, path_, what);
+    }
 }
 
 }  // namespace replicast::store

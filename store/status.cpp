@@ -18,6 +18,7 @@ const char* store_code_text(int code) noexcept {
     case kWrongKind: return "wrong kind of store (master vs replica)";
     case kCorrupt: return "record that does not decode";
     case kBadRequestId: return "request id longer than 64 bytes";
+    case kNoHandleYet: return "a database handle this process has not opened yet (internal: the transaction runs again)";
     default: return nullptr;
     }
 }

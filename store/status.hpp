@@ -23,6 +23,7 @@ enum StoreCode : int {
     kWrongKind,                         // a master opened as a replica, or the other way round
     kCorrupt,                           // a record that does not decode: never written by us
     kBadRequestId,                      // write_once: a request id longer than kMaxRequestId bytes
+    kNoHandleYet,                       // Env::dbi: end the transaction and run it again (Env handles it)
 };
 
 class Status {
