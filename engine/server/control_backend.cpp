@@ -127,6 +127,7 @@ void ServerBackend::server_stats(v1::StatsReply& out) {
         row->set_body_bytes(s->stats.body_bytes.load(std::memory_order_relaxed));
         row->set_record_bytes(s->stats.record_bytes.load(std::memory_order_relaxed));
         row->set_key_switches(s->stats.key_switches.load(std::memory_order_relaxed));
+        row->set_epochs_not_recorded(s->stats.epochs_not_recorded.load(std::memory_order_relaxed));
         row->set_subscribers(s->stats.subscribers.load(std::memory_order_relaxed));
     }
 }

@@ -407,14 +407,23 @@ bool Server::caught_up() const noexcept {
     return true;
 }
 
+// Every rotate_seconds each running stream gets a new key; a stream whose last
+// rotation the store could not record gets it again at its retry time.
 void Server::rotate_keys() {
-    if (next_rotation_ns_ == 0 || now_ns() < next_rotation_ns_) return;
-    next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
+    const std::uint64_t now = now_ns();
+    const bool due = next_rotation_ns_ != 0 && now >= next_rotation_ns_;
+    if (due) next_rotation_ns_ = now + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
     for (auto& sp : streams_) {
-        if (sp->run != Stream::Run::running) continue;
-        if (sp->key_change_pending) continue;  // the last switch has not happened yet
+        Stream& s = *sp;
+        const bool retry = s.rotation_retry_ns != 0 && now >= s.rotation_retry_ns;
+        if (!due && !retry) continue;
+        if (s.run != Stream::Run::running) {
+            s.rotation_retry_ns = 0;  // its next start makes a new key anyway
+            continue;
+        }
+        if (s.key_change_pending) continue;  // the last switch has not happened yet
         std::uint32_t next = 0;
-        (void)rotate_stream(*sp, next);
+        (void)rotate_stream(s, next);
     }
 }
 
@@ -430,8 +439,26 @@ control::Result Server::rotate_stream(Stream& s, std::uint32_t& next) {
         return control::Result::ok();
     }
     next = std::max(s.keys->newest_epoch(), s.newest_made) + 1;
+    // The epoch is on disk before a key is made for it, or it is not used: a
+    // restart starts past the recorded epoch, and one that is not recorded
+    // would be made again there, with another key, under the same number.
+    // (The number is spent either way: newest_made.)
+    s.newest_made = next;
+    if (const store::Status st = persist(s, false); !st) {
+        s.stats.epochs_not_recorded.fetch_add(1, std::memory_order_relaxed);
+        s.rotation_retry_ns = now_ns() + kRotationRetryNs;
+        if (const auto a = rotation_log_.admit()) {
+            logging::get("server")->error(
+                "stream {} ({}): key epoch {} not used: the store could not record it; epoch {} keeps sealing and the "
+                "rotation is tried again every {} ms ({} like it suppressed)",
+                s.stream_id, s.db, next, s.epoch, kRotationRetryNs / 1'000'000, a->suppressed);
+        }
+        return {control::Code::unavailable, "stream " + s.db + ": key epoch " + std::to_string(next) +
+                                                " could not be recorded, the current key stays and the server tries again: " +
+                                                st.message()};
+    }
+    s.rotation_retry_ns = 0;
     make_key(s, next);
-    persist(s, false);  // the epoch is on disk before any packet uses it
     Worker& w = *workers_[s.worker];
     tx::TxMessage& m = w.slots[s.slot].key;
     m = tx::TxMessage{};
@@ -509,7 +536,7 @@ void Server::trim_logs() {
     }
 }
 
-void Server::persist(Stream& s, bool exact) {
+store::Status Server::persist(Stream& s, bool exact) {
     std::uint64_t watermark = s.watermark;
     if (exact) {
         watermark = s.highest_seq + 1;
@@ -520,10 +547,14 @@ void Server::persist(Stream& s, bool exact) {
     const store::Status st = store_.put_stream_state(
         s.db, {.packet_seq_watermark = watermark, .key_epoch = epoch, .multicast_lsn = s.multicast_lsn});
     if (!st) {
-        spdlog::error("stream {} ({}): cannot persist its state: {}", s.stream_id, s.db, st.message());
-        return;
+        if (const auto a = persist_log_.admit()) {
+            logging::get("server")->error("stream {} ({}): cannot persist its state: {} ({} like it suppressed)", s.stream_id,
+                                          s.db, st.message(), a->suppressed);
+        }
+        return st;
     }
     s.watermark = watermark;
+    return st;
 }
 
 void Server::log_stats() {
@@ -590,7 +621,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         if (now_ns() >= next_stats) {
             next_stats = now_ns() + stats_ns;
             for (auto& s : streams_) {
-                if (s->run != Stream::Run::stopped) persist(*s, false);  // a stopped one was persisted exactly
+                if (s->run != Stream::Run::stopped) (void)persist(*s, false);  // a stopped one was persisted exactly
             }
             log_stats();
             refresh = true;
@@ -625,7 +656,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
     }
     RunSummary sum;
     for (auto& s : streams_) {
-        if (s->run != Stream::Run::stopped) persist(*s, true);
+        if (s->run != Stream::Run::stopped) (void)persist(*s, true);
         answer_waiting(*s, {control::Code::unavailable, "the server is stopping"});
         sum.stalled += s->stalled ? 1 : 0;
         sum.chains += s->stats.chains.load();

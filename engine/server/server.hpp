@@ -10,7 +10,10 @@
 //
 // Every start begins a new key epoch; a clean stop persists the exact next
 // packet_seq so the sequence continues, and a crash resumes past a reserved
-// watermark (never reusing a packet_seq, and never a key either way).
+// watermark (never reusing a packet_seq, and never a key either way). An
+// epoch is used only once the store has recorded it, since a restart starts
+// past the recorded one: a rotation the store cannot record (a full disk)
+// keeps the current key and is tried again every second.
 #pragma once
 
 #include <atomic>
@@ -27,6 +30,7 @@
 #include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
 #include "engine/server/stream.hpp"
+#include "engine/logging/log.hpp"
 #include "engine/tx/eal.hpp"
 #include "engine/tx/port.hpp"
 #include "engine/tx/profile.hpp"
@@ -129,7 +133,8 @@ private:
     bool caught_up() const noexcept;
     void rotate_keys();
     void trim_logs();
-    void persist(Stream& s, bool exact);
+    /// Stores the stream's watermark, newest epoch and multicast LSN; logs a failure (rate-limited).
+    store::Status persist(Stream& s, bool exact);
     void log_stats();
     void stop_workers();
     void release_workers() noexcept;  // stop_workers, then free the rings: the destructor, or a failed start
@@ -160,6 +165,8 @@ private:
     std::unique_ptr<CodecStage> codec_;
     bool codec_launched_ = false;
     std::uint64_t next_rotation_ns_ = 0;
+    logging::RateLimit persist_log_{std::chrono::seconds(10), 3};  // per cause below: a full disk fails every persist
+    logging::RateLimit rotation_log_{std::chrono::seconds(10), 3};
     std::uint64_t next_trim_ns_ = 0;
     std::size_t map_bytes_ = 0;  // the store's LMDB map as last logged
     std::uint64_t started_ns_ = 0;

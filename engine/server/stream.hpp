@@ -23,6 +23,11 @@ namespace replicast::server {
 // packets is days at line rate, and the 64-bit sequence holds 2^24 such jumps.
 inline constexpr std::uint64_t kSeqReserve = std::uint64_t{1} << 40;
 
+// A rotation the store could not record (a full disk) is tried again this
+// often: soon enough that a revoked identity does not keep the key for long
+// once there is room, rarely enough that a full disk costs little.
+inline constexpr std::uint64_t kRotationRetryNs = 1'000'000'000;
+
 struct StreamStats {
     std::atomic<std::uint64_t> chains{0};
     std::atomic<std::uint64_t> updates{0};
@@ -33,6 +38,7 @@ struct StreamStats {
     std::atomic<std::uint64_t> last_lsn{0};
     std::atomic<std::uint64_t> key_epoch{0};
     std::atomic<std::uint64_t> key_switches{0};
+    std::atomic<std::uint64_t> epochs_not_recorded{0};  // rotations refused: the store could not record the epoch
     std::atomic<std::uint64_t> trimmed{0};       // log entries removed by retention
     std::atomic<std::uint32_t> subscribers{0};   // control plane: Subscribe minus Unsubscribe
     std::atomic<std::uint64_t> interest_ns{0};   // steady clock of the last Subscribe or Unsubscribe
@@ -92,6 +98,7 @@ struct Stream {
     bool key_change_pending = false;
     bool stalled = false;             // its log holds an entry that does not decode: stopped, operator's call
     bool rotate_after_switch = false; // a rotation asked for while a switch was announced: made once it happened
+    std::uint64_t rotation_retry_ns = 0;  // a rotation the store could not record: tried again then (0: none)
     std::unique_ptr<crypto::KeyRing> keys;
     // The raw keys of the epochs `keys` holds, for subscribers (Keys, Subscribe):
     // never logged (but to the opt-in key log), wiped when their epoch is retired.

@@ -302,7 +302,7 @@ void Server::stopped(Stream& s, const tx::TxMessage& m) {
         const std::uint64_t next = w.tx->next_seq(s.slot);
         if (next > 0) s.highest_seq = std::max(s.highest_seq, next - 1);
     }
-    persist(s, true);  // the exact next packet_seq, and the newest epoch: the next start goes past both
+    (void)persist(s, true);  // the exact next packet_seq, and the newest epoch: the next start goes past both
     s.keys->retire_older_than(UINT32_MAX);  // wiped: the worker no longer holds them
     drop_raw_keys_not_in_ring(s);
     w.slots[s.slot].owner = nullptr;

@@ -47,6 +47,7 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
         add(e, "skipped_lsns", s->stats.skipped_lsns);
         add(e, "key_epoch", s->stats.key_epoch);
         add(e, "key_switches", s->stats.key_switches);
+        add(e, "epochs_not_recorded", s->stats.epochs_not_recorded);
         add(e, "trimmed", s->stats.trimmed);
         rte_tel_data_add_dict_container(d, std::to_string(s->stream_id).c_str(), e, 0);
     }
