@@ -5,16 +5,26 @@ Two clients follow one database while a local `replicast load` (50 updates
 per transaction) writes more than the filesystem holds. The load stops with
 an error that names the store and says the filesystem is full and that
 nothing committed was lost; a Publish over the control plane is refused the
-same way (RESOURCE_EXHAUSTED, not retried here). The server keeps running:
+same way (RESOURCE_EXHAUSTED, not retried here), and so is a key rotation:
+the store cannot record the new epoch, so the current key keeps sealing (the
+server counts the refusal and tries again every second by itself; a restart
+must never find an epoch in use that the store does not hold). While the disk
+is full a reader holds a snapshot of the master open, so that LMDB cannot reuse
+the pages it freed since and every write, however small, needs room (without
+it a small write such as the stream state often fits in reused pages). The
+server keeps running:
 both clients converge to exactly what was committed, a third client started
 while the disk is full bootstraps from a snapshot of it, and the master
 equals a store rebuilt elsewhere from the lines the load reported committed
 (nothing committed lost, nothing of a failed transaction kept). Once the
-tmpfs is grown to 64 MiB, the rest of the load and a Publish go through and
-every replica converges again."""
+tmpfs is grown to 64 MiB, the refused rotation goes through without being
+asked again, the rest of the load and a Publish go through and every replica
+converges again."""
 import os
 import random
+import json
 import re
+import struct
 import subprocess
 import sys
 import unittest
@@ -34,11 +44,26 @@ def free_kib(path):
     return st.f_bavail * st.f_frsize // 1024
 
 
+def recorded_epoch(store, stream_id):
+    """The key epoch the master store holds for a stream (store/LAYOUT.md:
+    `stream/<id>` in `_meta`: watermark 8, epoch 4, multicast LSN 8, big-endian)."""
+    import lmdb  # python3-lmdb, as the integration tests use
+    env = lmdb.open(store, readonly=True, max_dbs=256, subdir=True)
+    try:
+        with env.begin() as txn:
+            value = txn.get(f"stream/{stream_id}".encode(), db=env.open_db(b"_meta", txn=txn, create=False))
+        return struct.unpack(">QI", value[:12])[1]
+    finally:
+        env.close()
+
+
 class MasterDiskFull(unittest.TestCase):
     def test_master_disk_full_clear_errors_nothing_lost_writes_resume(self):
         lab = labrun.Lab(REPLICAST, len(CLIENTS)).up()
         self.addCleanup(lab.close)
         rep = labrun.Replication(lab, REPLICAST, DBS, CLIENTS, publisher=True)
+        with open(rep.access_list, "a") as f:
+            f.write('[[identity]]\nname = "admin"\nroles = ["admin"]\ndatabases = ["*"]\n')
         os.makedirs(rep.store)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", rep.store], check=True, timeout=30)
         self.addCleanup(subprocess.run, ["umount", "-l", rep.store], timeout=30)  # runs before lab.close
@@ -52,6 +77,22 @@ class MasterDiskFull(unittest.TestCase):
         rep.start_client(1), rep.start_client(2)
         labrun.wait_until("clients following", lambda: all(rep.applied(n, "orders") >= 1 for n in (1, 2)), 30,
                           interval=0.2)
+
+        def admin(*args, check=True):
+            return lab.run("server", [REPLICAST, *args, "--server", f"{lab.addr('server')}:{labrun.CONTROL_PORT}",
+                                      "--cert", f"{rep.certs}/admin.pem", "--key", f"{rep.certs}/admin.key",
+                                      "--ca", f"{rep.certs}/ca.pem", "--json"], check=check, timeout=30)
+
+        def stream():
+            return next(x for x in json.loads(admin("stats").stdout)["streams"] if x["database"] == "orders")
+
+        # From here until there is room again, a snapshot of the master stays
+        # open: LMDB keeps every page freed from now on for it.
+        import lmdb
+        held = lmdb.open(rep.store, readonly=True, max_dbs=256, subdir=True)
+        self.addCleanup(held.close)
+        snapshot = held.begin()
+        self.addCleanup(snapshot.abort)
 
         # The local writer fills the filesystem.
         p = lab.run(None, [REPLICAST, "load", "--store", rep.store, "--db", "orders", "--batch", "50", load], check=False)
@@ -75,6 +116,18 @@ class MasterDiskFull(unittest.TestCase):
         self.assertIn("the filesystem holding the store is full", p.stderr)
         self.assertEqual(rep.master_last("orders"), full_last, "the refused Publish wrote nothing")
 
+        # A key rotation is refused the same way: the new epoch cannot be
+        # recorded, so it is not used; the server counts it and retries.
+        p = admin("keys", "rotate", "orders", check=False)
+        print(f"rotate: exit {p.returncode}: {p.stderr.strip()[-600:]}", file=sys.stderr)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("UNAVAILABLE", p.stderr)
+        self.assertIn("could not be recorded, the current key stays", p.stderr)
+        self.assertIn("the filesystem holding the store is full", p.stderr)
+        refused = stream()
+        stream_id, epoch_full = refused["stream_id"], refused["key_epoch"]
+        self.assertGreaterEqual(int(refused["epochs_not_recorded"]), 1)
+
         # The server keeps serving what was committed: the clients converge
         # to it, and a new one bootstraps from a snapshot of the full store.
         self.assertTrue(rep.server.alive(), "the server keeps running on a full disk")
@@ -87,6 +140,17 @@ class MasterDiskFull(unittest.TestCase):
             print(rep.describe(n, "orders", full[n]["orders"]) + " (disk full)", file=sys.stderr)
             self.assertEqual(full[n]["orders"]["store_errors"], 0)
 
+        # Seconds later the rotation is still refused, tried again every
+        # second by the server alone; the epoch in use never passed the one
+        # the store records (what a restart starts past).
+        labrun.wait_until("the rotation retried", lambda: int(stream()["epochs_not_recorded"]) >= 3, 15, interval=0.5)
+        later = stream()
+        print(f"disk full: epoch {later['key_epoch']}, rotations not recorded {later['epochs_not_recorded']}",
+              file=sys.stderr)
+        self.assertEqual(later["key_epoch"], epoch_full, "no new key while the disk is full")
+        self.assertLessEqual(later["key_epoch"], recorded_epoch(rep.store, stream_id))
+        self.assertTrue(all(full[n]["orders"]["key_epoch"] <= recorded_epoch(rep.store, stream_id) for n in CLIENTS))
+
         # Nothing committed lost, nothing of a failed transaction kept: the
         # master equals a store built on a roomy disk from the committed lines.
         head = os.path.join(lab.dir, "committed.jsonl")
@@ -97,8 +161,13 @@ class MasterDiskFull(unittest.TestCase):
         lab.run(None, [REPLICAST, "load", "--store", reference, "--db", "orders", head])
         self.assertEqual(labrun.checksum(REPLICAST, rep.store, "orders"), labrun.checksum(REPLICAST, reference, "orders"))
 
-        # Room again: the rest of the load and the Publish go through.
+        # Room again: the refused rotation goes through without another
+        # request, then the rest of the load and the Publish.
+        snapshot.abort()
+        held.close()
         subprocess.run(["mount", "-o", "remount,size=64m", rep.store], check=True, timeout=30)
+        labrun.wait_until("a new key epoch", lambda: stream()["key_epoch"] > epoch_full, 15, interval=0.5)
+        self.assertLessEqual(stream()["key_epoch"], recorded_epoch(rep.store, stream_id))
         rest = os.path.join(lab.dir, "rest.jsonl")
         with open(load) as f, open(rest, "w") as out:
             out.writelines(f.readlines()[committed:])
