@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_env.hpp"
 #include "crypto/gcm.hpp"
 #include "engine/chain/builder.hpp"
 #include "engine/chain/segment.hpp"
@@ -55,12 +56,6 @@ inline constexpr std::uint64_t kKeySpace = 100'000;
 inline constexpr std::uint32_t kChainUpdates = 256;  // [bundle] max_updates default
 inline constexpr std::size_t kMaxPayload = 1432;
 
-/// A knob from the environment (REPLICAST_BENCH_*), or its default.
-inline std::uint64_t env_u64(const char* name, std::uint64_t dflt) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
-}
-
 /// The replica's durability, REPLICAST_BENCH_DURABILITY: nosync, nometasync (the daemon's default) or full.
 inline store::Durability durability() {
     const char* v = std::getenv("REPLICAST_BENCH_DURABILITY");
@@ -73,24 +68,6 @@ inline void pin_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-inline std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-/// CPU seconds of the calling thread.
-inline double thread_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-/// CPU seconds of the whole process (every thread).
-inline double process_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 /// TSC ticks per nanosecond, measured over `ms`.
