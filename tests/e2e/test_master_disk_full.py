@@ -20,13 +20,14 @@ equals a store rebuilt elsewhere from the lines the load reported committed
 tmpfs is grown to 64 MiB, the refused rotation goes through without being
 asked again, the rest of the load and a Publish go through and every replica
 converges again."""
+import json
 import os
 import random
-import json
 import re
 import struct
 import subprocess
 import sys
+import time
 import unittest
 
 REPLICAST = sys.argv.pop(1)
@@ -35,7 +36,7 @@ sys.path.insert(0, os.path.join(SOURCE_ROOT, "scripts", "lib"))
 import labrun  # noqa: E402
 
 DBS = ["orders"]
-UPDATES = 6_000        # some 7 MB of log and data: more than 3 MiB holds
+UPDATES = 2_500        # some 3 MB of records; with no page reused (the snapshot held below) about 750 fill 3 MiB
 CLIENTS = {1: None, 2: [2], 3: None}
 
 
@@ -59,6 +60,10 @@ def recorded_epoch(store, stream_id):
 
 class MasterDiskFull(unittest.TestCase):
     def test_master_disk_full_clear_errors_nothing_lost_writes_resume(self):
+        started = time.monotonic()
+
+        def phase(what):
+            print(f"{time.monotonic() - started:5.1f} s {what}", file=sys.stderr)
         lab = labrun.Lab(REPLICAST, len(CLIENTS)).up()
         self.addCleanup(lab.close)
         rep = labrun.Replication(lab, REPLICAST, DBS, CLIENTS, publisher=True)
@@ -94,6 +99,7 @@ class MasterDiskFull(unittest.TestCase):
         snapshot = held.begin()
         self.addCleanup(snapshot.abort)
 
+        phase("clients following")
         # The local writer fills the filesystem.
         p = lab.run(None, [REPLICAST, "load", "--store", rep.store, "--db", "orders", "--batch", "50", load], check=False)
         print(f"load: exit {p.returncode}: {p.stderr.strip()[-600:]} (free {free_kib(rep.store)} KiB)", file=sys.stderr)
@@ -121,6 +127,7 @@ class MasterDiskFull(unittest.TestCase):
         full_last = rep.master_last("orders")
         self.assertEqual(full_last, 1 + committed, "one LSN per committed update, after the database's first record")
 
+        phase("the disk is full")
         # A Publish through the server is refused with the same cause, nothing written.
         p = rep.publish("orders", published, "--retry-seconds", "0", "--batch", "200", check=False)
         print(f"publish: exit {p.returncode}: {p.stderr.strip()[-600:]}", file=sys.stderr)
@@ -135,6 +142,7 @@ class MasterDiskFull(unittest.TestCase):
         # the server's own periodic writes of the stream state are refused: a
         # page or two of room may be left after the last record.)
         rep.server.wait_for_line(r"cannot persist its state: .*the filesystem holding the store is full", 20)
+        phase("the server's stream-state writes refused")
         p = admin("keys", "rotate", "orders", check=False)
         print(f"rotate: exit {p.returncode}: {p.stderr.strip()[-600:]}", file=sys.stderr)
         self.assertNotEqual(p.returncode, 0)
@@ -150,6 +158,7 @@ class MasterDiskFull(unittest.TestCase):
         self.assertTrue(rep.server.alive(), "the server keeps running on a full disk")
         rep.start_client(3)
         full = rep.wait_caught_up(list(CLIENTS), 40)
+        phase("client3 bootstrapped, all caught up")
         self.assertEqual(rep.mismatches(list(CLIENTS)), [])
         self.assertEqual(full[3]["orders"]["repair"]["snapshots"], 1)
         self.assertEqual(full[3]["orders"]["applied_lsn"], full_last)
@@ -168,6 +177,7 @@ class MasterDiskFull(unittest.TestCase):
         self.assertLessEqual(later["key_epoch"], recorded_epoch(rep.store, stream_id))
         self.assertTrue(all(full[n]["orders"]["key_epoch"] <= recorded_epoch(rep.store, stream_id) for n in CLIENTS))
 
+        phase("the rotation retried")
         # Nothing committed lost, nothing of a failed transaction kept: the
         # master equals a store built on a roomy disk from the committed lines.
         head = os.path.join(lab.dir, "committed.jsonl")
@@ -184,6 +194,7 @@ class MasterDiskFull(unittest.TestCase):
         held.close()
         subprocess.run(["mount", "-o", "remount,size=64m", rep.store], check=True, timeout=30)
         labrun.wait_until("a new key epoch", lambda: stream()["key_epoch"] > epoch_full, 15, interval=0.5)
+        phase("room again: a new key epoch")
         self.assertLessEqual(stream()["key_epoch"], recorded_epoch(rep.store, stream_id))
         rest = os.path.join(lab.dir, "rest.jsonl")
         with open(load) as f, open(rest, "w") as out:
@@ -193,6 +204,7 @@ class MasterDiskFull(unittest.TestCase):
         self.assertIn("updates=", p.stdout)
         self.assertGreater(rep.master_last("orders"), full_last + UPDATES - committed)
         final = rep.wait_caught_up(list(CLIENTS), 40)
+        phase("all caught up again")
         for n in CLIENTS:
             print(rep.describe(n, "orders", final[n]["orders"]), file=sys.stderr)
         for n, proc in rep.clients.items():
