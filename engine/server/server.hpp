@@ -79,9 +79,9 @@ public:
     // commands() (start_stream starts a database's stream).
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::string_view db) const;
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::uint32_t stream_id) const;
-    /// A subscriber came or left (counted per stream, and the time noted for
-    /// the idle stop); false for an unknown stream_id.
-    bool count_subscriber(std::uint32_t stream_id, bool on) noexcept;
+    /// The stream's subscription leases run until `until_ns` (steady clock);
+    /// its idle clock starts there. False for an unknown stream_id.
+    bool set_lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) noexcept;
     [[nodiscard]] CommandQueue& commands() noexcept { return commands_; }
     /// The master store: its reads are thread-safe (store/env.hpp); writes from
     /// other threads serialise among themselves (MasterStore::write's scratch).
