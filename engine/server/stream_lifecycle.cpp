@@ -42,6 +42,9 @@ Stream& Server::add_stream(const std::string& db, std::uint32_t stream_id) {
     s->db = db;
     s->stream_id = stream_id;
     s->keys = std::make_unique<crypto::KeyRing>(control_gcm_);
+    // Readers of the registry (Stats, telemetry, Databases) read the view: a
+    // stream whose first start fails (streams.max_streams) is listed too.
+    publish_view(*s);
     Stream& ref = *s;
     std::lock_guard lock(registry_mutex_);
     streams_.push_back(std::move(s));
