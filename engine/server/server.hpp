@@ -1,8 +1,8 @@
 // The replicast server: the control core of DESIGN.md section 4. It owns the
 // master store, the EAL and port, one tx worker per worker lcore, and the
 // streams: the configured databases' (always on) and those a Subscribe starts
-// (stopped again when nobody has subscribed for streams.idle_stop_seconds,
-// stream_lifecycle.cpp). Its loop is the update detector:
+// (stopped again streams.idle_stop_seconds after the last subscription lease
+// ran out or ended, stream_lifecycle.cpp). Its loop is the update detector:
 // woken by the store's notify socket (polling as a fallback), it cuts each
 // stream's new log entries into chain jobs, posts them to the stream's
 // worker, takes finished jobs back, and persists what keeps IVs unique (the
