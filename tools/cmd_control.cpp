@@ -80,9 +80,9 @@ void add_databases(CLI::App& app) {
         check(connect(*c, "databases")->databases(out), "databases");
         if (c->json) return print_json(to_json(out));
         for (const v1::DatabaseInfo& d : out.databases()) {
-            std::printf("db=%s streaming=%s stream_id=%u oldest_lsn=%llu last_lsn=%llu\n", d.name().c_str(),
+            std::printf("db=%s streaming=%s stream_id=%u oldest_lsn=%llu last_lsn=%llu subscribers=%u\n", d.name().c_str(),
                         d.streaming() ? "yes" : "no", d.stream_id(), static_cast<unsigned long long>(d.oldest_lsn()),
-                        static_cast<unsigned long long>(d.last_lsn()));
+                        static_cast<unsigned long long>(d.last_lsn()), d.subscribers());
         }
     });
 }
@@ -109,10 +109,11 @@ void add_subscribe(CLI::App& app) {
             }
             return print_json(j);
         }
-        std::printf("db=%s stream_id=%u group=%s port=%u source=%s key_epoch=%u last_lsn=%llu oldest_lsn=%llu store_uuid=%s\n",
+        std::printf("db=%s stream_id=%u group=%s port=%u source=%s key_epoch=%u last_lsn=%llu oldest_lsn=%llu store_uuid=%s "
+                    "lease_ms=%u\n",
                     s.database().c_str(), s.stream_id(), s.group().c_str(), s.port(), s.source().c_str(), s.key_epoch(),
                     static_cast<unsigned long long>(s.last_lsn()), static_cast<unsigned long long>(s.oldest_lsn()),
-                    hex(s.store_uuid()).c_str());
+                    hex(s.store_uuid()).c_str(), s.lease_ms());
         for (const v1::StreamKey& k : s.keys()) {
             std::printf("key epoch=%u%s%s\n", k.epoch(), *show_keys ? " key=" : "", *show_keys ? hex(k.key()).c_str() : "");
         }
@@ -386,6 +387,10 @@ void add_stats(CLI::App& app) {
                         x.database().c_str(), x.stream_id(), x.group().c_str(), x.port(), x.key_epoch(),
                         static_cast<unsigned long long>(x.multicast_lsn()), static_cast<unsigned long long>(x.last_lsn()),
                         static_cast<unsigned long long>(x.chains()), x.subscribers());
+            for (const v1::Lease& l : x.leases()) {
+                std::printf("lease db=%s identity=%s expires_in_ms=%llu\n", x.database().c_str(), l.identity().c_str(),
+                            static_cast<unsigned long long>(l.expires_in_ms()));
+            }
         }
         for (const v1::IdentityReport& x : s.identities()) {
             std::printf("identity %s age_ms=%llu packets=%llu gaps=%llu applied_lsn=%llu\n", x.identity().c_str(),

@@ -106,6 +106,9 @@ ClientConfig parse_client_config(std::string_view text, const std::string& path,
     config::TableReader sr(config::section(root, "stats", path), path, "stats.", kDocs);
     sr.string("socket", c.stats_socket);
     sr.integer("log_interval_ms", c.log_interval_ms, 0, 3'600'000);
+    std::uint64_t report_ms = c.report_interval_ns / kMs;
+    sr.integer("report_interval_ms", report_ms, 100, 3'600'000);
+    c.report_interval_ns = report_ms * kMs;
     sr.reject_unknown();
     c.stats_socket = resolve(c.stats_socket, base_dir);
     if (c.stats_socket.size() >= 108) sr.fail("socket", "path longer than a unix socket address takes (107 bytes)");

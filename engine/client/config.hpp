@@ -45,6 +45,7 @@ struct ClientConfig {
     // [stats]
     std::string stats_socket;  // unix socket `replicast client-stats` asks; empty = none
     std::uint32_t log_interval_ms = 10'000;  // 0 = no periodic line
+    std::uint64_t report_interval_ns = 10'000'000'000;  // ReceiveStats to the server (renewing the lease) this often
 
     [[nodiscard]] bool every_database() const { return databases.size() == 1 && databases[0] == "*"; }
 };

@@ -35,6 +35,7 @@ struct StreamKey {
 struct KeySet {
     std::uint32_t key_epoch = 0;  // sealing now (0: unsealed stream)
     std::vector<StreamKey> keys;
+    std::uint32_t lease_ms = 0;   // Keys: how long the caller's lease runs from now (0: none held)
 };
 
 struct Subscription {
@@ -50,6 +51,7 @@ struct Subscription {
     std::uint64_t last_lsn = 0;
     std::uint64_t oldest_lsn = 1;
     std::uint32_t heartbeat_interval_ms = 100;
+    std::uint32_t lease_ms = 0;   // the subscription's lease (0: a server without leases)
 };
 
 /// One batch of a Recover stream: a chain body of update_count updates, or a placeholder.

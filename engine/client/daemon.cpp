@@ -57,6 +57,7 @@ void Daemon::make_followers(const std::atomic<bool>& stop) {
         fc.error_rate = config_.error_rate;
         fc.keys_interval_ns = config_.keys_interval_ns;
         fc.silence_ns = config_.silence_ns;
+        fc.report_interval_ns = config_.report_interval_ns;
         followers_.push_back(std::make_unique<Follower>(fc, replica_, control_));
         retry_at_.push_back(0);
     }

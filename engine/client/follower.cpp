@@ -123,6 +123,35 @@ Result Follower::fetch_keys(std::uint64_t now_ns) {
     return install_keys(keys);
 }
 
+std::uint64_t Follower::report_interval_ns() const noexcept {
+    // A third of the lease at most: two reports may be lost before it runs out.
+    const std::uint64_t third = std::uint64_t{sub_.lease_ms} * 1'000'000 / 3;
+    return sub_.lease_ms == 0 ? config_.report_interval_ns : std::min(config_.report_interval_ns, std::max<std::uint64_t>(third, 1));
+}
+
+void Follower::report(std::uint64_t now_ns) {
+    next_report_at_ = now_ns + report_interval_ns();
+    KeySet keys;
+    const Result r = control_.keys(sub_.stream_id, keys, stats(now_ns).receive_stats(now_ns));
+    ++stats_.reports;
+    if (r && receiver_) (void)install_keys(keys);  // whatever changed meanwhile, at no extra cost
+    if (!r && on_denied(r, "Keys")) return;
+    // The stream stopped, or this lease ran out (the server was out of reach
+    // longer than the lease, or restarted): subscribe again at once rather
+    // than wait for the stream to go silent.
+    const bool lapsed = r && keys.lease_ms == 0 && sub_.lease_ms != 0;
+    if (!lapsed && !(!r && r.code() == Code::failed_precondition)) return;
+    if (state_ != State::following) return;  // off multicast: the rejoin subscribes
+    ++stats_.resubscribes;
+    static logging::RateLimit limit{std::chrono::seconds(10), 3};
+    if (auto a = limit.admit(now_ns)) {
+        log()->warn("database {}: {}: subscribing again ({} like it suppressed)", config_.database,
+                    lapsed ? "the subscription's lease ran out" : "the stream stopped", a->suppressed);
+    }
+    const Result s = subscribe_and_join(now_ns);
+    if (!s) on_denied(s, "Subscribe");
+}
+
 Result Follower::subscribe_and_join(std::uint64_t now_ns) {
     // Joining can throw (an interface gone, a socket refused): a Result here,
     // so that no step() ever throws out of the processing loop.
@@ -142,6 +171,7 @@ Result Follower::join(std::uint64_t now_ns) {
                              sub.port == sub_.port && sub.source == sub_.source;
     sub_ = std::move(sub);
     stats_.stream_id = sub_.stream_id;
+    next_report_at_ = now_ns + report_interval_ns();
     set_filter();
     if (!same_stream) {
         leave();
@@ -562,6 +592,10 @@ std::size_t Follower::step(std::uint64_t now_ns) {
             if (!r && on_denied(r, "Subscribe")) return 0;
             last_packets_ = receiver_ ? receiver_->counters().packets.get() : 0;
         }
+    }
+    if (now_ns >= next_report_at_) {
+        report(now_ns);
+        if (state_ == State::denied) return 0;
     }
     if (receiver_) {
         receiver_->collect_retired();

@@ -59,6 +59,10 @@ struct FollowerConfig {
     /// subscribe again. A server restart may have moved the stream, or the
     /// host lost its group membership; heartbeats make silence abnormal.
     std::uint64_t silence_ns = 3'000'000'000;
+    /// The follower's ReceiveStats go to the server (a Keys call) this often,
+    /// and at least every third of the lease the Subscription named: that
+    /// renews the subscription's lease (PROTOCOL.md 2.1, docs/protocol-notes.md).
+    std::uint64_t report_interval_ns = 10'000'000'000;
     /// Set (by a signal handler) to end a Recover or Snapshot stream between
     /// two batches, so that a stop never waits for a long catch-up. May be null.
     const std::atomic<bool>* cancel = nullptr;
@@ -94,6 +98,8 @@ private:
     void leave();
     Result install_keys(const KeySet& keys);
     Result fetch_keys(std::uint64_t now_ns);
+    void report(std::uint64_t now_ns);  // ReceiveStats to the server, renewing the lease
+    [[nodiscard]] std::uint64_t report_interval_ns() const noexcept;
     Result bootstrap(std::uint64_t now_ns, const char* why);
     Result recover(const LsnRange& range, std::uint64_t now_ns);
     void handle_chain(const chain::CompleteChain& c, std::uint64_t now_ns);
@@ -143,6 +149,7 @@ private:
     void stage(std::uint64_t first, std::uint32_t count, std::span<const std::uint8_t> body, std::uint64_t now_ns);
     void flush_staged(std::uint64_t now_ns);
     std::uint64_t next_keys_at_ = 0;
+    std::uint64_t next_report_at_ = 0;
     std::uint64_t next_unicast_poll_ = 0;
     std::uint64_t behind_since_ns_ = 0;
     std::uint64_t last_packets_ = 0;       // the receiver's packet count at the last step

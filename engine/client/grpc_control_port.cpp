@@ -72,6 +72,7 @@ Result GrpcControlPort::subscribe(const std::string& database, Subscription& out
     out.last_lsn = s.last_lsn();
     out.oldest_lsn = s.oldest_lsn();
     out.heartbeat_interval_ms = s.heartbeat_interval_ms();
+    out.lease_ms = s.lease_ms();
     return Result::ok();
 }
 
@@ -84,6 +85,7 @@ Result GrpcControlPort::keys(std::uint32_t stream_id, KeySet& out, const Receive
     const v1::ReceiveStats ps = to_proto(stats);
     v1::KeysReply reply;
     if (Result r = client_.keys(stream_id, reply, &ps); !r) return r;
+    out.lease_ms = reply.lease_ms();
     return keys_from(reply.key_epoch(), reply.keys(), out);
 }
 

@@ -82,7 +82,7 @@ std::string to_json(const FollowerStats& s) {
           {"bytes_recovered", s.bytes_recovered},
           {"snapshots", s.snapshots},
           {"snapshot_records", s.snapshot_records}}},
-        {"control", {{"key_fetches", s.key_fetches}, {"resubscribes", s.resubscribes}, {"unicast_periods", s.unicast_periods}}},
+        {"control", {{"key_fetches", s.key_fetches}, {"reports", s.reports}, {"resubscribes", s.resubscribes}, {"unicast_periods", s.unicast_periods}}},
         {"store_errors", s.store_errors},
         {"applied_lsn", s.applied_lsn},
         {"known_last_lsn", s.known_last_lsn},

@@ -35,7 +35,7 @@ struct FollowerStats {
     std::uint64_t chains_applied = 0, updates_applied = 0, chains_duplicate = 0, chains_buffered = 0,
                   chains_dropped_buffer_full = 0, chains_dropped_broken = 0, gaps = 0, recoveries = 0,
                   recover_failures = 0, lsns_recovered = 0, bytes_recovered = 0, snapshots = 0, snapshot_records = 0, key_fetches = 0,
-                  resubscribes = 0, unicast_periods = 0, store_errors = 0;
+                  reports = 0, resubscribes = 0, unicast_periods = 0, store_errors = 0;
     std::uint64_t applied_lsn = 0, known_last_lsn = 0, lag_lsns = 0;
     double lag_seconds = 0.0;
     LatencyHistogram apply_latency;

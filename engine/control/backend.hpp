@@ -80,8 +80,14 @@ public:
     /// in-band, PROTOCOL.md 1.5). Waits for the loop to take the command.
     virtual Result rotate_key(std::string_view database, std::uint32_t& next_epoch) = 0;
 
-    /// A subscriber came (`on`) or left: the loop counts them per stream.
-    virtual void subscribed(std::uint32_t stream_id, bool on) = 0;
+    /// The stream's subscriptions (leases, engine/control/leases.hpp) run
+    /// until `until_ns` (steady clock, nanoseconds since its epoch): the
+    /// latest expiry of the leases running, or the moment the last one ended.
+    /// The server's idle clock for the stream starts there. Called whenever a
+    /// lease is taken, renewed or ended; calls for one stream come in order
+    /// (the service holds its lease lock across the call), so keep it short
+    /// and never wait on the loop.
+    virtual void lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) = 0;
 
     /// Fills the server part of Stats: uptime, packets, bytes, one row per stream.
     virtual void server_stats(v1::StatsReply& out) = 0;

@@ -36,6 +36,9 @@ struct ControlConfig {
     std::uint32_t publish_window_seconds = 86'400;   // how long a request_id is remembered
     std::uint32_t threads = 64;                      // gRPC server threads at most (a streaming call holds one)
     std::uint32_t threads_nice = 0;                  // 0..19: gRPC's threads run at this nice value
+    // Not a key of [control]: the server sets it from [streams] lease_seconds,
+    // next to idle_stop_seconds, which it works with (engine/control/leases.hpp).
+    std::uint32_t lease_ms = 30'000;                 // a subscription lasts this long unless renewed
 };
 
 /// Reads the keys of a `[control]` table (paths relative to `base_dir`).

@@ -58,6 +58,11 @@ void fill_keys(const StreamView& v, google::protobuf::RepeatedPtrField<v1::Strea
     }
 }
 
+std::uint64_t steady_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
 std::uint64_t ms_since(std::chrono::steady_clock::time_point t) {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count());
@@ -112,7 +117,53 @@ private:
 };
 
 Service::Service(const ControlConfig& config, ControlBackend& backend, std::shared_ptr<const AccessList> access)
-    : config_(config), backend_(backend), access_(std::move(access)) {}
+    : config_(config),
+      backend_(backend),
+      access_(std::move(access)),
+      leases_(std::uint64_t{config.lease_ms} * 1'000'000) {}
+
+void Service::take_lease(std::string_view identity, std::uint32_t stream_id) {
+    std::lock_guard lock(lease_mutex_);
+    backend_.lease_horizon(stream_id, leases_.take(identity, stream_id, steady_ns()));
+}
+
+void Service::renew_lease(std::string_view identity, std::uint32_t stream_id, bool has_stats) {
+    // A call with the caller's ReceiveStats is a receiver reporting in: it
+    // holds its lease. One without (a CLI, a tool) says nothing about that.
+    if (!has_stats || stream_id == 0) return;
+    std::lock_guard lock(lease_mutex_);
+    std::uint64_t horizon = 0;
+    if (leases_.renew(identity, stream_id, steady_ns(), horizon)) backend_.lease_horizon(stream_id, horizon);
+}
+
+void Service::renew_lease(std::string_view identity, const std::string& database, bool has_stats) {
+    if (!has_stats) return;
+    Result why;
+    if (const auto v = backend_.stream(database, false, why)) renew_lease(identity, v->stream_id, true);
+}
+
+bool Service::end_lease(std::string_view identity, std::uint32_t stream_id) {
+    std::lock_guard lock(lease_mutex_);
+    std::uint64_t horizon = 0;
+    if (!leases_.end(identity, stream_id, steady_ns(), horizon)) return false;
+    backend_.lease_horizon(stream_id, horizon);
+    return true;
+}
+
+void Service::fill_leases(v1::StatsReply& out) {
+    const std::uint64_t now = steady_ns();
+    std::lock_guard lock(lease_mutex_);
+    for (v1::StreamStatistics& row : *out.mutable_streams()) {
+        const auto holders = leases_.holders(row.stream_id(), now);
+        row.set_subscribers(static_cast<std::uint32_t>(holders.size()));
+        row.clear_leases();
+        for (const LeaseTable::Holder& h : holders) {
+            v1::Lease* l = row.add_leases();
+            l->set_identity(h.identity);
+            l->set_expires_in_ms((h.expires_ns - now) / 1'000'000);
+        }
+    }
+}
 
 void Service::count(const Result& r) noexcept {
     counters_.calls.fetch_add(1, std::memory_order_relaxed);
@@ -195,6 +246,9 @@ Result Service::replace_access_list(std::shared_ptr<const AccessList> next) {
     std::vector<std::string> rotate;
     for (const auto& [identity, entry] : before->entries()) {
         for (std::string& db : lost_databases(*before, *next, identity, all)) {
+            // Its subscription ends with its right to read: it no longer holds the stream on.
+            Result why;
+            if (const auto v = backend_.stream(db, false, why)) (void)end_lease(identity, v->stream_id);
             if (std::find(rotate.begin(), rotate.end(), db) == rotate.end()) rotate.push_back(std::move(db));
         }
     }
@@ -226,8 +280,17 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     std::uint64_t oldest = 0, last = 0;
     if (const store::Status s = backend_.store().lsn_range(req.database(), oldest, last); !s) return finish(from_store(s));
     Result why;
+    // A stream known already: the lease first, so that the loop cannot find
+    // it idle between the answer below and the lease.
+    std::uint32_t leased = 0;
+    if (const auto known = backend_.stream(req.database(), false, why)) {
+        leased = known->stream_id;
+        take_lease(identity, leased);
+    }
+    why = Result::ok();
     const std::shared_ptr<const StreamView> v = backend_.stream(req.database(), true, why);
     if (!v || !v->streaming) {
+        if (leased != 0) (void)end_lease(identity, leased);  // a failed Subscribe holds nothing
         // The backend's reason keeps its code (UNAVAILABLE: try again; RESOURCE_EXHAUSTED: max_streams).
         return finish({why ? Code::failed_precondition : why.code(),
                        "database \"" + req.database() + "\" is not multicast" + (why ? "" : ": " + why.message())});
@@ -246,13 +309,8 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     out.set_last_lsn(last);
     out.set_oldest_lsn(oldest);
     out.set_heartbeat_interval_ms(v->heartbeat_interval_ms);
-    {
-        std::lock_guard lock(mutex_);
-        std::uint32_t& n = subscriptions_[{std::string(identity), v->stream_id}];
-        if (n == UINT32_MAX) return finish(Result::ok());  // a retry loop: the count stays put
-        ++n;
-    }
-    backend_.subscribed(v->stream_id, true);
+    take_lease(identity, v->stream_id);  // (again: the lease runs from the answer)
+    out.set_lease_ms(config_.lease_ms);
     return finish(Result::ok());
 }
 
@@ -270,13 +328,8 @@ Result Service::unsubscribe(std::string_view identity, const v1::UnsubscribeRequ
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kSubscriber, &v->database, list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
-    {
-        std::lock_guard lock(mutex_);
-        auto it = subscriptions_.find({std::string(identity), v->stream_id});
-        if (it == subscriptions_.end()) return finish(Result::ok());  // nothing of this identity to end
-        if (--it->second == 0) subscriptions_.erase(it);
-    }
-    backend_.subscribed(v->stream_id, false);
+    // Only the caller's own lease ends: nobody can end another identity's subscription.
+    (void)end_lease(identity, v->stream_id);
     return finish(Result::ok());
 }
 
@@ -294,8 +347,14 @@ Result Service::keys(std::string_view identity, const v1::KeysRequest& req, v1::
     }
     remember(identity, req.has_stats(), req.stats());
     if (!v->streaming) return finish({Code::failed_precondition, "stream " + std::to_string(v->stream_id) + " is stopped"});
+    renew_lease(identity, v->stream_id, req.has_stats());
     out.set_key_epoch(v->key_epoch);
     fill_keys(*v, *out.mutable_keys());
+    {
+        std::lock_guard lock(lease_mutex_);
+        out.set_lease_ms(static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(leases_.remaining_ns(identity, v->stream_id, steady_ns()) / 1'000'000, UINT32_MAX)));
+    }
     return finish(Result::ok());
 }
 
@@ -314,6 +373,7 @@ Result Service::recover(std::string_view identity, const v1::RecoverRequest& req
                        "identity \"" + std::string(identity) + "\" may not use database \"" + v->database + "\""});
     }
     remember(identity, req.has_stats(), req.stats());
+    renew_lease(identity, v->stream_id, req.has_stats());  // a replica off multicast follows by Recover
     Slot slot(*this, identity, false);
     if (!slot.take()) {
         return finish({Code::resource_exhausted, "identity \"" + std::string(identity) + "\" already runs " +
@@ -370,6 +430,7 @@ Result Service::snapshot(std::string_view identity, const v1::SnapshotRequest& r
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kSubscriber, &req.database(), list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    renew_lease(identity, req.database(), req.has_stats());
     Slot slot(*this, identity, true);
     if (!slot.take()) {
         return finish({Code::resource_exhausted, "identity \"" + std::string(identity) + "\" already runs " +
@@ -442,6 +503,7 @@ Result Service::publish(std::string_view identity, const v1::PublishRequest& req
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kPublisher, &req.database(), list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    renew_lease(identity, req.database(), req.has_stats());
     if (req.updates_size() == 0) return finish(bad("a publish needs at least one update"));
     if (req.request_id().size() > store::MasterStore::kMaxRequestId) {
         return finish(bad("request_id is " + std::to_string(req.request_id().size()) + " bytes, at most 64"));
@@ -503,6 +565,8 @@ Result Service::databases(std::string_view identity, const v1::DatabasesRequest&
         if (const auto v = backend_.stream(db, false, why); v && v->streaming) {
             info->set_streaming(true);
             info->set_stream_id(v->stream_id);
+            std::lock_guard lock(lease_mutex_);
+            info->set_subscribers(static_cast<std::uint32_t>(leases_.holders(v->stream_id, steady_ns()).size()));
         }
         std::uint64_t oldest = 0, last = 0;
         if (const store::Status s = backend_.store().lsn_range(db, oldest, last); !s) return finish(from_store(s));
@@ -519,6 +583,7 @@ Result Service::stats(std::string_view identity, const v1::StatsRequest& req, v1
     if (Result r = admit(identity, kAdmin, nullptr, list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
     backend_.server_stats(out);
+    fill_leases(out);
     if (out.uptime_ms() == 0) out.set_uptime_ms(ms_since(started_));
     {
         std::lock_guard lock(mutex_);
@@ -542,6 +607,7 @@ Result Service::rotate_key(std::string_view identity, const v1::RotateKeyRequest
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kAdmin, &req.database(), list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    renew_lease(identity, req.database(), req.has_stats());
     Result why;
     if (!backend_.stream(req.database(), false, why)) {
         return finish({Code::failed_precondition, "database \"" + req.database() + "\" is not multicast"});

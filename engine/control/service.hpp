@@ -28,6 +28,7 @@
 #include "engine/control/access_list.hpp"
 #include "engine/control/backend.hpp"
 #include "engine/control/control_server.hpp"
+#include "engine/control/leases.hpp"
 #include "engine/control/replicast.pb.h"
 #include "engine/control/result.hpp"
 
@@ -84,6 +85,13 @@ private:
     Result admit(std::string_view identity, Role role, const std::string* db, std::shared_ptr<const AccessList>& list,
                  const AccessEntry*& entry);
     void remember(std::string_view identity, bool has, const v1::ReceiveStats& stats);
+    // Leases (leases.hpp): take (Subscribe), renew (any call naming the stream
+    // with ReceiveStats; no-op without a running lease), end (Unsubscribe).
+    void take_lease(std::string_view identity, std::uint32_t stream_id);
+    void renew_lease(std::string_view identity, std::uint32_t stream_id, bool has_stats);
+    void renew_lease(std::string_view identity, const std::string& database, bool has_stats);
+    bool end_lease(std::string_view identity, std::uint32_t stream_id);
+    void fill_leases(v1::StatsReply& out);
     Result stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view);
 
     const ControlConfig config_;
@@ -94,10 +102,11 @@ private:
     std::mutex mutex_;  // guards reported_ and in_flight_ (control plane only, never a data path)
     std::map<std::string, Reported, std::less<>> reported_;
     std::map<std::string, InFlight, std::less<>> in_flight_;
-    // Subscribe calls not yet matched by an Unsubscribe, per (identity, stream):
-    // an Unsubscribe without one is not passed on, so a caller cannot talk the
-    // server's per-stream count down under other identities' subscriptions.
-    std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> subscriptions_;
+    // Subscriptions, one lease per (identity, stream): an identity only ever
+    // renews or ends its own. lease_mutex_ is held across the backend's
+    // lease_horizon call, so each stream's horizons reach the server in order.
+    std::mutex lease_mutex_;
+    LeaseTable leases_;
 
     struct Counters {
         std::atomic<std::uint64_t> calls{0}, denied{0}, invalid{0}, exhausted{0}, oversize{0}, recoveries{0}, recovered_lsns{0},

@@ -76,6 +76,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     const bool max_set = st.get("max_streams") != nullptr;
     st.integer("max_streams", c.max_streams, 1, 4096);
     st.integer("idle_stop_seconds", c.idle_stop_seconds, 1, 30 * 86400);
+    st.integer("lease_seconds", c.lease_seconds, 1, 86400);
     st.reject_unknown();
     // Without a control service nothing could start a stream later.
     if (c.databases.empty() && root.get("control") == nullptr) {
@@ -157,6 +158,7 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
         c.control.emplace();
         control::read_control_config(co, *c.control, base_dir);
         co.reject_unknown();
+        c.control->lease_ms = c.lease_seconds * 1000;  // the service keeps the leases (engine/control/leases.hpp)
     }
     return c;
 }

@@ -41,6 +41,7 @@ struct ServerConfig {
     StartAt start = StartAt::oldest;
     std::uint32_t max_streams = 16;         // streams at once (configured + started by Subscribe); tx slots
     std::uint32_t idle_stop_seconds = 300;  // a stream Subscribe started stops after this long with no subscriber
+    std::uint32_t lease_seconds = 30;       // a subscription lasts this long unless renewed (the control service's)
 
     // [bundle]
     std::uint32_t max_updates = 256;    // updates per chain

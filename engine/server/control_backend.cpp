@@ -100,7 +100,9 @@ control::Result ServerBackend::rotate_key(std::string_view database, std::uint32
     return r.result;
 }
 
-void ServerBackend::subscribed(std::uint32_t stream_id, bool on) { (void)server_.count_subscriber(stream_id, on); }
+void ServerBackend::lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) {
+    (void)server_.set_lease_horizon(stream_id, until_ns);
+}
 
 void ServerBackend::server_stats(v1::StatsReply& out) {
     out.set_uptime_ms((steady_ns() - server_.started_ns()) / 1'000'000);
@@ -128,7 +130,7 @@ void ServerBackend::server_stats(v1::StatsReply& out) {
         row->set_record_bytes(s->stats.record_bytes.load(std::memory_order_relaxed));
         row->set_key_switches(s->stats.key_switches.load(std::memory_order_relaxed));
         row->set_epochs_not_recorded(s->stats.epochs_not_recorded.load(std::memory_order_relaxed));
-        row->set_subscribers(s->stats.subscribers.load(std::memory_order_relaxed));
+        // subscribers and leases: the control service fills them from its lease table.
     }
 }
 

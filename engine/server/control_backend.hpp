@@ -31,7 +31,7 @@ public:
     control::Result publish(std::string_view database, std::span<const wire::UpdateView> ops,
                             std::span<const std::uint8_t> request_id, std::uint64_t& first_lsn, bool& duplicate) override;
     control::Result rotate_key(std::string_view database, std::uint32_t& next_epoch) override;
-    void subscribed(std::uint32_t stream_id, bool on) override;
+    void lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) override;
     void server_stats(v1::StatsReply& out) override;
 
 private:

@@ -164,21 +164,14 @@ std::shared_ptr<const control::StreamView> Server::view_of(std::uint32_t stream_
     return nullptr;
 }
 
-bool Server::count_subscriber(std::uint32_t stream_id, bool on) noexcept {
+bool Server::set_lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) noexcept {
+    // The registry lock only finds the stream (the loop takes it to append a
+    // new one, never on its feeding path); the horizon is one atomic the loop
+    // reads when it looks for idle streams (stream_lifecycle.cpp).
     std::lock_guard lock(registry_mutex_);
     for (const auto& s : streams_) {
         if (s->stream_id != stream_id) continue;
-        // The idle stop counts from the last change: a stream whose last
-        // subscriber just left runs idle_stop_seconds more.
-        s->stats.interest_ns.store(now_ns(), std::memory_order_relaxed);
-        if (on) {
-            s->stats.subscribers.fetch_add(1, std::memory_order_relaxed);
-        } else {
-            // Never below zero: an Unsubscribe without a Subscribe (a restarted server) is ignored.
-            std::uint32_t n = s->stats.subscribers.load(std::memory_order_relaxed);
-            while (n > 0 && !s->stats.subscribers.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
-            }
-        }
+        s->stats.lease_until_ns.store(until_ns, std::memory_order_relaxed);
         return true;
     }
     return false;

@@ -1,8 +1,8 @@
 // The replicast server: the control core of DESIGN.md section 4. It owns the
 // master store, the EAL and port, one tx worker per worker lcore, and the
 // streams: the configured databases' (always on) and those a Subscribe starts
-// (stopped again when nobody has subscribed for streams.idle_stop_seconds,
-// stream_lifecycle.cpp). Its loop is the update detector:
+// (stopped again streams.idle_stop_seconds after the last subscription lease
+// ran out or ended, stream_lifecycle.cpp). Its loop is the update detector:
 // woken by the store's notify socket (polling as a fallback), it cuts each
 // stream's new log entries into chain jobs, posts them to the stream's
 // worker, takes finished jobs back, and persists what keeps IVs unique (the
@@ -83,9 +83,9 @@ public:
     // commands() (start_stream starts a database's stream).
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::string_view db) const;
     [[nodiscard]] std::shared_ptr<const control::StreamView> view_of(std::uint32_t stream_id) const;
-    /// A subscriber came or left (counted per stream, and the time noted for
-    /// the idle stop); false for an unknown stream_id.
-    bool count_subscriber(std::uint32_t stream_id, bool on) noexcept;
+    /// The stream's subscription leases run until `until_ns` (steady clock);
+    /// its idle clock starts there. False for an unknown stream_id.
+    bool set_lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) noexcept;
     [[nodiscard]] CommandQueue& commands() noexcept { return commands_; }
     /// The master store: its reads are thread-safe (store/env.hpp); writes from
     /// other threads serialise among themselves (MasterStore::write's scratch).

@@ -40,8 +40,9 @@ struct StreamStats {
     std::atomic<std::uint64_t> key_switches{0};
     std::atomic<std::uint64_t> epochs_not_recorded{0};  // rotations refused: the store could not record the epoch
     std::atomic<std::uint64_t> trimmed{0};       // log entries removed by retention
-    std::atomic<std::uint32_t> subscribers{0};   // control plane: Subscribe minus Unsubscribe
-    std::atomic<std::uint64_t> interest_ns{0};   // steady clock of the last Subscribe or Unsubscribe
+    // Written by the control service (ControlBackend::lease_horizon): its
+    // leases run until then (steady clock ns); the idle clock starts there.
+    std::atomic<std::uint64_t> lease_until_ns{0};
     std::atomic<std::uint64_t> starts{0};        // times started (the first start included)
 };
 
@@ -85,6 +86,7 @@ struct Stream {
     std::uint16_t port = 0;
     unsigned worker = 0;          // index of the tx worker that owns it
     std::uint32_t slot = 0;       // its index in that worker's stream table
+    std::uint64_t idle_from_ns = 0;  // started (or a stop taken back) then: idle no earlier than from there
 
     std::uint64_t next_lsn = 1;       // the next LSN to cut into a chain
     std::uint64_t multicast_lsn = 0;  // every LSN up to it has left (chains come back in order)

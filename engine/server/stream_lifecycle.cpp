@@ -42,6 +42,9 @@ Stream& Server::add_stream(const std::string& db, std::uint32_t stream_id) {
     s->db = db;
     s->stream_id = stream_id;
     s->keys = std::make_unique<crypto::KeyRing>(control_gcm_);
+    // Readers of the registry (Stats, telemetry, Databases) read the view: a
+    // stream whose first start fails (streams.max_streams) is listed too.
+    publish_view(*s);
     Stream& ref = *s;
     std::lock_guard lock(registry_mutex_);
     streams_.push_back(std::move(s));
@@ -211,7 +214,7 @@ control::Result Server::start_stream(Stream& s, std::optional<std::size_t> confi
     s.stats.multicast_lsn = s.multicast_lsn;
     s.stats.last_lsn = last;
     s.stats.key_epoch = s.epoch;
-    s.stats.interest_ns.store(now_ns(), std::memory_order_relaxed);  // idle from now at the earliest
+    s.idle_from_ns = now_ns();  // idle from now at the earliest (its Subscribe takes a lease just after)
     s.stats.starts.fetch_add(1, std::memory_order_relaxed);
     publish_view(s);
     spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{}){}",
@@ -239,7 +242,7 @@ void Server::start_on_request(Command& c) {
         if (!s->stop_posted) {
             // Its worker has not heard of the stop yet: it simply goes on.
             s->run = Stream::Run::running;
-            s->stats.interest_ns.store(now_ns(), std::memory_order_relaxed);
+            s->idle_from_ns = now_ns();
             publish_view(*s);
             spdlog::info("stream {} ({}): a Subscribe came while it was stopping; it goes on", s->stream_id, s->db);
             break;
@@ -268,12 +271,15 @@ void Server::stop_idle_streams() {
     const std::uint64_t idle_ns = std::uint64_t{config_.idle_stop_seconds} * 1'000'000'000;
     for (auto& sp : streams_) {
         Stream& s = *sp;
-        if (s.run == Stream::Run::running && !s.always_on && s.stats.subscribers.load(std::memory_order_relaxed) == 0 &&
-            now - std::min(now, s.stats.interest_ns.load(std::memory_order_relaxed)) >= idle_ns) {
+        // Idle from when its last lease ran out or ended (the control
+        // service's horizon: no sweep of expired leases needed here), and
+        // never before it started.
+        const std::uint64_t from = std::max(s.idle_from_ns, s.stats.lease_until_ns.load(std::memory_order_relaxed));
+        if (s.run == Stream::Run::running && !s.always_on && now >= from && now - from >= idle_ns) {
             s.run = Stream::Run::stopping;
             publish_view(s);  // not streaming: a Subscribe from here on starts it (again)
-            spdlog::info("stream {} ({}): no subscriber for {} s (streams.idle_stop_seconds): stopping", s.stream_id,
-                         s.db, config_.idle_stop_seconds);
+            spdlog::info("stream {} ({}): no subscriber lease for {} ms (streams.idle_stop_seconds {}): stopping",
+                         s.stream_id, s.db, (now - from) / 1'000'000, config_.idle_stop_seconds);
         }
         // Once nothing of it is in flight: its chains all back, no key switch announced.
         if (s.run == Stream::Run::stopping && !s.stop_posted && s.multicast_lsn + 1 >= s.next_lsn &&

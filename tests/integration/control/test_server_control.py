@@ -18,7 +18,15 @@ with certificates from scripts/mkcerts:
   capture), stops idle_stop_seconds after its last subscriber left (no packet
   of it in the capture from then on, Databases says not streaming, Keys
   refused), and a Subscribe starts it again: same stream_id, the next key
-  epoch, packet_seq continuing exactly where it stopped."""
+  epoch, packet_seq continuing exactly where it stopped;
+- subscriptions are leases: one nobody renews (the CLI sends no statistics)
+  runs out, Stats shows its holder until then, and the stream stops
+  lease_seconds + idle_stop_seconds after the Subscribe;
+- Subscribe's errors as the caller sees them: every streams.max_streams slot
+  taken (RESOURCE_EXHAUSTED, naming the limit; it starts once a slot is
+  free), and a loop that cannot start the stream in time (held on the
+  store's write lock by another process: UNAVAILABLE after 5 s; the start
+  still happens, and a retry gets the stream)."""
 import json
 import os
 import re
@@ -69,6 +77,13 @@ databases = ["*"]
 """
 
 
+# Per test: [streams] keys over the defaults below.
+STREAMS = {
+    "test_a_lease_nobody_renews_runs_out_and_the_stream_stops": {"lease_seconds": 3},
+    "test_subscribe_past_max_streams_is_resource_exhausted": {"max_streams": 3},
+}
+
+
 class ServerControl(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="rc-control-")
@@ -76,7 +91,7 @@ class ServerControl(unittest.TestCase):
         self.certs = os.path.join(self.dir, "certs")
         subprocess.run([MKCERTS, self.certs, "--client", "reader2"], check=True, capture_output=True, timeout=120)
         self.store = os.path.join(self.dir, "master")
-        for db, n in (("orders", 50), ("quotes", 10), ("events", 5)):
+        for db, n in (("orders", 50), ("quotes", 10), ("events", 5), ("extra", 3)):
             src = os.path.join(self.dir, f"{db}.tsv")
             with open(src, "w") as f:
                 f.write("".join(f"{db[0]}{i}\tvalue {i}\n" for i in range(n)))
@@ -94,7 +109,7 @@ stats_interval_ms = 200
 [streams]
 databases = ["orders", "quotes"]
 idle_stop_seconds = 2
-[bundle]
+{"".join(f"{k} = {v}{chr(10)}" for k, v in STREAMS.get(self._testMethodName, {}).items())}[bundle]
 max_updates = 16
 [control]
 listen = "127.0.0.1:0"
@@ -300,6 +315,86 @@ access_list = "{self.acl}"
         self.assertTrue(carried(6) and carried(8))
         self.assertFalse(carried(7), "written while stopped: the restart begins with the next write")
         self.assertFalse(carried(5), "started by Subscribe: from the next write, not the log's start")
+
+
+    def stats(self):
+        return json.loads(self.as_("admin", "stats", "--json").stdout)
+
+    def test_a_lease_nobody_renews_runs_out_and_the_stream_stops(self):
+        lease, idle = 3, 2  # streams.lease_seconds (STREAMS) and idle_stop_seconds
+        t_sub = time.monotonic()
+        sub = json.loads(self.as_("subscriber", "subscribe", "events", "--json").stdout)
+        self.assertEqual(sub["lease_ms"], lease * 1000, "the Subscription names the lease")
+        stream = sub["stream_id"]
+        row = next(r for r in self.stats()["streams"] if r["stream_id"] == stream)
+        self.assertEqual(row["subscribers"], 1)
+        self.assertEqual([x["identity"] for x in row["leases"]], ["subscriber"])
+        self.assertLessEqual(int(row["leases"][0]["expires_in_ms"]), lease * 1000)
+        self.assertEqual(self.databases()["events"]["subscribers"], 1)
+        # Calls without ReceiveStats (the CLI's) renew nothing: it runs out, and nobody holds the stream.
+        self.as_("subscriber", "keys", "show", "events")
+        labrun.wait_until("the lease ran out", lambda: next(
+            r for r in self.stats()["streams"] if r["stream_id"] == stream)["subscribers"] == 0, lease + 5)
+        self.assertGreaterEqual(time.monotonic() - t_sub, lease - 0.2, "no lease lapses before its length")
+        self.assertTrue(self.databases()["events"]["streaming"], "still idle_stop_seconds to go")
+        self.server.wait_for_line(r"stream \d+ \(events\): no subscriber lease for \d+ ms", idle + 10)
+        self.server.wait_for_line(r"stream \d+ \(events\): stopped at LSN", 10)
+        self.assertGreaterEqual(time.monotonic() - t_sub, lease + idle - 0.2,
+                                "stopped lease_seconds + idle_stop_seconds after the Subscribe, not before")
+        info = self.databases()["events"]
+        self.assertFalse(info["streaming"])
+        self.assertEqual(info["subscribers"], 0)
+        # A Subscribe takes a lease again and starts the stream.
+        sub2 = json.loads(self.as_("subscriber", "subscribe", "events", "--json").stdout)
+        self.assertEqual(sub2["stream_id"], stream)
+        self.assertEqual(self.databases()["events"]["subscribers"], 1)
+
+    def test_subscribe_past_max_streams_is_resource_exhausted(self):
+        # streams.max_streams = 3 (STREAMS): orders and quotes are configured, events takes the third slot.
+        self.as_("subscriber", "subscribe", "events")
+        p = self.as_("subscriber", "subscribe", "extra", check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("RESOURCE_EXHAUSTED", p.stderr)
+        self.assertIn('database "extra" is not multicast: database extra: 3 streams run already (streams.max_streams)',
+                      p.stderr)
+        dbs = self.databases()
+        self.assertFalse(dbs["extra"]["streaming"], "a refused Subscribe starts nothing")
+        self.assertEqual(dbs["extra"]["subscribers"], 0, "and holds no lease")
+        self.assertTrue(dbs["events"]["streaming"])
+        self.assertIn("exhausted=", self.as_("admin", "stats").stdout)
+        self.assertGreaterEqual(int(self.stats()["control"]["exhausted"]), 1, "counted as RESOURCE_EXHAUSTED")
+        # Once events stops (its subscriber left), its slot and group are free: extra starts there.
+        self.as_("subscriber", "unsubscribe", str(self.databases()["events"]["stream_id"]))
+        self.server.wait_for_line(r"stream \d+ \(events\): stopped at LSN", 15)
+        sub = json.loads(self.as_("subscriber", "subscribe", "extra", "--json").stdout)
+        self.assertEqual(sub["group"], "239.192.0.3", "the group events had")
+        self.assertTrue(self.databases()["extra"]["streaming"])
+
+    def test_subscribe_times_out_while_the_loop_is_held(self):
+        # The server's loop writes the stream's state to the master store when
+        # it starts a stream (and persists every stream's state every
+        # stats_interval_ms): another process holding the store's LMDB write
+        # lock holds the loop, as a long `replicast load` transaction would.
+        import lmdb  # Debian's python3-lmdb, the same liblmdb (and lock format) as the server's
+        env = lmdb.open(self.store, map_size=1 << 30, max_dbs=0, lock=True)
+        txn = env.begin(write=True)
+        try:
+            t0 = time.monotonic()
+            p = self.as_("subscriber", "subscribe", "events", check=False)
+            waited = time.monotonic() - t0
+        finally:
+            txn.abort()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("UNAVAILABLE", p.stderr)
+        self.assertIn("the server did not start the stream of events within 5000 ms; try again", p.stderr)
+        self.assertGreaterEqual(waited, 5.0, "it waited for the loop, bounded by the command timeout")
+        self.assertLess(waited, 9.0, "and no longer (the CLI's own deadline is 10 s)")
+        # The command stayed queued: once the lock is free the loop starts the stream, and a retry gets it.
+        self.server.wait_for_line(r"stream \d+ db=events .* started on Subscribe", 15)
+        sub = json.loads(self.as_("subscriber", "subscribe", "events", "--json").stdout)
+        self.assertEqual(sub["group"], "239.192.0.3")
+        self.assertTrue(self.databases()["events"]["streaming"])
+        env.close()
 
 
 if __name__ == "__main__":

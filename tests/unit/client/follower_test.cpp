@@ -369,6 +369,40 @@ TEST(Follower, HeavyLossResubscribesThenFollowsByRecoverThenRejoins) {
     rig.expect_equal();
 }
 
+// The follower reports (Keys with its ReceiveStats) at least every third of
+// the lease the Subscription named, which renews the lease on the server; a
+// report answered "no lease" (it ran out: the server was out of reach or
+// restarted) subscribes again at once.
+TEST(Follower, ReportsRenewTheLeaseAndALapsedLeaseSubscribesAgain) {
+    Rig rig;
+    rig.control.lease_ms = 600;  // reports every 200 ms, although report_interval_ns says 10 s
+    write_updates(rig.master, 5);
+    FollowerConfig c = rig.config();
+    c.report_interval_ns = 10'000'000'000;
+    Follower f(c, rig.replica, rig.control);
+    const std::uint64_t t0 = now_ns();
+    ASSERT_TRUE(f.start(t0));
+    const int keys_at_start = rig.control.keys_calls;
+    std::uint64_t deadline = t0 + 5'000'000'000;
+    while (rig.control.keys_calls < keys_at_start + 3 && now_ns() < deadline) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    ASSERT_GE(rig.control.keys_calls, keys_at_start + 3) << "three reports within 5 s";
+    EXPECT_GE(now_ns() - t0, 600'000'000u) << "not more often than a third of the lease";
+    EXPECT_GE(f.stats(now_ns()).reports, 3u);
+    EXPECT_EQ(rig.control.last_stats.applied_lsn, 5u) << "the report carries the follower's statistics";
+    EXPECT_EQ(rig.control.subscribes, 1);
+
+    rig.control.lapsed = true;
+    deadline = now_ns() + 5'000'000'000;
+    while (rig.control.subscribes < 2 && now_ns() < deadline) {
+        if (f.step(now_ns()) == 0) ::usleep(1000);
+    }
+    EXPECT_EQ(rig.control.subscribes, 2) << "a lapsed lease is taken again by Subscribe";
+    EXPECT_EQ(f.stats(now_ns()).resubscribes, 1u);
+    EXPECT_EQ(f.state(), Follower::State::following);
+}
+
 TEST(Follower, StatisticsRideOnControlCalls) {
     Rig rig;
     Follower f(rig.config(), rig.replica, rig.control);

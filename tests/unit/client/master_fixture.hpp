@@ -38,6 +38,8 @@ public:
     std::uint32_t epoch = 3;
     std::uint16_t port;         // where Subscribe says the stream is (a test may move it)
     bool deny = false;          // every call: PERMISSION_DENIED
+    std::uint32_t lease_ms = 0; // the lease Subscribe names (0: a server without leases)
+    bool lapsed = false;        // Keys: the caller's lease ran out (lease_ms 0 in the reply)
     std::uint32_t batch = 64;   // updates per Recover batch
     int subscribes = 0, keys_calls = 0, recovers = 0, snapshots = 0, unsubscribes = 0;
     client::ReceiveStats last_stats;
@@ -56,6 +58,8 @@ public:
         out.source = kSource;
         out.store_uuid = master_.uuid();
         out.keys = keyset();
+        out.lease_ms = lease_ms;
+        lapsed = false;  // taken again
         out.last_lsn = last;
         out.oldest_lsn = oldest;
         return client::Result::ok();
@@ -70,6 +74,7 @@ public:
         ++keys_calls;
         if (deny) return {client::Code::permission_denied, "revoked"};
         out = keyset();
+        out.lease_ms = lapsed ? 0 : lease_ms;
         return client::Result::ok();
     }
     client::Result recover(std::uint32_t, std::uint64_t from, std::uint64_t to,

@@ -48,6 +48,21 @@ v1::PublishRequest puts(const std::string& db, const std::vector<std::pair<std::
 }
 
 /// One unary call of `method` whose request is `bytes` as they are (gRPC's generic stub), as `who`.
+std::uint64_t steady_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// Polls `done` (bounded: 20 s) for conditions on the clock, such as a lease running out.
+bool wait_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
 grpc::Status raw_call(Rig& rig, const std::string& who, const std::string& method, const std::string& bytes) {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
@@ -102,17 +117,79 @@ TEST(ControlRpc, SubscribeHandsOutTheStream) {
     EXPECT_THAT(sub.reader_groups(), ::testing::ElementsAre(2u));
     EXPECT_EQ(sub.last_lsn(), 2u);
     EXPECT_EQ(sub.oldest_lsn(), 1u);
-    EXPECT_EQ(rig.backend.subscribes_.load(), 1);
+    EXPECT_EQ(sub.lease_ms(), 30'000u) << "the default lease length";
+    EXPECT_GT(rig.backend.horizon(sub.stream_id()), steady_ns() + 20'000'000'000) << "a lease of 30 s was taken";
 
     v1::KeysReply keys;
     ASSERT_TRUE(rig.client("subscriber")->keys(sub.stream_id(), keys));
     EXPECT_EQ(keys.key_epoch(), 1u);
+    EXPECT_GT(keys.lease_ms(), 20'000u);
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
-    EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
-    // Another Unsubscribe (or one of an identity that never subscribed) is not passed on.
+    EXPECT_LE(rig.backend.horizon(sub.stream_id()), steady_ns()) << "Unsubscribe ended the lease: idle from now";
+    const int calls = rig.backend.horizon_calls_.load();
+    // Another Unsubscribe (or one of an identity that never subscribed) ends nothing.
     ASSERT_TRUE(rig.client("subscriber")->unsubscribe(sub.stream_id()));
     ASSERT_TRUE(rig.client("admin")->unsubscribe(sub.stream_id()));
-    EXPECT_EQ(rig.backend.unsubscribes_.load(), 1);
+    EXPECT_EQ(rig.backend.horizon_calls_.load(), calls);
+    ASSERT_TRUE(rig.client("subscriber")->keys(sub.stream_id(), keys));
+    EXPECT_EQ(keys.lease_ms(), 0u) << "no lease after Unsubscribe";
+}
+
+// Subscriptions are leases: calls that carry ReceiveStats renew them, calls
+// without do not, a lapsed one is not renewed (Subscribe takes it again), and
+// Stats and Databases count the identities holding one.
+TEST(ControlRpc, LeasesAreRenewedByCallsWithStatsAndRunOut) {
+    Rig rig([](ControlConfig& c) { c.lease_ms = 3'000; });
+    v1::PublishReply pr;
+    ASSERT_TRUE(rig.client("publisher")->publish(puts("orders", {{"a", 2}}), pr));
+    auto sc = rig.client("subscriber");
+    v1::ReceiveStats rs;
+    rs.set_packets(1);
+    v1::Subscription sub;
+    ASSERT_TRUE(sc->subscribe("orders", sub, &rs));
+    const std::uint32_t id = sub.stream_id();
+    EXPECT_EQ(sub.lease_ms(), 3'000u);
+    const std::uint64_t first = rig.backend.horizon(id);
+
+    auto subscribers = [&] {
+        v1::StatsReply st;
+        EXPECT_TRUE(rig.client("admin")->stats(st));
+        for (const auto& row : st.streams()) {
+            if (row.stream_id() == id) return std::make_pair(row.subscribers(), row.leases_size() == 1 ? row.leases(0).identity() : "");
+        }
+        return std::make_pair(UINT32_MAX, std::string());
+    };
+    EXPECT_EQ(subscribers(), std::make_pair(1u, std::string("subscriber")));
+    v1::DatabasesReply dbs;
+    ASSERT_TRUE(sc->databases(dbs));
+    ASSERT_EQ(dbs.databases_size(), 1);
+    EXPECT_EQ(dbs.databases(0).subscribers(), 1u);
+
+    // Keys without statistics (a tool) leaves the lease as it is; with them (a replica reporting) renews it.
+    v1::KeysReply keys;
+    const int calls = rig.backend.horizon_calls_.load();
+    ASSERT_TRUE(sc->keys(id, keys));
+    EXPECT_EQ(rig.backend.horizon_calls_.load(), calls);
+    wait_until([&] { return steady_ns() > first - 2'500'000'000; });  // 0.5 s: a visible step for the renewal
+    ASSERT_TRUE(sc->keys(id, keys, &rs));
+    EXPECT_GT(keys.lease_ms(), 2'000u);
+    EXPECT_GT(rig.backend.horizon(id), first) << "renewed: the horizon moved on";
+    // Recover with statistics renews too (a replica off multicast follows by Recover).
+    const std::uint64_t second = rig.backend.horizon(id);
+    wait_until([&] { return steady_ns() > second - 2'500'000'000; });
+    ASSERT_TRUE(sc->recover(id, 1, 1, [](const v1::RecoverBatch&) { return true; }, &rs));
+    EXPECT_GT(rig.backend.horizon(id), second);
+
+    // Nobody renews: it runs out; Stats counts nobody; a report no longer renews it.
+    const std::uint64_t last = rig.backend.horizon(id);
+    ASSERT_TRUE(wait_until([&] { return steady_ns() > last; }));
+    EXPECT_EQ(subscribers(), std::make_pair(0u, std::string()));
+    ASSERT_TRUE(sc->keys(id, keys, &rs));
+    EXPECT_EQ(keys.lease_ms(), 0u) << "lapsed: only Subscribe takes it again";
+    EXPECT_EQ(rig.backend.horizon(id), last) << "the horizon stays where the lease ran out";
+    ASSERT_TRUE(sc->subscribe("orders", sub, &rs));
+    EXPECT_GT(rig.backend.horizon(id), steady_ns());
+    EXPECT_EQ(subscribers().first, 1u);
 }
 
 // [control] threads_nice: the server's own gRPC threads (those that run the

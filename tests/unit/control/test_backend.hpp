@@ -85,7 +85,16 @@ public:
         return Result::ok();
     }
 
-    void subscribed(std::uint32_t, bool on) override { (on ? subscribes_ : unsubscribes_).fetch_add(1); }
+    void lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) override {
+        std::lock_guard lock(mutex_);
+        horizons_[stream_id] = until_ns;
+        horizon_calls_.fetch_add(1);
+    }
+    std::uint64_t horizon(std::uint32_t stream_id) {
+        std::lock_guard lock(mutex_);
+        auto it = horizons_.find(stream_id);
+        return it == horizons_.end() ? 0 : it->second;
+    }
 
     void server_stats(v1::StatsReply& out) override {
         out.set_uptime_ms(1234);
@@ -109,7 +118,7 @@ public:
         return k;
     }
 
-    std::atomic<int> subscribes_{0}, unsubscribes_{0};
+    std::atomic<int> horizon_calls_{0};
 
 private:
     store::MasterStore& store_;
@@ -117,6 +126,7 @@ private:
     std::mutex mutex_, write_mutex_;
     std::map<std::string, std::shared_ptr<const StreamView>> streams_;
     std::vector<std::string> rotated_;
+    std::map<std::uint32_t, std::uint64_t> horizons_;
     std::atomic<bool> startable_{true};
 };
 
