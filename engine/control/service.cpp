@@ -173,6 +173,15 @@ void Service::remember(std::string_view identity, bool has, const v1::ReceiveSta
     it->second.at = std::chrono::steady_clock::now();
 }
 
+void Service::report(std::string_view identity, std::uint32_t stream_id, bool has, const v1::ReceiveStats& stats) {
+    if (!has) return;
+    backend_.receiver_report(identity, stream_id,
+                             {.packets = stats.packets(),
+                              .packets_missed = stats.packets_missed(),
+                              .chains_applied = stats.chains_applied(),
+                              .chains_dropped = stats.chains_dropped()});
+}
+
 Result Service::stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view) {
     if (stream_id == 0) return bad("stream_id 0 names no stream");
     view = backend_.stream(stream_id);
@@ -246,6 +255,7 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     out.set_last_lsn(last);
     out.set_oldest_lsn(oldest);
     out.set_heartbeat_interval_ms(v->heartbeat_interval_ms);
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     {
         std::lock_guard lock(mutex_);
         std::uint32_t& n = subscriptions_[{std::string(identity), v->stream_id}];
@@ -270,6 +280,7 @@ Result Service::unsubscribe(std::string_view identity, const v1::UnsubscribeRequ
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kSubscriber, &v->database, list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     {
         std::lock_guard lock(mutex_);
         auto it = subscriptions_.find({std::string(identity), v->stream_id});
@@ -293,6 +304,7 @@ Result Service::keys(std::string_view identity, const v1::KeysRequest& req, v1::
                        "identity \"" + std::string(identity) + "\" may not use database \"" + v->database + "\""});
     }
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     if (!v->streaming) return finish({Code::failed_precondition, "stream " + std::to_string(v->stream_id) + " is stopped"});
     out.set_key_epoch(v->key_epoch);
     fill_keys(*v, *out.mutable_keys());
@@ -314,6 +326,7 @@ Result Service::recover(std::string_view identity, const v1::RecoverRequest& req
                        "identity \"" + std::string(identity) + "\" may not use database \"" + v->database + "\""});
     }
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     Slot slot(*this, identity, false);
     if (!slot.take()) {
         return finish({Code::resource_exhausted, "identity \"" + std::string(identity) + "\" already runs " +

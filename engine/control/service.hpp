@@ -84,6 +84,8 @@ private:
     Result admit(std::string_view identity, Role role, const std::string* db, std::shared_ptr<const AccessList>& list,
                  const AccessEntry*& entry);
     void remember(std::string_view identity, bool has, const v1::ReceiveStats& stats);
+    /// Passes a request's stats for `stream_id` on to the backend (bundle sizing).
+    void report(std::string_view identity, std::uint32_t stream_id, bool has, const v1::ReceiveStats& stats);
     Result stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view);
 
     const ControlConfig config_;
