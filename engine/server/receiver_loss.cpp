@@ -48,6 +48,13 @@ void ReceiverLoss::rates(std::uint32_t stream_id, std::uint64_t now_ns, std::vec
         // history does (reports come with loss, not on a clock).
         std::size_t base = 1;
         while (base + 1 < rx.count && age(rx.nth_newest(base), now_ns) <= window_ns_) ++base;
+        // A slow stream may hold too few packets in one window: reach further
+        // back (up to 4 windows) rather than drop a receiver that is still
+        // losing, which would flap the size between the ceiling and the best.
+        while (base + 1 < rx.count && newest.packets - rx.nth_newest(base).packets < kMinPackets &&
+               age(rx.nth_newest(base + 1), now_ns) <= 4 * window_ns_) {
+            ++base;
+        }
         const Sample& old = rx.nth_newest(base);
         const std::uint64_t packets = newest.packets - old.packets;
         const std::uint64_t missed = newest.missed - old.missed;

@@ -3,7 +3,7 @@
 loss and lengthens them back when the loss stops ([bundle] adaptive,
 engine/server/bundle_controller.hpp).
 
-One server ([bundle] max_updates 64, a 2 s loss window) and two clients on
+One server ([bundle] max_updates 64, a 3 s loss window) and two clients on
 the lab; 100-byte values written in batches while the test watches the
 server's `replicast stats` (an admin identity). With 5 % loss on client2's
 hub port, client2's requests report the packet_seq it missed and the
@@ -24,8 +24,9 @@ import labrun  # noqa: E402
 
 DB = "orders"
 CEILING = 64
-BATCH = 400          # updates per `replicast load` while waiting
-MAX_BATCHES = 150    # per phase: the load is bounded in count as well as in time
+BATCH = 8000         # updates per `replicast load` while waiting (~600 packets: the server
+                     # weighs a receiver's loss once 1000 packets are in its window)
+MAX_BATCHES = 40     # per phase: the load is bounded in count as well as in time
 
 
 class AdaptiveBundling(unittest.TestCase):
@@ -38,7 +39,7 @@ class AdaptiveBundling(unittest.TestCase):
         self.addCleanup(lab.close)
         rep = labrun.Replication(lab, REPLICAST, [DB], {1: None, 2: None}, server={
             "bundle": {"max_updates": CEILING, "max_bytes": 65536, "adaptive": True, "min_updates": 4,
-                       "adaptive_window_ms": 2000},
+                       "adaptive_window_ms": 3000},
             "keys": {"rotate_seconds": 0},
         })
         with open(rep.access_list, "a") as f:

@@ -189,8 +189,25 @@ TEST(ReceiverLoss, TooFewPacketsSayNothing) {
     ReceiverLoss r(std::chrono::milliseconds(5000));
     std::vector<double> out;
     r.add("a", 1, {.packets = 10, .packets_missed = 0}, 0);
-    r.add("a", 1, {.packets = 60, .packets_missed = 5}, 1000 * kMs);
+    r.add("a", 1, {.packets = 960, .packets_missed = 49}, 1000 * kMs);  // 999 packets: 5 % of them said nothing
     r.rates(1, 1000 * kMs, out);
+    EXPECT_TRUE(out.empty());
+}
+
+TEST(ReceiverLoss, SlowStreamReachesBackForEvidence) {
+    // 800 packets in the last window are too few; the report before reaches 1313.
+    ReceiverLoss r(std::chrono::milliseconds(1000));
+    std::vector<double> out;
+    r.add("a", 1, {.packets = 0, .packets_missed = 0}, 0);
+    r.add("a", 1, {.packets = 500, .packets_missed = 5}, 1000 * kMs);
+    r.add("a", 1, {.packets = 1000, .packets_missed = 10}, 2500 * kMs);
+    r.add("a", 1, {.packets = 1300, .packets_missed = 13}, 3000 * kMs);
+    r.rates(1, 3000 * kMs, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NEAR(out[0], 13.0 / 1313.0, 1e-12);
+    // Not past 4 windows: at 5.5 s the first report is too old to count, and
+    // the newest is too (no report for 2.5 s): nothing.
+    r.rates(1, 5500 * kMs, out);
     EXPECT_TRUE(out.empty());
 }
 
