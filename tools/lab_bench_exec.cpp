@@ -39,7 +39,8 @@ constexpr std::array kLabBenches{
         "  (checksums; Redis: replication offsets, key counts and DEBUG DIGEST).\n"
         "  Knobs: --clients 1,2,4 --loss 0,1,5 --updates N --value-bytes B --repeat R --rate-mbps R\n"
         "  --chain-updates N --chain-bytes B (replicast's chains: shorter ones repair less under loss)\n"
-        "  --systems replicast,redis --quick (N = 1, 2 at 0 and 5 %, 2000 updates: the test suite's smoke run)\n"
+        "  --systems replicast,replicast-fixed,redis (replicast: adaptive bundling; -fixed: every chain at\n"
+        "  --chain-updates) --quick (N = 1, 2 at 0 and 5 %, 2000 updates: the test suite's smoke run)\n"
         "  --csv FILE (default bench/results/fanout.csv) --keep; `replicast bench fanout --help` for all.",
     },
 };

@@ -31,6 +31,7 @@ import base64
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -46,6 +47,7 @@ from redis_lab import RedisReplication  # noqa: E402
 DB = "bench"
 COLUMNS = ["system", "clients", "loss_pct", "repeat", "updates", "value_bytes", "payload_bytes", "egress_bytes",
            "egress_per_update", "copies", "seconds", "updates_per_s", "complete", "detail"]
+SYSTEMS = ("replicast", "replicast-fixed", "redis")
 FULL = dict(clients="1,2,4,8,16,32", loss="0,1,5", updates=100_000)
 QUICK = dict(clients="1,2", loss="0,5", updates=2_000)
 
@@ -63,7 +65,11 @@ def parse_args():
                         "whole when one of its packets is, so shorter chains repair less under loss")
     p.add_argument("--chain-bytes", type=int, default=16384,
                    help="replicast's chain size at most ([bundle] max_bytes; default 16384)")
-    p.add_argument("--systems", default="replicast,redis", help="which to run (default replicast,redis)")
+    p.add_argument("--systems", default="replicast,redis",
+                   help="which to run, interleaved in each cell (default replicast,redis): replicast (adaptive "
+                        "bundling on, [bundle] adaptive = true: the server sizes its chains from the loss its "
+                        "receivers report, --chain-updates the ceiling), replicast-fixed (adaptive off: every "
+                        "chain up to --chain-updates), redis")
     p.add_argument("--timeout", type=int, default=300, help="seconds a run may take to complete (default 300)")
     a = p.parse_args()
     grid = QUICK if a.quick else FULL
@@ -77,8 +83,8 @@ def parse_args():
         p.error("--loss: each rate must be 0..50 %")
     if not 1 <= a.value_bytes <= 65536 or a.updates < 1 or a.repeat < 1:
         p.error("--value-bytes must be 1..65536, --updates and --repeat at least 1")
-    if not a.systems or any(s not in ("replicast", "redis") for s in a.systems):
-        p.error("--systems: replicast and/or redis")
+    if not a.systems or any(s not in SYSTEMS for s in a.systems):
+        p.error("--systems: any of " + ", ".join(SYSTEMS))
     if a.csv is None:
         a.csv = (os.path.join(tempfile.gettempdir(), f"fanout-quick-{os.getpid()}.csv") if a.quick
                  else os.path.join(benchlib.RESULTS, "fanout.csv"))
@@ -131,9 +137,9 @@ def applied_lsn(sock_path):
         return 0
 
 
-def run_replicast(lab, replicast, clients, a, tag, workload_json):
+def run_replicast(lab, replicast, clients, a, tag, workload_json, adaptive=True):
     rep = labrun.Replication(lab, replicast, [DB], {n: None for n in clients}, server={
-        "bundle": {"max_updates": a.chain_updates, "max_bytes": a.chain_bytes},
+        "bundle": {"max_updates": a.chain_updates, "max_bytes": a.chain_bytes, "adaptive": adaptive},
         "pacing": {"rate_mbps": a.rate_mbps},
         "keys": {"rotate_seconds": 60},
         "retention": {"keep_updates": 10_000_000},
@@ -167,7 +173,10 @@ def run_replicast(lab, replicast, clients, a, tag, workload_json):
         mismatches = rep.mismatches(clients)
         repair = {k: sum(s.get(DB, {}).get("repair", {}).get(k, 0) for s in stats.values())
                   for k in ("gaps", "lsns_recovered", "snapshots")}
+        # The chain sizes adaptive bundling chose during the run, from the server's log.
+        sizes = re.findall(r"chains of at most (\d+) updates", rep.server.output())
         detail = (f"gaps={repair['gaps']} recovered={repair['lsns_recovered']} snapshots={repair['snapshots']}"
+                  + (f" chain_sizes={'>'.join(sizes[-8:])}" if sizes else "")
                   + (f" MISMATCH={mismatches}" if mismatches else ""))
         return dict(egress_bytes=egress, seconds=seconds, complete="yes" if not mismatches else "no", detail=detail)
     finally:
@@ -212,13 +221,14 @@ def main():
     a = parse_args()
     benchlib.check_root()
     replicast = benchlib.replicast_binary()
-    if "replicast" in a.systems and not os.path.exists(replicast):
+    if any(s.startswith("replicast") for s in a.systems) and not os.path.exists(replicast):
         sys.exit(f"error: {replicast} is missing: build it (ninja -C build)")
     if "redis" in a.systems:
         benchlib.need("redis-server", "redis-server")
         benchlib.need("redis-cli", "redis-tools")
     command = "replicast bench fanout " + " ".join(sys.argv[1:])
-    settings = (f"replicast chains <= {a.chain_updates} updates / {a.chain_bytes} B, pacing {a.rate_mbps} Mbit/s; "
+    settings = (f"replicast chains <= {a.chain_updates} updates / {a.chain_bytes} B (replicast: adaptive, "
+                f"replicast-fixed: not), pacing {a.rate_mbps} Mbit/s; "
                 f"{a.updates} updates of {a.value_bytes} B per run")
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
@@ -245,8 +255,9 @@ def main():
                             tag = f"-{system}-{loss:g}-{r}"
                             say(f"N={n} loss={loss:g} % run {r + 1}/{a.repeat}: {system}")
                             try:
-                                if system == "replicast":
-                                    res = run_replicast(lab, replicast, clients, a, tag, workload_json)
+                                if system.startswith("replicast"):
+                                    res = run_replicast(lab, replicast, clients, a, tag, workload_json,
+                                                        adaptive=system == "replicast")
                                 else:
                                     res = run_redis(lab, clients, a, tag, workload_resp)
                             except (TimeoutError, RuntimeError, subprocess.TimeoutExpired) as e:
@@ -280,8 +291,8 @@ def main():
 def summary(rows, a):
     """The table per (N, loss) and the issue's targets; exit 1 when a run did not complete."""
     say("summary: median egress per update (copies of N = 1, 0 %) and updates/s per cell")
-    print(f"  {'N':>3} {'loss':>5}  {'replicast B/upd':>15} {'copies':>7} {'upd/s':>8}   "
-          f"{'redis B/upd':>11} {'copies':>7} {'upd/s':>8}")
+    systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
+    print(f"  {'N':>3} {'loss':>5}  " + "   ".join(f"{s + ' B/upd':>21} {'copies':>7} {'upd/s':>8}" for s in systems))
     cells = sorted({(int(r["clients"]), float(r["loss_pct"])) for r in rows})
 
     def med(system, n, loss, col):
@@ -294,14 +305,15 @@ def summary(rows, a):
 
     for n, loss in cells:
         print(f"  {n:>3} {loss:>4g}%  "
-              + "   ".join(f"{fmt(med(s, n, loss, 'egress_per_update'), '>15.1f' if s == 'replicast' else '>11.1f')} "
+              + "   ".join(f"{fmt(med(s, n, loss, 'egress_per_update'), '>21.1f')} "
                            f"{fmt(med(s, n, loss, 'copies'), '>7.3f')} {fmt(med(s, n, loss, 'updates_per_s'), '>8.0f')}"
-                           for s in ("replicast", "redis")))
+                           for s in systems))
     for n, loss, limit in ((32, 0.0, 1.05), (8, 1.0, 1.3)):
-        got = med("replicast", n, loss, "copies")
-        if got is not None:
-            print(f"  target N={n} loss={loss:g} %: replicast {got:.3f} copies, at most {limit}: "
-                  f"{'met' if got <= limit else 'MISSED'}")
+        for s in systems:
+            got = med(s, n, loss, "copies") if s.startswith("replicast") else None
+            if got is not None:
+                print(f"  target N={n} loss={loss:g} %: {s} {got:.3f} copies, at most {limit}: "
+                      f"{'met' if got <= limit else 'MISSED'}")
     incomplete = [r for r in rows if r["complete"] != "yes"]
     for r in incomplete:
         print(f"  INCOMPLETE: {r['system']} N={r['clients']} loss={r['loss_pct']} %: {r['detail']}")

@@ -194,6 +194,7 @@ Result Follower::join(std::uint64_t now_ns) {
                                                    socket_->fd());
         reassembler_ = std::make_unique<chain::Reassembler>();
         reassembler_drops_seen_ = 0;
+        seq_seen_ = false;
     }
     if (Result k = install_keys(sub_.keys); !k) return k;
     if (gap_) {
@@ -479,6 +480,7 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
     for (std::size_t i = 0; i < n; ++i) {
         const rx::RxPacket& p = ring.peek(i);
         if (!p.valid) continue;
+        count_missed(p.header);
         const auto payload = queue.payload(i);
         chain::Reassembler::Event ev = chain::Reassembler::Event::none;
         if (p.kind == wire::PacketKind::data) {
@@ -506,6 +508,21 @@ std::size_t Follower::drain_queue(std::uint64_t now_ns) {
         reassembler_drops_seen_ = drops;
     }
     return n;
+}
+
+void Follower::count_missed(const wire::PacketHeader& h) noexcept {
+    // packet_seq goes up by one per packet within an epoch; it jumps at a key
+    // switch (a new epoch) and after a crash restart (2^40 ahead): neither is loss.
+    constexpr std::uint64_t kDiscontinuity = std::uint64_t{1} << 20;
+    if (seq_seen_ && h.key_epoch == seq_epoch_ && h.packet_seq > last_seq_) {
+        const std::uint64_t skipped = h.packet_seq - last_seq_ - 1;
+        if (skipped < kDiscontinuity) stats_.packets_missed += skipped;
+    } else if (seq_seen_ && h.key_epoch == seq_epoch_) {
+        return;  // reordered or repeated: the highest stays the reference
+    }
+    seq_seen_ = true;
+    seq_epoch_ = h.key_epoch;
+    last_seq_ = h.packet_seq;
 }
 
 Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {

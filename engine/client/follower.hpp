@@ -107,6 +107,7 @@ private:
                      std::uint64_t now_ns);
     void drain_buffer(std::uint64_t now_ns);
     std::size_t drain_queue(std::uint64_t now_ns);
+    void count_missed(const wire::PacketHeader& h) noexcept;  // stats_.packets_missed
     bool on_denied(const Result& r, const char* call);
     [[nodiscard]] bool cancelled() const noexcept;
     [[nodiscard]] bool keys_wanted(std::uint64_t now_ns) noexcept;
@@ -128,6 +129,9 @@ private:
 
     std::unique_ptr<chain::Reassembler> reassembler_;  // one per stream incarnation
     std::uint64_t reassembler_drops_seen_ = 0;
+    bool seq_seen_ = false;         // packet_seq of this incarnation seen yet
+    std::uint32_t seq_epoch_ = 0;   // the key epoch of last_seq_
+    std::uint64_t last_seq_ = 0;    // the highest packet_seq seen in that epoch
     std::unique_ptr<GapPolicy> gap_;
     ErrorRatePolicy error_rate_;
     struct Buffered {

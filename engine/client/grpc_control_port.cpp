@@ -24,6 +24,7 @@ v1::ReceiveStats to_proto(const ReceiveStats& s) {
     p.set_wrong_source(s.wrong_source);
     p.set_queue_overflows(s.queue_overflows);
     p.set_snapshots(s.snapshots);
+    p.set_packets_missed(s.packets_missed);
     return p;
 }
 

@@ -38,7 +38,8 @@ ReceiveStats FollowerStats::receive_stats(std::uint64_t now_ns) const noexcept {
             .replays = replays + too_old,
             .wrong_source = wrong_source,
             .queue_overflows = queue_overflows,
-            .snapshots = snapshots};
+            .snapshots = snapshots,
+            .packets_missed = packets_missed};
 }
 
 std::string to_json(const FollowerStats& s) {
@@ -66,7 +67,8 @@ std::string to_json(const FollowerStats& s) {
           {"too_old", s.too_old},
           {"unknown_epoch", s.unknown_epoch},
           {"open_failures", s.open_failures},
-          {"queue_overflows", s.queue_overflows}}},
+          {"queue_overflows", s.queue_overflows},
+          {"packets_missed", s.packets_missed}}},
         {"chains",
          {{"applied", s.chains_applied},
           {"updates_applied", s.updates_applied},

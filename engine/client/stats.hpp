@@ -32,6 +32,7 @@ struct FollowerStats {
                   wrong_source = 0, wrong_stream = 0,
                   replays = 0, too_old = 0, unknown_epoch = 0, open_failures = 0, queue_overflows = 0;
     // processing thread
+    std::uint64_t packets_missed = 0;  // packet_seq skipped within a key epoch (ReceiveStats.packets_missed)
     std::uint64_t chains_applied = 0, updates_applied = 0, chains_duplicate = 0, chains_buffered = 0,
                   chains_dropped_buffer_full = 0, chains_dropped_broken = 0, gaps = 0, recoveries = 0,
                   recover_failures = 0, lsns_recovered = 0, bytes_recovered = 0, snapshots = 0, snapshot_records = 0, key_fetches = 0,

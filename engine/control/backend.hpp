@@ -56,6 +56,15 @@ struct StreamView {
     std::uint32_t heartbeat_interval_ms = 100;
 };
 
+/// A receiver's counters for one stream, as a request of it carried them
+/// (ReceiveStats; totals since that follower started).
+struct ReceiverReport {
+    std::uint64_t packets = 0;
+    std::uint64_t packets_missed = 0;
+    std::uint64_t chains_applied = 0;
+    std::uint64_t chains_dropped = 0;
+};
+
 class ControlBackend {
 public:
     virtual ~ControlBackend() = default;
@@ -88,6 +97,12 @@ public:
     /// (the service holds its lease lock across the call), so keep it short
     /// and never wait on the loop.
     virtual void lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) = 0;
+
+    /// `identity` reported its receive counters for `stream_id` (a Subscribe,
+    /// Keys or Recover carried them): the server sizes the stream's chains
+    /// from its receivers' loss ([bundle] adaptive). Default: ignored.
+    virtual void receiver_report(std::string_view /*identity*/, std::uint32_t /*stream_id*/,
+                                 const ReceiverReport& /*report*/) {}
 
     /// Fills the server part of Stats: uptime, packets, bytes, one row per stream.
     virtual void server_stats(v1::StatsReply& out) = 0;

@@ -224,6 +224,15 @@ void Service::remember(std::string_view identity, bool has, const v1::ReceiveSta
     it->second.at = std::chrono::steady_clock::now();
 }
 
+void Service::report(std::string_view identity, std::uint32_t stream_id, bool has, const v1::ReceiveStats& stats) {
+    if (!has) return;
+    backend_.receiver_report(identity, stream_id,
+                             {.packets = stats.packets(),
+                              .packets_missed = stats.packets_missed(),
+                              .chains_applied = stats.chains_applied(),
+                              .chains_dropped = stats.chains_dropped()});
+}
+
 Result Service::stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view) {
     if (stream_id == 0) return bad("stream_id 0 names no stream");
     view = backend_.stream(stream_id);
@@ -309,6 +318,7 @@ Result Service::subscribe(std::string_view identity, const v1::SubscribeRequest&
     out.set_last_lsn(last);
     out.set_oldest_lsn(oldest);
     out.set_heartbeat_interval_ms(v->heartbeat_interval_ms);
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     take_lease(identity, v->stream_id);  // (again: the lease runs from the answer)
     out.set_lease_ms(config_.lease_ms);
     return finish(Result::ok());
@@ -328,6 +338,7 @@ Result Service::unsubscribe(std::string_view identity, const v1::UnsubscribeRequ
     const AccessEntry* e = nullptr;
     if (Result r = admit(identity, kSubscriber, &v->database, list, e); !r) return finish(r);
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     // Only the caller's own lease ends: nobody can end another identity's subscription.
     (void)end_lease(identity, v->stream_id);
     return finish(Result::ok());
@@ -346,6 +357,7 @@ Result Service::keys(std::string_view identity, const v1::KeysRequest& req, v1::
                        "identity \"" + std::string(identity) + "\" may not use database \"" + v->database + "\""});
     }
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     if (!v->streaming) return finish({Code::failed_precondition, "stream " + std::to_string(v->stream_id) + " is stopped"});
     renew_lease(identity, v->stream_id, req.has_stats());
     out.set_key_epoch(v->key_epoch);
@@ -373,6 +385,7 @@ Result Service::recover(std::string_view identity, const v1::RecoverRequest& req
                        "identity \"" + std::string(identity) + "\" may not use database \"" + v->database + "\""});
     }
     remember(identity, req.has_stats(), req.stats());
+    report(identity, v->stream_id, req.has_stats(), req.stats());
     renew_lease(identity, v->stream_id, req.has_stats());  // a replica off multicast follows by Recover
     Slot slot(*this, identity, false);
     if (!slot.take()) {

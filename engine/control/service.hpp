@@ -92,6 +92,8 @@ private:
     void renew_lease(std::string_view identity, const std::string& database, bool has_stats);
     bool end_lease(std::string_view identity, std::uint32_t stream_id);
     void fill_leases(v1::StatsReply& out);
+    /// Passes a request's stats for `stream_id` on to the backend (bundle sizing).
+    void report(std::string_view identity, std::uint32_t stream_id, bool has, const v1::ReceiveStats& stats);
     Result stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view);
 
     const ControlConfig config_;

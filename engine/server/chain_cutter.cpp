@@ -16,12 +16,14 @@ std::size_t ChainCutter::max_record_bytes() const noexcept {
 }
 
 store::Status ChainCutter::cut(store::MasterStore& store, std::string_view db, std::uint64_t from, std::uint64_t last,
-                               CutChain& out, CutResult& result) {
+                               std::uint32_t max_updates, CutChain& out, CutResult& result) {
     result = {};
     store::Bundle bundle;
     bool begun = false;
+    const BundleLimits limits{.max_updates = max_updates == 0 || max_updates > limits_.max_updates ? limits_.max_updates : max_updates,
+                              .max_bytes = limits_.max_bytes};
     const store::Status s = store::read_bundle(
-        store, db, from, last, limits_,
+        store, db, from, last, limits,
         [&](std::uint64_t lsn, std::span<const std::uint8_t> update) {
             if (!begun) {
                 builder_.begin(lsn);

@@ -44,7 +44,13 @@ public:
     /// no longer holds `from`, at its oldest entry: `skipped` says how many LSNs
     /// were lost to retention). Never reads past `last`.
     store::Status cut(store::MasterStore& store, std::string_view db, std::uint64_t from, std::uint64_t last,
-                      CutChain& out, CutResult& result);
+                      CutChain& out, CutResult& result) {
+        return cut(store, db, from, last, limits_.max_updates, out, result);
+    }
+    /// The same with at most `max_updates` updates (adaptive bundling; the
+    /// constructor's limits stay the ceiling: a larger value is cut down to them).
+    store::Status cut(store::MasterStore& store, std::string_view db, std::uint64_t from, std::uint64_t last,
+                      std::uint32_t max_updates, CutChain& out, CutResult& result);
 
 private:
     BundleLimits limits_;

@@ -109,12 +109,20 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     config::TableReader bu(config::section(root, "bundle", path), path, "bundle.", kDocs);
     bu.integer("max_updates", c.max_updates, 1, 65535);
     bu.integer("max_bytes", c.max_bytes, 64, 16u << 20);
+    bu.boolean("adaptive", c.adaptive);
+    bu.integer("min_updates", c.min_updates, 1, 65535);
+    bu.integer("adaptive_window_ms", c.adaptive_window_ms, 500, 600'000);
     bu.choice("compression", c.compress, {{"isal", true}, {"off", false}});
     bu.integer("compression_level", c.compression_level, 0, 3);
     bu.integer("jobs_per_worker", c.jobs_per_worker, 2, 4096);
     bu.integer("compression_lcore", c.compression_lcore, -1, 1023);
     bu.reject_unknown();
     if (!c.compress && c.compression_lcore >= 0) bu.fail("compression_lcore", "set, but compression is off");
+    // The default floor under a smaller ceiling is the ceiling; a floor written above it is a mistake.
+    if (c.min_updates > c.max_updates && bu.get("min_updates") == nullptr) c.min_updates = c.max_updates;
+    if (c.min_updates > c.max_updates) {
+        bu.fail("min_updates", "is " + std::to_string(c.min_updates) + ", above max_updates (" + std::to_string(c.max_updates) + ")");
+    }
 
     config::TableReader pa(config::section(root, "pacing", path), path, "pacing.", kDocs);
     std::uint64_t rate_mbps = 0;

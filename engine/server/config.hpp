@@ -46,6 +46,9 @@ struct ServerConfig {
     // [bundle]
     std::uint32_t max_updates = 256;    // updates per chain
     std::uint32_t max_bytes = 65536;    // uncompressed chain body bytes
+    bool adaptive = true;               // size chains from the receivers' loss reports, max_* the ceiling
+    std::uint32_t min_updates = 4;      // adaptive: the floor
+    std::uint32_t adaptive_window_ms = 5000;  // adaptive: loss is judged over this window
     bool compress = true;
     int compression_level = 1;          // ISA-L 0..3
     std::uint32_t jobs_per_worker = 64; // chain jobs in flight per tx worker

@@ -131,6 +131,10 @@ void ServerBackend::server_stats(v1::StatsReply& out) {
         row->set_key_switches(s->stats.key_switches.load(std::memory_order_relaxed));
         row->set_epochs_not_recorded(s->stats.epochs_not_recorded.load(std::memory_order_relaxed));
         // subscribers and leases: the control service fills them from its lease table.
+        row->set_chain_updates(s->stats.chain_updates.load(std::memory_order_relaxed));
+        row->set_lossy_receivers(s->stats.lossy_receivers.load(std::memory_order_relaxed));
+        row->set_loss_ppm(s->stats.loss_ppm.load(std::memory_order_relaxed));
+        row->set_bundle_changes(s->stats.bundle_changes.load(std::memory_order_relaxed));
     }
 }
 

@@ -32,6 +32,9 @@ public:
                             std::span<const std::uint8_t> request_id, std::uint64_t& first_lsn, bool& duplicate) override;
     control::Result rotate_key(std::string_view database, std::uint32_t& next_epoch) override;
     void lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) override;
+    void receiver_report(std::string_view identity, std::uint32_t stream_id, const control::ReceiverReport& report) override {
+        server_.receiver_report(identity, stream_id, report);
+    }
     void server_stats(v1::StatsReply& out) override;
 
 private:

@@ -48,7 +48,8 @@ Server::Server(ServerConfig config, ServerOptions options)
       store_(config_.store, store::EnvOptions{.initial_map_bytes = config_.initial_map_bytes}),
       cutter_({.max_updates = config_.max_updates, .max_bytes = config_.max_bytes},
               // With a codec lcore the control core cuts plain chains and that lcore deflates them.
-              {.compress = config_.compress && config_.compression_lcore < 0, .level = config_.compression_level}) {
+              {.compress = config_.compress && config_.compression_lcore < 0, .level = config_.compression_level}),
+      loss_(std::chrono::milliseconds(config_.adaptive_window_ms)) {
     if (!config_.key_log.empty()) {
         key_log_.emplace(config_.key_log);
         spdlog::warn("key log {} is on: anyone who reads it can open the multicast (PROTOCOL.md section 3)",
@@ -357,7 +358,8 @@ bool Server::feed_one(Stream& s) {
     const std::uint32_t j = w.free_jobs.back();
     ChainJob& job = w.jobs[j];
     CutResult r;
-    const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, job, r);
+    // The chain size is read here, at a chain boundary: the tx worker sees only whole chains.
+    const store::Status st = cutter_.cut(store_, s.db, s.next_lsn, s.last_lsn, s.bundle.current(), job, r);
     if (!st) {
         // A log entry that does not decode is never written by the store:
         // stop this stream rather than skip data silently.
@@ -571,9 +573,10 @@ void Server::log_stats() {
                      c.dropped_at_stop.load());
     }
     for (const auto& s : streams_) {
-        spdlog::info("stream {} ({}): multicast_lsn={} last_lsn={} chains={} updates={} body_bytes={} record_bytes={} epoch={}",
+        spdlog::info("stream {} ({}): multicast_lsn={} last_lsn={} chains={} updates={} body_bytes={} record_bytes={} epoch={} "
+                     "chain_updates={}",
                      s->stream_id, s->db, s->multicast_lsn, s->last_lsn, s->stats.chains.load(), s->stats.updates.load(),
-                     s->stats.body_bytes.load(), s->stats.record_bytes.load(), s->epoch);
+                     s->stats.body_bytes.load(), s->stats.record_bytes.load(), s->epoch, s->bundle.current());
     }
 }
 
@@ -609,6 +612,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         if (options_.once && caught_up()) break;
         rotate_keys();
         run_commands();
+        adapt_bundles();
         stop_idle_streams();
         trim_logs();
         if (now_ns() >= next_stats) {

@@ -29,6 +29,7 @@
 #include "engine/server/commands.hpp"
 #include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
+#include "engine/server/receiver_loss.hpp"
 #include "engine/server/stream.hpp"
 #include "engine/logging/log.hpp"
 #include "engine/tx/eal.hpp"
@@ -87,6 +88,9 @@ public:
     /// its idle clock starts there. False for an unknown stream_id.
     bool set_lease_horizon(std::uint32_t stream_id, std::uint64_t until_ns) noexcept;
     [[nodiscard]] CommandQueue& commands() noexcept { return commands_; }
+    /// A receiver's counters for a stream, from a control request (any thread):
+    /// adaptive bundling weighs them at its next tick.
+    void receiver_report(std::string_view identity, std::uint32_t stream_id, const control::ReceiverReport& r);
     /// The master store: its reads are thread-safe (store/env.hpp); writes from
     /// other threads serialise among themselves (MasterStore::write's scratch).
     [[nodiscard]] store::MasterStore& store() noexcept { return store_; }
@@ -143,6 +147,8 @@ private:
     void publish_view(Stream& s);
     control::Result rotate_stream(Stream& s, std::uint32_t& next);
     void run_commands();
+    // Adaptive bundling (adaptive_bundling.cpp): each running stream's chain size from its receivers' loss.
+    void adapt_bundles();
 
     ServerConfig config_;
     ServerOptions options_;
@@ -171,6 +177,9 @@ private:
     std::size_t map_bytes_ = 0;  // the store's LMDB map as last logged
     std::uint64_t started_ns_ = 0;
     CommandQueue commands_;
+    ReceiverLoss loss_;                    // receivers' reports (gRPC threads add, the loop reads)
+    std::vector<double> loss_scratch_;     // the loop's, reused each tick
+    std::uint64_t next_adapt_ns_ = 0;
 };
 
 }  // namespace replicast::server

@@ -14,6 +14,7 @@
 
 #include "crypto/key_ring.hpp"
 #include "engine/control/backend.hpp"
+#include "engine/server/bundle_controller.hpp"
 #include "engine/server/commands.hpp"
 
 namespace replicast::server {
@@ -44,6 +45,10 @@ struct StreamStats {
     // leases run until then (steady clock ns); the idle clock starts there.
     std::atomic<std::uint64_t> lease_until_ns{0};
     std::atomic<std::uint64_t> starts{0};        // times started (the first start included)
+    std::atomic<std::uint32_t> chain_updates{0}; // updates per chain the cutter allows now (adaptive bundling)
+    std::atomic<std::uint32_t> lossy_receivers{0};  // receivers whose loss the last decision weighed
+    std::atomic<std::uint32_t> loss_ppm{0};      // the highest of their loss rates, parts per million
+    std::atomic<std::uint64_t> bundle_changes{0};   // times the chain size changed
 };
 
 /// The stream as the control service sees it: an immutable view the loop
@@ -102,6 +107,8 @@ struct Stream {
     bool rotate_after_switch = false; // a rotation asked for while a switch was announced: made once it happened
     std::uint64_t rotation_retry_ns = 0;  // a rotation the store could not record: tried again then (0: none)
     std::unique_ptr<crypto::KeyRing> keys;
+    // Adaptive bundling: the size the cutter reads at each chain boundary; only the loop changes it.
+    BundleController bundle{BundleBounds{}};
     // The raw keys of the epochs `keys` holds, for subscribers (Keys, Subscribe):
     // never logged (but to the opt-in key log), wiped when their epoch is retired.
     std::vector<control::EpochKey> raw_keys;

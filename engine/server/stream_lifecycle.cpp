@@ -42,6 +42,10 @@ Stream& Server::add_stream(const std::string& db, std::uint32_t stream_id) {
     s->db = db;
     s->stream_id = stream_id;
     s->keys = std::make_unique<crypto::KeyRing>(control_gcm_);
+    s->bundle = BundleController({.max_updates = config_.max_updates,
+                                  .max_bytes = config_.max_bytes,
+                                  .min_updates = config_.min_updates});
+    s->stats.chain_updates.store(s->bundle.current(), std::memory_order_relaxed);
     // Readers of the registry (Stats, telemetry, Databases) read the view: a
     // stream whose first start fails (streams.max_streams) is listed too.
     publish_view(*s);

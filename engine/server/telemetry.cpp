@@ -42,6 +42,7 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
         add(e, "last_lsn", s->stats.last_lsn);
         add(e, "chains", s->stats.chains);
         add(e, "updates", s->stats.updates);
+        rte_tel_data_add_dict_u64(e, "chain_updates", s->stats.chain_updates.load(std::memory_order_relaxed));
         add(e, "body_bytes", s->stats.body_bytes);
         add(e, "record_bytes", s->stats.record_bytes);
         add(e, "skipped_lsns", s->stats.skipped_lsns);

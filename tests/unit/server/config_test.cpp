@@ -40,6 +40,9 @@ TEST(ServerConfig, MinimalGetsDocumentedDefaultsAndResolvesPaths) {
     EXPECT_EQ(c.start, server::StartAt::oldest);
     EXPECT_EQ(c.max_updates, 256u);
     EXPECT_EQ(c.max_bytes, 65536u);
+    EXPECT_TRUE(c.adaptive);
+    EXPECT_EQ(c.min_updates, 4u);
+    EXPECT_EQ(c.adaptive_window_ms, 5000u);
     EXPECT_TRUE(c.compress);
     EXPECT_TRUE(c.sealed);
     EXPECT_EQ(c.rotate_seconds, 0u);
@@ -55,6 +58,9 @@ start = "next"
 [bundle]
 max_updates = 10
 max_bytes = 1000
+adaptive = false
+min_updates = 2
+adaptive_window_ms = 800
 compression = "isal"
 compression_level = 2
 jobs_per_worker = 8
@@ -75,6 +81,9 @@ rotate_seconds = 60
     EXPECT_EQ(c.start, server::StartAt::next);
     EXPECT_EQ(c.max_updates, 10u);
     EXPECT_EQ(c.max_bytes, 1000u);
+    EXPECT_FALSE(c.adaptive);
+    EXPECT_EQ(c.min_updates, 2u);
+    EXPECT_EQ(c.adaptive_window_ms, 800u);
     EXPECT_TRUE(c.compress);
     EXPECT_EQ(c.compression_level, 2);
     EXPECT_EQ(c.compression_lcore, 2);
@@ -85,6 +94,18 @@ rotate_seconds = 60
     EXPECT_EQ(c.pace.chain_gap_ns_per_kib, 10u);
     EXPECT_EQ(c.pace.max_burst_bytes, 3000u);
     EXPECT_EQ(c.rotate_seconds, 60u);
+}
+
+TEST(ServerConfig, AdaptiveFloorStaysUnderTheCeiling) {
+    const std::string base = std::string(kMinimal) + "[bundle]\n";
+    // The default floor (4) under a ceiling of 2 is the ceiling.
+    EXPECT_EQ(server::parse_server_config(base + "max_updates = 2\n", "s.toml", "/").min_updates, 2u);
+    // A floor written above the ceiling is refused, named.
+    EXPECT_THAT(error_of(base + "max_updates = 8\nmin_updates = 16\n"),
+                HasSubstr("bundle.min_updates: is 16, above max_updates (8)"));
+    EXPECT_THAT(error_of(base + "adaptive_window_ms = 100\n"),
+                HasSubstr("bundle.adaptive_window_ms: is 100, must be in 500..600000"));
+    EXPECT_THAT(error_of(base + "adaptive = 1\n"), HasSubstr("bundle.adaptive"));
 }
 
 TEST(ServerConfig, InitialMapBytesFromOneMibToOneTib) {
