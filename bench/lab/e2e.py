@@ -34,7 +34,9 @@ replica (client N's store) holds them: written into the master store next
 to the server (path local: local-write-to-apply) and by Publish over TLS
 from client1's namespace (path publish: publish-to-apply), one after the
 other, their order swapped per fraction. One clock: everything runs on this
-machine. p50, p99 and p999 of the probes.
+machine. p50, p99 and p999 of the probes, and of the write (or Publish
+call) alone (the probe's write_*: the master's commit and fsync, the
+writer lock), which the rest of the chain adds to.
 
 Settings that shape latency, in the CSV's header and below: the server's
 update detector wakes on the store's write notification and otherwise
@@ -74,7 +76,7 @@ from redis_lab import PORT as REDIS_PORT, RedisReplication  # noqa: E402
 DB = "e2e"
 COLUMNS = ["kind", "system", "path", "clients", "value_bytes", "fraction_pct", "offered_per_s", "achieved_per_s",
            "updates", "seconds", "drain_ms", "late_ms", "sustained", "egress_bytes", "egress_per_update", "probes", "p50_ms",
-           "p99_ms", "p999_ms", "max_ms", "load_avg", "detail"]
+           "p99_ms", "p999_ms", "max_ms", "write_p50_ms", "write_p99_ms", "load_avg", "detail"]
 FULL = dict(clients="1,4,8", values="100,1024", paths="local,publish", fractions="10,50,90", step_seconds=2.0,
             start_rate=20000, max_rate=4_000_000, bisect=3, probes=1000, max_step_updates=1_000_000)
 QUICK = dict(clients="1", values="100", paths="local", fractions="50", step_seconds=0.5, start_rate=5000,
@@ -106,6 +108,9 @@ def parse_args():
                    help=f"latency at these %% of the sustained local rate (default {FULL['fractions']})")
     p.add_argument("--probes", type=int, default=None, help=f"probes per latency run (default {FULL['probes']})")
     p.add_argument("--probe-interval-ms", type=int, default=2, help="pause between probes (default 2)")
+    p.add_argument("--latency-paths", default="local,publish",
+                   help="probe paths: local (written into the master next to the server), publish (Publish from "
+                        "client1's namespace); default local,publish")
     p.add_argument("--no-latency", action="store_true", help="the rate search only")
     p.add_argument("--poll-ms", type=int, default=1,
                    help="the server's update detector's poll interval without a notification (poll_interval_ms; "
@@ -130,6 +135,9 @@ def parse_args():
     a.paths = [x for x in (a.paths or grid["paths"]).split(",") if x]
     a.fractions = benchlib.float_list(a.fractions or grid["fractions"])
     a.systems = [s for s in a.systems.split(",") if s]
+    a.latency_paths = [x for x in a.latency_paths.split(",") if x]
+    if not a.latency_paths or any(x not in ("local", "publish") for x in a.latency_paths):
+        p.error("--latency-paths: local and/or publish")
     for k in ("step_seconds", "start_rate", "max_rate", "bisect", "probes", "max_step_updates"):
         if getattr(a, k) is None:
             setattr(a, k, grid[k])
@@ -459,7 +467,7 @@ def latency(cell, work, n, rate, a, out, rows, flip):
     """Probes of both paths at each fraction of the sustained rate, under a background writer."""
     for i, fraction in enumerate(a.fractions):
         bg_rate = max(1, int(rate * fraction / 100))
-        order = ["local", "publish"] if (i + flip) % 2 == 0 else ["publish", "local"]
+        order = a.latency_paths if (i + flip) % 2 == 0 else list(reversed(a.latency_paths))
         for path in order:
             # Bounded even if left behind: at most 10 minutes at its rate.
             host, argv = cell.writer("local", work, bg_rate, bg_rate * 600)
@@ -479,12 +487,15 @@ def latency(cell, work, n, rate, a, out, rows, flip):
                        fraction_pct=f"{fraction:g}", offered_per_s=bg_rate, probes=len(s),
                        p50_ms=f"{quantile(s, 0.5):.3f}", p99_ms=f"{quantile(s, 0.99):.3f}",
                        p999_ms=f"{quantile(s, 0.999):.3f}", max_ms=f"{max(s) if s else float('nan'):.3f}",
+                       write_p50_ms=f"{res['write_p50_ms']:.3f}" if "write_p50_ms" in res else "",
+                       write_p99_ms=f"{res['write_p99_ms']:.3f}" if "write_p99_ms" in res else "",
                        load_avg=f"{os.getloadavg()[0]:.1f}",
                        detail=(detail or "") + (f" timed_out={res.get('timed_out')}" if res.get("timed_out") else ""))
             out.row(row)
             rows.append(row)
             say(f"    latency {path} N={n} {work.value_bytes} B at {fraction:g} % ({bg_rate}/s): "
-                f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, p999 {row['p999_ms']} ms ({len(s)} probes)")
+                f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, p999 {row['p999_ms']} ms ({len(s)} probes; "
+                f"the write alone p50 {row['write_p50_ms'] or '-'} p99 {row['write_p99_ms'] or '-'} ms)")
 
 
 def run_cell(lab, replicast, n, work, a, out, rows, cell_no):
