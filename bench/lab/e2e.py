@@ -112,6 +112,8 @@ def parse_args():
                    help="probe paths: local (written into the master next to the server), publish (Publish from "
                         "client1's namespace); default local,publish")
     p.add_argument("--no-latency", action="store_true", help="the rate search only")
+    p.add_argument("--latency-at", type=int, default=None,
+                   help="skip the search: latency at --fractions of this rate (updates/s), replicast only")
     p.add_argument("--poll-ms", type=int, default=1,
                    help="the server's update detector's poll interval without a notification (poll_interval_ms; "
                         "default 1, the server's own default is 20)")
@@ -151,6 +153,10 @@ def parse_args():
         p.error("--systems: replicast and/or redis")
     if any(not 0 < f <= 100 for f in a.fractions):
         p.error("--fractions: each in (0, 100]")
+    if a.latency_at is not None:
+        if a.latency_at < 1 or a.no_latency:
+            p.error("--latency-at: a rate of at least 1, and not with --no-latency")
+        a.systems = ["replicast"]
     if a.step_seconds <= 0 or a.start_rate < 1 or a.max_rate < a.start_rate or a.bisect < 0 or a.probes < 1:
         p.error("--step-seconds > 0, --start-rate >= 1, --max-rate >= --start-rate, --bisect >= 0, --probes >= 1")
     if a.csv is None:
@@ -514,8 +520,8 @@ def run_cell(lab, replicast, n, work, a, out, rows, cell_no):
                 if wrong:
                     raise RuntimeError(f"Redis replicas differ from the primary: {wrong}")
                 continue
-            local_rate = None
-            for path in a.paths:
+            local_rate = a.latency_at
+            for path in a.paths if a.latency_at is None else []:
                 got = search(cell, "replicast", path, work, n, a, out, rows)
                 if path == "local":
                     local_rate = got
