@@ -12,7 +12,9 @@ server) and, with --paths publish, through Publish (`replicast publish
 --file --rate R` from client1's namespace); Redis by SETs on one connection
 to the primary, paced the same way (the primary in the server namespace, a
 replica per client namespace, the same keys and values; `redis-cli --pipe`
-reads the replies). A step is SUSTAINED when the last replica applied the
+reads the replies; the schedule starts at the first SET the primary
+executed, as `load`'s at its first record, so neither writer's process
+start counts). A step is SUSTAINED when the last replica applied the
 step's last update within --drain-ms of the time the writer's schedule
 had it written (the writer's own delay at its end, then the replicas'
 drain; a rate over capacity leaves a backlog that grows through the step,
@@ -79,8 +81,8 @@ COLUMNS = ["kind", "system", "path", "clients", "value_bytes", "fraction_pct", "
            "p99_ms", "p999_ms", "max_ms", "write_p50_ms", "write_p99_ms", "load_avg", "detail"]
 FULL = dict(clients="1,4,8", values="100,1024", paths="local,publish", fractions="10,50,90", step_seconds=2.0,
             start_rate=20000, max_rate=4_000_000, bisect=3, probes=1000, max_step_updates=1_000_000)
-QUICK = dict(clients="1", values="100", paths="local", fractions="50", step_seconds=0.5, start_rate=5000,
-             max_rate=10000, bisect=0, probes=30, max_step_updates=20_000)
+QUICK = dict(clients="1", values="100", paths="local", fractions="50", step_seconds=0.5, start_rate=2000,
+             max_rate=4000, bisect=0, probes=20, max_step_updates=20_000)
 KEY_BYTES = 8  # k0000000
 
 
@@ -349,8 +351,15 @@ class RedisCell:
                                stderr=subprocess.STDOUT)
         size = work.cmd_bytes
         try:
+            # The schedule starts at the first SET the primary has executed
+            # (as `replicast load`'s seconds start at its first record), so
+            # redis-cli's own start is not counted as Redis's time.
+            calls = self.set_calls()
+            cli.stdin.write(work.resp_map[0:size])
+            cli.stdin.flush()
+            labrun.wait_until("redis-cli's first SET", lambda: self.set_calls() > calls, 30, interval=0.001)
             t0 = time.monotonic()
-            sent = 0
+            sent = 1
             while sent < count:
                 due = min(count, int((time.monotonic() - t0) * rate) + 1)
                 if due > sent:
@@ -377,6 +386,13 @@ class RedisCell:
         if drain is None:
             drain = time.monotonic() - t_end
         return dict(seconds=t_end - t0, drain=drain, egress=egress, settled=settled)
+
+    def set_calls(self):
+        """SETs the primary has executed (INFO commandstats)."""
+        for line in self.redis.cli("server", "info", "commandstats").splitlines():
+            if line.startswith("cmdstat_set:"):
+                return int(line.split("calls=")[1].split(",")[0])
+        return 0
 
     def repair_detail(self):
         return f"offset={self.redis.primary_offset()}"

@@ -57,7 +57,7 @@ class LabBenchSmoke(unittest.TestCase):
         self.assertEqual(set(rate), {("replicast", "local"), ("redis", "-")})
         for r in rate.values():
             self.assertEqual(r["sustained"], "yes", r)
-            self.assertGreaterEqual(int(r["offered_per_s"]), 5000, r)
+            self.assertGreaterEqual(int(r["offered_per_s"]), 2000, r)
         steps = [r for r in rows if r["kind"] == "step" and r["sustained"] == "yes"]
         self.assertTrue(steps)
         for r in steps:
@@ -67,7 +67,7 @@ class LabBenchSmoke(unittest.TestCase):
         lat = {r["path"]: r for r in rows if r["kind"] == "latency"}
         self.assertEqual(set(lat), {"local", "publish"})
         for r in lat.values():
-            self.assertEqual(int(r["probes"]), 30, r)
+            self.assertEqual(int(r["probes"]), 20, r)
             self.assertGreater(float(r["p50_ms"]), 0, r)
             self.assertLessEqual(float(r["p50_ms"]), float(r["p99_ms"]), r)
 
