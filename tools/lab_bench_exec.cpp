@@ -57,7 +57,7 @@ constexpr std::array kLabBenches{
         "  --no-latency --latency-at R (no search: latency at --fractions of R)\n"
         "  --poll-ms MS (the server's update detector) --rate-mbps R --burst-bytes B --chain-gap-ns NS\n"
         "  --compression isal|off --chain-updates N --chain-bytes B --publish-batch N --workdir DIR\n"
-        "  --quick (N = 1, 100 B, two steps, 30 probes: the test suite's smoke run)\n"
+        "  --quick (N = 1, 100 B, two steps, 20 probes: the test suite's smoke run)\n"
         "  --csv FILE (default bench/results/e2e.csv) --keep; `replicast bench e2e --help` for all.",
     },
 };
