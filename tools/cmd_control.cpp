@@ -24,6 +24,7 @@
 #include "tools/commands.hpp"
 #include "tools/control_connection.hpp"
 #include "tools/load_line.hpp"
+#include "tools/rate_pacer.hpp"
 
 namespace replicast::tools {
 
@@ -267,6 +268,7 @@ struct PublishOptions {
     int group = 0;
     bool del = false;
     std::size_t batch = 1000;
+    double rate = 0;  // updates per second at most (--file; 0: as fast as the server answers)
 };
 
 void add_publish(CLI::App& app) {
@@ -281,6 +283,9 @@ void add_publish(CLI::App& app) {
     cmd->add_option("--file", o->file, "records to publish, as `replicast load` reads them ('-' = stdin)");
     cmd->add_option("--format", o->format, "auto, json or tsv")->check(CLI::IsMember({"auto", "json", "tsv"}));
     cmd->add_option("--batch", o->batch, "updates per Publish call (--file)")->check(CLI::Range(1, 100000));
+    cmd->add_option("--rate", o->rate, "--file: at most this many updates per second, on a schedule from the first "
+                                       "(each call goes when its last update is due; prints seconds= too)")
+        ->check(CLI::Range(0.0, 1e9));
     cmd->add_option("--request-id", o->request_id, "makes a retry exactly-once (at most 64 bytes; batch N of a file gets ID/N; "
                                                     "default: a random id for this run)");
     cmd->add_option("--retry-seconds", o->retry_seconds, "retry a call refused as UNAVAILABLE or RESOURCE_EXHAUSTED for this "
@@ -342,7 +347,10 @@ void add_publish(CLI::App& app) {
         }
         auto client = connect(o->c, "publish");
         std::uint64_t updates = 0, first = 0, duplicates = 0;
+        RatePacer pacer(o->rate);
+        const auto started = std::chrono::steady_clock::now();
         for (std::size_t i = 0; i < requests.size(); ++i) {
+            pacer.wait_due(updates + static_cast<std::uint64_t>(requests[i].updates_size()) - 1);
             v1::PublishReply reply;
             control::Result r = client->publish(requests[i], reply);
             // UNAVAILABLE and RESOURCE_EXHAUSTED say "try again later": back
@@ -363,11 +371,17 @@ void add_publish(CLI::App& app) {
             updates += reply.update_count();
             if (reply.duplicate()) ++duplicates;
         }
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (o->c.json) {
-            print_json({{"first_lsn", first}, {"updates", updates}, {"calls", requests.size()}, {"duplicates", duplicates}});
+            nlohmann::json j{{"first_lsn", first}, {"updates", updates}, {"calls", requests.size()},
+                                            {"duplicates", duplicates}};
+            if (o->rate > 0) j["seconds"] = secs;
+            print_json(j);
         } else {
-            std::printf("first_lsn=%llu updates=%llu%s\n", static_cast<unsigned long long>(first),
+            std::printf("first_lsn=%llu updates=%llu%s", static_cast<unsigned long long>(first),
                         static_cast<unsigned long long>(updates), duplicates != 0 ? " duplicate" : "");
+            if (o->rate > 0) std::printf(" seconds=%.6f", secs);
+            std::printf("\n");
         }
     });
 }

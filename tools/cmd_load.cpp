@@ -13,6 +13,7 @@
 
 #include "tools/commands.hpp"
 #include "tools/load_line.hpp"
+#include "tools/rate_pacer.hpp"
 #include "tools/store_open.hpp"
 
 namespace replicast::tools {
@@ -22,6 +23,7 @@ namespace {
 struct LoadOptions {
     std::string store, db, file, format = "auto";
     std::size_t batch = 4096;
+    double rate = 0;  // records per second at most (0: as fast as the store takes them)
     std::size_t initial_map_bytes = 0;  // 0: the store's default
 };
 
@@ -58,6 +60,10 @@ void add_load_command(CLI::App& app) {
     cmd->add_option("--db", o->db, "database name")->required();
     cmd->add_option("--format", o->format, "auto (by the first line), json or tsv")->check(CLI::IsMember({"auto", "json", "tsv"}));
     cmd->add_option("--batch", o->batch, "records per transaction")->check(CLI::Range(1, 1 << 20));
+    cmd->add_option("--rate", o->rate,
+                    "write at most this many records per second, on a schedule from the first one (a transaction "
+                    "takes what is due, up to --batch); prints seconds= too. 0: as fast as possible")
+        ->check(CLI::Range(0.0, 1e9));
     cmd->add_option("--initial-map-bytes", o->initial_map_bytes,
                     "the store's first LMDB map (default 1 GiB; it doubles when full): small only to exercise growth")
         ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
@@ -79,6 +85,9 @@ void add_load_command(CLI::App& app) {
         bool format_known = o->format != "auto";
         LoadFormat format = o->format == "json" ? LoadFormat::json : LoadFormat::tsv;
         Progress progress;
+        RatePacer pacer(o->rate);
+        std::size_t want = 0;  // records in the transaction being filled (0: not decided yet)
+        std::chrono::steady_clock::time_point first_at{};
         auto commit = [&] {
             if (ops.empty()) return;
             views.clear();
@@ -92,6 +101,7 @@ void add_load_command(CLI::App& app) {
             loaded += ops.size();
             last_lsn = first + ops.size() - 1;
             ops.clear();
+            want = 0;
             progress.update(loaded);
         };
         std::string line;
@@ -114,12 +124,21 @@ void add_load_command(CLI::App& app) {
                                             " (the " + std::to_string(loaded) + " records before it are committed)",
                                         kExitUsage);
             }
+            if (want == 0) {
+                want = pacer.take(loaded, o->batch);
+                if (loaded == 0) first_at = std::chrono::steady_clock::now();
+            }
             ops.push_back(std::move(op));
-            if (ops.size() == o->batch) commit();
+            if (ops.size() == want) commit();
         }
         commit();
         progress.update(loaded, true);
-        std::printf("loaded=%" PRIu64 " last_lsn=%" PRIu64 "\n", loaded, last_lsn);
+        if (o->rate > 0) {
+            const double secs = loaded == 0 ? 0.0 : std::chrono::duration<double>(std::chrono::steady_clock::now() - first_at).count();
+            std::printf("loaded=%" PRIu64 " last_lsn=%" PRIu64 " seconds=%.6f\n", loaded, last_lsn, secs);
+        } else {
+            std::printf("loaded=%" PRIu64 " last_lsn=%" PRIu64 "\n", loaded, last_lsn);
+        }
     });
 }
 

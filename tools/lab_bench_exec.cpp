@@ -43,6 +43,24 @@ constexpr std::array kLabBenches{
         "  --chain-updates) --quick (N = 1, 2 at 0 and 5 %, 2000 updates: the test suite's smoke run)\n"
         "  --csv FILE (default bench/results/fanout.csv) --keep; `replicast bench fanout --help` for all.",
     },
+    LabBench{
+        "e2e",
+        "Highest sustained update rate with every replica keeping up, beside Redis; publish-to-apply latency (lab, root)",
+        "e2e: for N clients (1, 4, 8) and value sizes (100, 1024 B), a writer offers updates at a rate R for\n"
+        "  a step; R is ramped (doubling) and bisected to the highest rate at which the last replica applies a\n"
+        "  step's last update within --drain-ms of its schedule: replicast by the local store path (`load\n"
+        "  --rate`) and by Publish, Redis (a primary in the server namespace, a replica per client\n"
+        "  namespace) by paced SETs, cell by cell; egress bytes per update at that rate. Then `replicast\n"
+        "  probe` latency p50/p99/p999, local write and Publish to apply, at --fractions of the rate.\n"
+        "  Knobs: --clients 1,4,8 --values 100,1024 --paths local,publish --systems replicast,redis\n"
+        "  --step-seconds S --max-step-updates N --start-rate R --max-rate R --bisect K --drain-ms MS\n"
+        "  --settle-seconds S --fractions 10,50,90 --probes N --probe-interval-ms MS --latency-paths local,publish\n"
+        "  --no-latency --latency-at R (no search: latency at --fractions of R)\n"
+        "  --poll-ms MS (the server's update detector) --rate-mbps R --burst-bytes B --chain-gap-ns NS\n"
+        "  --compression isal|off --chain-updates N --chain-bytes B --publish-batch N --workdir DIR\n"
+        "  --quick (N = 1, 100 B, two steps, 20 probes: the test suite's smoke run)\n"
+        "  --csv FILE (default bench/results/e2e.csv) --keep; `replicast bench e2e --help` for all.",
+    },
 };
 
 const LabBench* find(std::string_view name) {

@@ -6,8 +6,10 @@ The lab itself, its processes and their cleanup on every exit (atexit,
 SIGINT, SIGTERM) are scripts/lib/labrun.py's `Lab`."""
 import argparse
 import csv
+import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -94,3 +96,21 @@ def int_list(text):
 
 def float_list(text):
     return [float(x) for x in text.split(",") if x.strip()]
+
+
+def applied_lsn(sock_path, db):
+    """A replica daemon's applied LSN of `db`, read from its stats socket (one
+    JSON document per connection) without starting a process: with 32
+    replicas on a loaded machine, a `replicast client-stats` per replica per
+    poll would take seconds and be measured as replicast's time. 0 while it
+    does not answer."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(sock_path)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        return next((d.get("applied_lsn", 0) for d in json.loads(data)["databases"] if d["name"] == db), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0

@@ -6,7 +6,12 @@ completed and measured something real, never a speed:
 fanout: every cell of the quick grid has a complete run of both systems;
 every run's egress per update is at least the payload (the veth counter was
 read around the run); at N = 2 without loss Redis sends about two copies and
-replicast about one (unicast fan-out against one multicast)."""
+replicast about one (unicast fan-out against one multicast).
+
+e2e: both systems found a sustained rate (at least the ramp's first step)
+on the quick grid; every sustained step's egress was counted (the veth
+counter read around it, Redis at least its payload per update); the latency
+rows of both paths hold every probe, timed above zero."""
 import csv
 import os
 import subprocess
@@ -39,6 +44,32 @@ class LabBenchSmoke(unittest.TestCase):
         at2 = {r["system"]: float(r["copies"]) for r in rows if r["clients"] == "2" and r["loss_pct"] == "0"}
         self.assertGreater(at2["redis"], 1.8, "Redis sends a copy per replica")
         self.assertLess(at2["replicast"], 1.1, "replicast sends one copy to both")
+
+    def test_e2e_quick(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "e2e.csv")
+            p = subprocess.run([REPLICAST, "bench", "e2e", "--quick", "--csv", out], capture_output=True,
+                               text=True, timeout=200)
+            print(p.stdout[-4000:], p.stderr[-2000:], file=sys.stderr)
+            self.assertEqual(p.returncode, 0)
+            rows = rows_of(out)
+        rate = {(r["system"], r["path"]): r for r in rows if r["kind"] == "rate"}
+        self.assertEqual(set(rate), {("replicast", "local"), ("redis", "-")})
+        for r in rate.values():
+            self.assertEqual(r["sustained"], "yes", r)
+            self.assertGreaterEqual(int(r["offered_per_s"]), 2000, r)
+        steps = [r for r in rows if r["kind"] == "step" and r["sustained"] == "yes"]
+        self.assertTrue(steps)
+        for r in steps:
+            self.assertGreater(int(r["egress_bytes"]), 0, r)
+            if r["system"] == "redis":
+                self.assertGreaterEqual(float(r["egress_per_update"]), 108, r)
+        lat = {r["path"]: r for r in rows if r["kind"] == "latency"}
+        self.assertEqual(set(lat), {"local", "publish"})
+        for r in lat.values():
+            self.assertEqual(int(r["probes"]), 20, r)
+            self.assertGreater(float(r["p50_ms"]), 0, r)
+            self.assertLessEqual(float(r["p50_ms"]), float(r["p99_ms"]), r)
 
 
 if __name__ == "__main__":

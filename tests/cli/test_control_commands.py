@@ -120,6 +120,13 @@ class ControlCommands(unittest.TestCase):
         j = json.loads(self.ok("publish", "publisher", "orders", "--file", path, "--batch", "10", "--json"))
         self.assertEqual(j["updates"], 25)
         self.assertEqual(j["calls"], 3)
+        # --rate: the last call goes when its last update is due (24 / 100 s after the first).
+        t0 = time.monotonic()
+        j = json.loads(self.ok("publish", "publisher", "orders", "--file", path, "--batch", "10", "--rate", "100",
+                               "--json"))
+        self.assertEqual(j["updates"], 25)
+        self.assertGreaterEqual(j["seconds"], 0.23)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.23)
         bad = os.path.join(self.dir, "bad.tsv")
         with open(bad, "w") as f:
             f.write("a\tb\nonly-a-key-and-a-bad-group\tv\tnotanumber\n")

@@ -136,6 +136,16 @@ class StoreCommands(unittest.TestCase):
         self.assertEqual(one, big)
         self.assertIn("records=1000 lsn=1000", one)
 
+    def test_load_rate_holds_the_schedule(self):
+        # 300 records at 2000/s: the last is due 299 / 2000 s after the first;
+        # every record is loaded, in transactions of what was due.
+        text = "".join(f"r{i:04d}\tv{i}\n" for i in range(300))
+        out = ok("load", "--store", self.m, "--db", "paced", "--rate", "2000", "-", stdin=text)
+        fields = dict(x.split("=") for x in out.split())
+        self.assertEqual(fields["loaded"], "300")
+        self.assertGreaterEqual(float(fields["seconds"]), 0.14)
+        self.assertIn("records=300 lsn=300", ok("checksum", "--store", self.m, "--db", "paced"))
+
     def test_format_is_guessed_past_comments_and_blank_lines(self):
         src = self.file("c.jsonl", '# exported orders\n\n{"key":"a","value":"1"}\n{"key":"b","value":"2"}\n')
         ok("load", "--store", self.m, "--db", "c", src)
