@@ -42,6 +42,20 @@ constexpr std::array kLabBenches{
         "  --systems replicast,redis --quick (N = 1, 2 at 0 and 5 %, 2000 updates: the test suite's smoke run)\n"
         "  --csv FILE (default bench/results/fanout.csv) --keep; `replicast bench fanout --help` for all.",
     },
+    LabBench{
+        "bulk",
+        "Goodput of 256 MiB of 64 KiB updates to N clients vs loss, beside uftp sending the same bytes (lab, root)",
+        "bulk: for N clients (1, 4, 8) at each loss (0, 1, 5 %), --megabytes of --value-bytes values sent by\n"
+        "  replicast (written with `replicast load`, one multicast copy, repairs over the control plane) and the\n"
+        "  same bytes as one file by uftp (Debian's uftp/uftpd: AES-256-GCM, a closed group of the receivers),\n"
+        "  one after the other per grid cell: goodput until the last receiver has everything (checksums; cmp)\n"
+        "  and the server veth's egress bytes per payload byte. Stores and files on tmpfs (--workdir).\n"
+        "  Knobs: --clients 1,4,8 --loss 0,1,5 --megabytes M --value-bytes B --repeat R --rate-mbps R\n"
+        "  --burst-bytes B (replicast's pacing cap and credit) --chain-updates N --compression off|isal\n"
+        "  --queue-slots N --load-batch N --uftp-rate tfmcc|KBPS --uftp-block B --systems replicast,uftp\n"
+        "  --workdir DIR --timeout S --quick (8 MiB, N = 1 at 0 and 5 %: the test suite's smoke run)\n"
+        "  --csv FILE (default bench/results/bulk.csv) --keep; `replicast bench bulk --help` for all.",
+    },
 };
 
 const LabBench* find(std::string_view name) {
