@@ -83,6 +83,8 @@ def parse_args():
                    help="each replicast client's receive queue in packets ([receive] queue_slots; default 65536, "
                         "about 90 MB: a 64 KiB value is 47 packets, and an apply thread off its CPU for tens of ms "
                         "must not overflow it)")
+    p.add_argument("--rcvbuf-mb", type=int, default=64,
+                   help="each replicast client's socket receive buffer, MiB ([receive] rcvbuf_bytes; default 64)")
     p.add_argument("--compression", choices=("off", "isal"), default="off",
                    help="replicast's chain compression (default off: uftp sends the bytes as they are)")
     p.add_argument("--load-batch", type=int, default=16, help="records per `replicast load` transaction (default 16)")
@@ -137,6 +139,19 @@ def write_workload(directory, megabytes, value_bytes):
     return tsv, blob, updates * value_bytes, updates
 
 
+def rcvbuf_errors(lab, clients):
+    """Datagrams the client namespaces' kernels dropped for a full socket
+    receive buffer (/proc/net/snmp Udp RcvbufErrors, per namespace): the
+    receiver was off its CPU longer than its buffer lasts."""
+    total = 0
+    for n in clients:
+        lines = [line.split() for line in lab.run(f"client{n}", ["cat", "/proc/net/snmp"]).stdout.splitlines()
+                 if line.startswith("Udp:")]
+        if len(lines) >= 2 and "RcvbufErrors" in lines[0]:
+            total += int(lines[1][lines[0].index("RcvbufErrors")])
+    return total
+
+
 def load_avg():
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
@@ -149,7 +164,8 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
         "pacing": {"rate_mbps": a.rate_mbps, "burst_bytes": a.burst_bytes},
         "keys": {"rotate_seconds": 60},
         "retention": {"keep_updates": 10_000_000},
-    }, client={n: {"receive": {"interface": "eth0", "rcvbuf_bytes": 64 << 20, "queue_slots": a.queue_slots}}
+    }, client={n: {"receive": {"interface": "eth0", "rcvbuf_bytes": a.rcvbuf_mb << 20,
+                                           "queue_slots": a.queue_slots}}
              for n in clients})
     try:
         rep.create_databases()
@@ -159,7 +175,7 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
         labrun.wait_until("every replicast client following", lambda: all(
             applied_lsn(rep.sock(n)) >= 1 for n in clients), 120, interval=0.2)
         say(f"  replicast: server and {len(clients)} client(s) up and following; loading")
-        before = lab.link_bytes("server")
+        before, drops_before = lab.link_bytes("server"), rcvbuf_errors(lab, clients)
         t0 = time.monotonic()
         out = lab.run(None, [replicast, "load", "--store", rep.store, "--db", DB, "--format", "tsv",
                              "--batch", str(a.load_batch), tsv], timeout=a.timeout)
@@ -177,6 +193,7 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
         labrun.wait_until(f"every replicast replica at LSN {last}", slowest, a.timeout, interval=0.05)
         seconds = time.monotonic() - t0
         egress = lab.link_bytes("server") - before
+        drops = rcvbuf_errors(lab, clients) - drops_before
         stats = {n: rep.stats(n) or {} for n in clients}
         mismatches = rep.mismatches(clients)
 
@@ -186,7 +203,8 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
         detail = (f"gaps={total('repair', 'gaps')} recovered={total('repair', 'lsns_recovered')} "
                   f"snapshots={total('repair', 'snapshots')} dropped={total('chains', 'dropped_broken')} "
                   f"overflows={total('receive', 'queue_overflows')} "
-                  f"unicast_periods={total('control', 'unicast_periods')}"
+                  f"resubscribes={total('control', 'resubscribes')} "
+                  f"unicast_periods={total('control', 'unicast_periods')} rcvbuf_drops={drops}"
                   + (f" MISMATCH={mismatches}" if mismatches else ""))
         return dict(egress_bytes=egress, seconds=seconds, complete="yes" if not mismatches else "no", detail=detail)
     finally:
@@ -203,7 +221,7 @@ def run_uftp(lab, clients, a, tag, blob, keys):
         group.start()
         say(f"  uftp: {len(clients)} uftpd receiver(s) listening; sending")
         name, size = os.path.basename(blob), os.path.getsize(blob)
-        before = lab.link_bytes("server")
+        before, drops_before = lab.link_bytes("server"), rcvbuf_errors(lab, clients)
         t0 = time.monotonic()
         sender = lab.start(f"uftp{tag}", "server", group.sender_argv(blob))
         progress = Progress(f"uftp N={len(clients)}")
@@ -217,9 +235,11 @@ def run_uftp(lab, clients, a, tag, blob, keys):
         labrun.wait_until("the uftp sender finishing", done, a.timeout, interval=0.05)
         seconds = time.monotonic() - t0
         egress = lab.link_bytes("server") - before
+        drops = rcvbuf_errors(lab, clients) - drops_before
         code = sender.stop()
         wrong = group.mismatches(blob)
-        detail = sender_summary(sender.output()) + f" exit={code}" + (f" WRONG_RECEIVERS={wrong}" if wrong else "")
+        detail = (sender_summary(sender.output()) + f" rcvbuf_drops={drops} exit={code}"
+                  + (f" WRONG_RECEIVERS={wrong}" if wrong else ""))
         return dict(egress_bytes=egress, seconds=seconds, complete="yes" if not wrong and code == 0 else "no",
                     detail=detail)
     finally:
