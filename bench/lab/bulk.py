@@ -217,6 +217,7 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
 
 def run_uftp(lab, clients, a, tag, blob, keys):
     group = UftpGroup(lab, clients, tag, keys, a.uftp_rate, a.uftp_block, 16 << 20)
+    sender = None
     try:
         group.start()
         say(f"  uftp: {len(clients)} uftpd receiver(s) listening; sending")
@@ -243,6 +244,8 @@ def run_uftp(lab, clients, a, tag, blob, keys):
         return dict(egress_bytes=egress, seconds=seconds, complete="yes" if not wrong and code == 0 else "no",
                     detail=detail)
     finally:
+        if sender is not None:
+            sender.stop(seconds=10)  # a run past --timeout: the next one must not share the lab with it
         group.stop()
 
 
