@@ -52,8 +52,9 @@ constexpr std::array kLabBenches{
         "  and the server veth's egress bytes per payload byte. Stores and files on tmpfs (--workdir).\n"
         "  Knobs: --clients 1,4,8 --loss 0,1,5 --megabytes M --value-bytes B --repeat R --rate-mbps R\n"
         "  --burst-bytes B (replicast's pacing cap and credit) --chain-updates N --compression off|isal\n"
-        "  --queue-slots N --load-batch N --uftp-rate tfmcc|KBPS --uftp-block B --systems replicast,uftp\n"
-        "  --workdir DIR --timeout S --quick (8 MiB, N = 1 at 0 and 5 %: the test suite's smoke run)\n"
+        "  --queue-slots N --rcvbuf-mb M --load-batch N --uftp-rate tfmcc|KBPS --uftp-block B\n"
+        "  --systems replicast,uftp --workdir DIR --timeout S --quick (8 MiB, N = 1 at 0 and 5 %: the test\n"
+        "  suite's smoke run)\n"
         "  --csv FILE (default bench/results/bulk.csv) --keep; `replicast bench bulk --help` for all.",
     },
 };
