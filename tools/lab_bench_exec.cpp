@@ -61,6 +61,21 @@ constexpr std::array kLabBenches{
         "  --quick (N = 1, 100 B, two steps, 20 probes: the test suite's smoke run)\n"
         "  --csv FILE (default bench/results/e2e.csv) --keep; `replicast bench e2e --help` for all.",
     },
+    LabBench{
+        "bulk",
+        "Goodput of 256 MiB of 64 KiB updates to N clients vs loss, beside uftp sending the same bytes (lab, root)",
+        "bulk: for N clients (1, 4, 8) at each loss (0, 1, 5 %), --megabytes of --value-bytes values sent by\n"
+        "  replicast (written with `replicast load`, one multicast copy, repairs over the control plane) and the\n"
+        "  same bytes as one file by uftp (Debian's uftp/uftpd: AES-256-GCM, a closed group of the receivers),\n"
+        "  one after the other per grid cell: goodput until the last receiver has everything (checksums; cmp)\n"
+        "  and the server veth's egress bytes per payload byte. Stores and files on tmpfs (--workdir).\n"
+        "  Knobs: --clients 1,4,8 --loss 0,1,5 --megabytes M --value-bytes B --repeat R --rate-mbps R\n"
+        "  --burst-bytes B (replicast's pacing cap and credit) --chain-updates N --compression off|isal\n"
+        "  --queue-slots N --rcvbuf-mb M --load-batch N --uftp-rate tfmcc|KBPS --uftp-block B\n"
+        "  --systems replicast,uftp --workdir DIR --timeout S --quick (8 MiB, N = 1 at 0 and 5 %: the test\n"
+        "  suite's smoke run)\n"
+        "  --csv FILE (default bench/results/bulk.csv) --keep; `replicast bench bulk --help` for all.",
+    },
 };
 
 const LabBench* find(std::string_view name) {
