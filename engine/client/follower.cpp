@@ -160,7 +160,8 @@ Result Follower::join(std::uint64_t now_ns) {
                                                                       .sealed = sub_.keys.key_epoch != 0,
                                                                       .batch = config_.receive.batch,
                                                                       .max_datagram = config_.receive.max_datagram,
-                                                                      .queue_slots = config_.receive.queue_slots},
+                                                                      .queue_slots = config_.receive.queue_slots,
+                                                                      .wakeup = config_.wakeup},
                                                    socket_->fd());
         reassembler_ = std::make_unique<chain::Reassembler>();
         reassembler_drops_seen_ = 0;

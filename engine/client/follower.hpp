@@ -36,6 +36,7 @@
 #include "engine/client/stats.hpp"
 #include "engine/rx/receiver.hpp"
 #include "engine/rx/socket.hpp"
+#include "engine/rx/wakeup.hpp"
 #include "store/replica.hpp"
 
 namespace replicast::client {
@@ -62,6 +63,9 @@ struct FollowerConfig {
     /// Set (by a signal handler) to end a Recover or Snapshot stream between
     /// two batches, so that a stop never waits for a long catch-up. May be null.
     const std::atomic<bool>* cancel = nullptr;
+    /// Notified by the receive thread after each batch, so the loop stepping
+    /// this follower may sleep while there is nothing to do. May be null.
+    rx::Wakeup* wakeup = nullptr;
 };
 
 class Follower {
