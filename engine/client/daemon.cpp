@@ -52,6 +52,9 @@ void Daemon::make_followers(const std::atomic<bool>& stop) {
         FollowerConfig fc;
         fc.cancel = &stop;
         fc.wakeup = &wakeup_;
+        fc.between_batches = [this] {
+            if (stats_server_) (void)stats_server_->poll([this] { return stats_json(steady_ns()); });
+        };
         fc.database = db;
         fc.receive = config_.receive;
         fc.gap = config_.gap;

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,11 @@ struct FollowerConfig {
     /// Notified by the receive thread after each batch, so the loop stepping
     /// this follower may sleep while there is nothing to do. May be null.
     rx::Wakeup* wakeup = nullptr;
+    /// Called between two batches of a Recover or Snapshot stream (on this
+    /// thread): the daemon answers its stats socket there, so that its
+    /// statistics stay readable during a catch-up or bootstrap of minutes.
+    /// May be empty.
+    std::function<void()> between_batches;
 };
 
 class Follower {
