@@ -31,7 +31,6 @@ import base64
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -114,21 +113,7 @@ class Progress:
 
 
 def applied_lsn(sock_path):
-    """A replica daemon's applied LSN of DB, read from its stats socket (one
-    JSON document per connection) without starting a process: with 32
-    replicas on a loaded machine, a `replicast client-stats` per replica per
-    poll would take seconds and be measured as replicast's time. 0 while it
-    does not answer."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(sock_path)
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        return next((d.get("applied_lsn", 0) for d in json.loads(data)["databases"] if d["name"] == DB), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+    return benchlib.applied_lsn(sock_path, DB)
 
 
 def run_replicast(lab, replicast, clients, a, tag, workload_json):
