@@ -159,13 +159,16 @@ def thread_cpu_seconds(pid):
 
 
 def memory_kib(pid):
-    """{"VmRSS": KiB, "VmHWM": KiB} of a process (its resident set now and at its peak)."""
+    """{"VmRSS": KiB, "VmHWM": KiB, "RssAnon": KiB, "RssFile": KiB} of a
+    process: its resident set now and at its peak, and the part of it that is
+    its own memory (anonymous) apart from mapped files (an LMDB store's map
+    counts as resident as its pages are touched)."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 key = line.split(":", 1)[0]
-                if key in ("VmRSS", "VmHWM"):
+                if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                     out[key] = int(line.split()[1])
     except (OSError, ValueError):
         pass

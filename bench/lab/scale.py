@@ -19,7 +19,9 @@ lcore thread, which busy-polls) and the rest, the control plane and the
 main loop (per-thread counters from /proc/PID/task/*/stat); the daemons' CPU.
 Completion is checked: every replica's `replicast checksum` equals the
 master's. After the phase, every daemon's resident set (VmRSS, and VmHWM, its
-peak) from /proc/PID/status. Before the `all` phase, with everything caught
+peak) from /proc/PID/status, and its anonymous part (RssAnon: VmRSS also
+counts the pages of the replica's LMDB map it touched, which grow with the
+replica and are the page cache's, shared). Before the `all` phase, with everything caught
 up and no writes, each daemon's CPU over --idle-seconds: its idle cost (the
 receive thread blocks in recvmmsg; the processing loop sleeps between passes
 with no work).
@@ -45,8 +47,9 @@ from benchlib import labrun, say  # noqa: E402
 DB = "bench"
 COLUMNS = ["phase", "clients", "namespaces", "repeat", "updates", "value_bytes", "rate_per_s", "egress_bytes",
            "egress_per_update", "copies", "seconds", "updates_per_s", "complete", "rss_median_kib", "rss_max_kib",
-           "hwm_max_kib", "idle_cpu_pct_median", "idle_cpu_pct_max", "idle_cpu_pct_sum", "clients_cpu_s",
-           "server_cpu_s", "tx_worker_cpu_s", "control_cpu_s", "control_cpu_pct", "load", "detail"]
+           "hwm_max_kib", "anon_median_kib", "anon_max_kib", "idle_cpu_pct_median", "idle_cpu_pct_max",
+           "idle_cpu_pct_sum", "clients_cpu_s", "server_cpu_s", "tx_worker_cpu_s", "control_cpu_s", "control_cpu_pct",
+           "load", "detail"]
 FULL = dict(clients=100, namespaces=10, updates=20_000, rate=2_000, repeat=3)
 QUICK = dict(clients=10, namespaces=2, updates=1_000, rate=1_000, repeat=1)
 SLICE_S = 0.25
@@ -97,6 +100,7 @@ class Fleet:
         self.rep = rep
         self.names = [f"d{i:03d}" for i in range(count)]
         self.ns = {d: 1 + i % namespaces for i, d in enumerate(self.names)}
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
 
     def start(self, names):
         for d in names:
@@ -125,7 +129,10 @@ class Fleet:
             for d in list(waiting):
                 if not self.rep.clients[d].alive():
                     raise RuntimeError(f"daemon {d} exited:\n{self.rep.clients[d].output()[-2000:]}")
-            applied = {d: self.applied(d) for d in waiting}
+            # Asked side by side: a daemon still starting (TLS, Subscribe, its
+            # bootstrap) answers late, and 100 of them asked in turn took minutes.
+            ask = sorted(waiting)
+            applied = dict(zip(ask, self.pool.map(self.applied, ask)))
             waiting.difference_update(d for d, x in applied.items() if x >= lsn)
             now = time.monotonic()
             if waiting and now - last_say[0] >= 2.0:
@@ -146,8 +153,8 @@ class Fleet:
 
     def repairs(self, names):
         total = {"gaps": 0, "lsns_recovered": 0, "snapshots": 0}
-        for d in names:
-            s = (benchlib.daemon_stats(self.rep.sock(d)) or {}).get(DB, {})
+        for stats in self.pool.map(lambda d: benchlib.daemon_stats(self.rep.sock(d)), names):
+            s = (stats or {}).get(DB, {})
             for k in total:
                 total[k] += s.get("repair", {}).get(k, 0)
         return total
@@ -207,6 +214,7 @@ def server_cpu(pid):
 def run_phase(fleet, names, workload, a):
     rep = fleet.rep
     paths = workload.slices()
+    repairs0 = fleet.repairs(names)  # the daemons' counters are since their start: the phase's share is the difference
     before_bytes = rep.lab.link_bytes("server")
     s_total0, s_tx0, _ = server_cpu(rep.server.pid)
     c0 = {d: benchlib.cpu_seconds(fleet.pid(d)) for d in names}
@@ -220,13 +228,14 @@ def run_phase(fleet, names, workload, a):
     mem = [benchlib.memory_kib(fleet.pid(d)) for d in names]
     rss = [m.get("VmRSS", 0) for m in mem]
     hwm = [m.get("VmHWM", 0) for m in mem]
-    repairs = fleet.repairs(names)
+    anon = [m.get("RssAnon", 0) for m in mem]
+    repairs = {k: v - repairs0[k] for k, v in fleet.repairs(names).items()}
     bad = fleet.mismatches(names)
     control = (s_total1 - s_total0) - (s_tx1 - s_tx0)
     detail = (f"gaps={repairs['gaps']} recovered={repairs['lsns_recovered']} snapshots={repairs['snapshots']} "
               f"last_lsn={last}" + (f" MISMATCH={sorted(bad)[:10]}" if bad else ""))
     return dict(updates=a.updates, egress_bytes=egress, egress_per_update=egress / a.updates, seconds=seconds,
-                complete="no" if bad else "yes", rss=rss, hwm=hwm, clients_cpu_s=clients_cpu,
+                complete="no" if bad else "yes", rss=rss, hwm=hwm, anon=anon, clients_cpu_s=clients_cpu,
                 server_cpu_s=s_total1 - s_total0, tx_worker_cpu_s=s_tx1 - s_tx0, control_cpu_s=control,
                 detail=detail, thread_names=thread_names)
 
@@ -240,7 +249,7 @@ def main():
     command = "replicast bench scale " + " ".join(sys.argv[1:])
     settings = (f"{a.clients} daemons over {a.namespaces} namespaces; {a.updates} updates of {a.value_bytes} B per "
                 f"phase at {a.rate}/s; pacing {a.rate_mbps} Mbit/s; tx worker busy-polls; daemon idle: "
-                f"processing loop usleep(1000) after a pass with no work, receive thread blocking recvmmsg")
+                f"futex wait (rx::Wakeup, 50 ms cap) and the receive thread in a blocking recvmmsg")
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
     say(f"scale: {a.clients} daemons over {a.namespaces} namespaces, {a.updates} updates of {a.value_bytes} B "
@@ -290,6 +299,7 @@ def main():
                                seconds=f"{res['seconds']:.3f}", updates_per_s=f"{a.updates / res['seconds']:.0f}",
                                complete=res["complete"], rss_median_kib=int(statistics.median(res["rss"])),
                                rss_max_kib=max(res["rss"]), hwm_max_kib=max(res["hwm"]),
+                               anon_median_kib=int(statistics.median(res["anon"])), anon_max_kib=max(res["anon"]),
                                idle_cpu_pct_median=f"{statistics.median(idle.values()):.2f}" if idle else "",
                                idle_cpu_pct_max=f"{max(idle.values()):.2f}" if idle else "",
                                idle_cpu_pct_sum=f"{sum(idle.values()):.1f}" if idle else "",
@@ -302,7 +312,8 @@ def main():
                     rows.append(row)
                     say(f"  {phase}: {row['egress_per_update']} B/update"
                         f"{' = ' + row['copies'] + ' copies' if row['copies'] else ''}, {row['seconds']} s, "
-                        f"RSS median {row['rss_median_kib']} KiB max {row['rss_max_kib']} KiB, server CPU "
+                        f"RSS median {row['rss_median_kib']} KiB max {row['rss_max_kib']} KiB (anonymous "
+                        f"{row['anon_median_kib']}, {row['anon_max_kib']}), server CPU "
                         f"{row['server_cpu_s']} s (tx worker {row['tx_worker_cpu_s']}, rest {row['control_cpu_s']}), "
                         f"daemons {row['clients_cpu_s']} CPU-s"
                         + (f", idle CPU per daemon median {row['idle_cpu_pct_median']} % max "
@@ -332,7 +343,8 @@ def summary(rows, a):
     for phase in ("one", "all"):
         print(f"  {phase:>3}: egress/update {fmt(col(phase, 'egress_per_update'), '.1f')} B, copies "
               f"{fmt(col(phase, 'copies'), '.3f')}, RSS median {fmt(col(phase, 'rss_median_kib'), '.0f')} KiB, "
-              f"max {fmt(col(phase, 'rss_max_kib'), '.0f')} KiB, server control-plane CPU "
+              f"max {fmt(col(phase, 'rss_max_kib'), '.0f')} KiB (anonymous median "
+              f"{fmt(col(phase, 'anon_median_kib'), '.0f')} KiB), server control-plane CPU "
               f"{fmt(col(phase, 'control_cpu_pct'), '.1f')} % of a core, tx worker "
               f"{fmt(col(phase, 'tx_worker_cpu_s'), '.1f')} s")
     print(f"  idle CPU per daemon: median {fmt(col('all', 'idle_cpu_pct_median'), '.2f')} %, max "
