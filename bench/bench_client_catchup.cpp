@@ -38,27 +38,11 @@ using namespace replicast::bench;
 
 namespace {
 
-struct Stats {
-    std::vector<double> v;
-    void add(double x) { v.push_back(x); }
-    void put(benchmark::State& state, const std::string& name) {
-        if (v.empty()) return;
-        std::sort(v.begin(), v.end());
-        state.counters[name + "_median"] = v[v.size() / 2];
-        state.counters[name + "_min"] = v.front();
-        state.counters[name + "_max"] = v.back();
-    }
-};
-
 void BM_CatchUpFromRecover(benchmark::State& state) {
     if (const std::string e = testing::enter_private_netns(); !e.empty()) return state.SkipWithError(e.c_str());
     const std::uint64_t updates = env_u64("REPLICAST_BENCH_CLIENT_CATCHUP_UPDATES", 20'000);
     const int rounds = static_cast<int>(env_u64("REPLICAST_BENCH_CLIENT_ROUNDS", 1));
-    const char* base = std::getenv("REPLICAST_BENCH_DIR");
-    const auto dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
-                     ("rc-bench-catchup-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    const auto dir = bench_dir("catchup");
     ControlRig rig(dir);
     if (!rig.error.empty()) return state.SkipWithError(rig.error.c_str());
     const std::string db = "bench";
@@ -83,7 +67,7 @@ void BM_CatchUpFromRecover(benchmark::State& state) {
     const std::uint32_t stream = sub.stream_id();
     const double body_mb = static_cast<double>(updates) * 100 / 1e6;
 
-    Stats rate[3], cpu_us[3], ratio, start_ms;
+    Spread rate[3], cpu_us[3], ratio, start_ms;
     std::string error;
     int replica_no = 0;
     for (auto _ : state) {

@@ -42,17 +42,7 @@ public:
         : stream_(stream), key_(engine_, control::testing::TestBackend::key_for(stream, 1)), builder_({.compress = true}) {
         std::vector<std::atomic<std::uint64_t>> at(max_lsn + 1);
         sent_at.swap(at);
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(testing::kSource);
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("sender bind");
-        ip_mreqn m{};
-        m.imr_ifindex = static_cast<int>(if_nametoindex("lo"));
-        if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0) throw std::runtime_error("IP_MULTICAST_IF");
-        to_.sin_family = AF_INET;
-        to_.sin_port = htons(port);
-        to_.sin_addr.s_addr = htonl(group);
+        fd_ = open_multicast_sender(group, port, to_);
         out_.resize(wire::datagram_size(kMaxPayload, true));
     }
     ~ProbeSender() { ::close(fd_); }

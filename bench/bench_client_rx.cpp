@@ -69,15 +69,6 @@ std::string netns_error() {
     return e;
 }
 
-std::filesystem::path bench_dir(const std::string& what) {
-    const char* base = std::getenv("REPLICAST_BENCH_DIR");
-    auto dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
-               ("rc-bench-" + what + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
-}
-
 crypto::Key key_of(std::uint32_t stream) {
     crypto::Key k{};
     for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(stream * 17 + i);
@@ -226,18 +217,6 @@ struct SenderThread {
     }
 };
 
-struct Stats {
-    std::vector<double> v;
-    void add(double x) { v.push_back(x); }
-    void put(benchmark::State& state, const std::string& name) {
-        if (v.empty()) return;
-        std::sort(v.begin(), v.end());
-        state.counters[name + "_median"] = v[v.size() / 2];
-        state.counters[name + "_min"] = v.front();
-        state.counters[name + "_max"] = v.back();
-    }
-};
-
 void BM_ReceiveApplyVsRecvmmsg(benchmark::State& state) {
     if (const std::string e = netns_error(); !e.empty()) return state.SkipWithError(e.c_str());
     const int rounds = static_cast<int>(env_u64("REPLICAST_BENCH_CLIENT_ROUNDS", 2));
@@ -267,7 +246,7 @@ void BM_ReceiveApplyVsRecvmmsg(benchmark::State& state) {
     // Wall rates, and rates per CPU-second of the receiving thread (CLOCK_THREAD_CPUTIME_ID):
     // on this shared VM the thread gets a fraction of its core, and the second figure is what
     // the core would do if it were the receiver's alone.
-    Stats ours_ups, ours_pps, bare_pps, ratio, ours_cpu_ups, ours_cpu_pps, bare_cpu_pps, ratio_cpu;
+    Spread ours_ups, ours_pps, bare_pps, ratio, ours_cpu_ups, ours_cpu_pps, bare_cpu_pps, ratio_cpu;
     std::uint64_t t_poll = 0, t_stage[2] = {0, 0}, ours_dgrams = 0, bare_ticks = 0, bare_dgrams = 0;
     std::uint64_t consumed = 0;  // datagrams read from the socket, both modes
     std::string error;
@@ -438,7 +417,7 @@ void BM_ReceiveThreads(benchmark::State& state) {
         return n;
     };
 
-    Stats ups[2], rx_us[2], ratio, wakeups[2];
+    Spread ups[2], rx_us[2], ratio, wakeups[2];
     std::string error;
     for (auto _ : state) {
         for (int round = 0; round < rounds && error.empty(); ++round) {

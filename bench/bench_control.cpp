@@ -25,7 +25,8 @@
 
 #include <unistd.h>
 
-#include "../tests/unit/control/test_backend.hpp"
+#include "bench/bench_env.hpp"
+#include "bench/control_rig.hpp"
 #include "engine/control/client.hpp"
 #include "engine/control/control_server.hpp"
 #include "engine/control/heap.hpp"
@@ -34,77 +35,23 @@
 #include "store/replica.hpp"
 
 using namespace replicast;
+using namespace replicast::bench;
 
 namespace {
 
 struct Rig {
-    std::filesystem::path dir;
-    std::unique_ptr<store::MasterStore> master;
-    std::unique_ptr<control::testing::TestBackend> backend;
-    std::unique_ptr<control::ControlServer> server;
+    ControlRig base{bench_dir("control")};
     std::unique_ptr<control::ControlClient> client;
     std::uint32_t stream = 0;
-    std::uint64_t updates = 0;
-    std::string error;
+    std::uint64_t updates = env_u64("REPLICAST_BENCH_CONTROL_UPDATES", 200'000);
+    std::string error = base.error;
 
     Rig() {
-        control::keep_freed_heap();  // as the server and the client do, but before the master's setup too
-        const char* env = std::getenv("REPLICAST_BENCH_CONTROL_UPDATES");
-        updates = env != nullptr ? std::strtoull(env, nullptr, 10) : 200'000;
-        const char* base = std::getenv("REPLICAST_BENCH_DIR");
-        dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
-              ("rc-bench-control-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-        const std::string certs = (dir / "certs").string();
-        if (std::system((std::string(REPLICAST_SOURCE_ROOT) + "/scripts/mkcerts " + certs + " >/dev/null").c_str()) != 0) {
-            error = "scripts/mkcerts failed";
-            return;
-        }
-        store::EnvOptions fast;
-        fast.durability = store::Durability::nosync;
-        master = std::make_unique<store::MasterStore>((dir / "master").string(), fast);
+        if (!error.empty()) return;
         // 100 encoded bytes per update: 9 of head, a 12-byte key, 79 of value.
-        const std::string value(79, 'v');
-        std::vector<std::string> keys;
-        std::vector<wire::UpdateView> ops;
-        for (std::uint64_t done = 0; done < updates;) {
-            const std::uint64_t n = std::min<std::uint64_t>(4096, updates - done);
-            keys.clear();
-            ops.clear();
-            for (std::uint64_t i = 0; i < n; ++i) {
-                char k[13];
-                std::snprintf(k, sizeof k, "k%011llu", static_cast<unsigned long long>(done + i));
-                keys.emplace_back(k, 12);
-            }
-            for (const std::string& k : keys) {
-                ops.push_back({.op = wire::Op::put, .reader_group = 0,
-                               .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
-                               .value = {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()}});
-            }
-            if (const store::Status s = master->write("bench", ops); !s) {
-                error = s.message();
-                return;
-            }
-            done += n;
-        }
-        backend = std::make_unique<control::testing::TestBackend>(*master);
-        const std::string access = (dir / "access.toml").string();
-        std::ofstream(access) << "[[identity]]\nname = \"subscriber\"\nroles = [\"subscriber\"]\ndatabases = [\"*\"]\n";
-        control::ControlConfig c;
-        c.listen = "127.0.0.1:0";
-        c.certificate = certs + "/server.pem";
-        c.private_key = certs + "/server.key";
-        c.ca = certs + "/ca.pem";
-        c.access_list = access;
-        if (const char* b = std::getenv("REPLICAST_BENCH_CONTROL_BATCH_BYTES"); b != nullptr) {
-            c.recover_batch_bytes = static_cast<std::uint32_t>(std::strtoul(b, nullptr, 10));
-        }
-        server = std::make_unique<control::ControlServer>(c, *backend);
-        client = std::make_unique<control::ControlClient>(
-            "127.0.0.1:" + std::to_string(server->port()),
-            control::ClientTls{.certificate = certs + "/subscriber.pem", .private_key = certs + "/subscriber.key",
-                               .ca = certs + "/ca.pem", .server_name = "localhost"});
+        if (error = base.write_numbered("bench", updates, 79); !error.empty()) return;
+        base.serve(static_cast<std::uint32_t>(env_u64("REPLICAST_BENCH_CONTROL_BATCH_BYTES", 0)));
+        client = base.client();
         v1::Subscription sub;
         if (const control::Result r = client->subscribe("bench", sub); !r) {
             error = r.text();
@@ -112,11 +59,7 @@ struct Rig {
         }
         stream = sub.stream_id();
     }
-    ~Rig() {
-        client.reset();
-        server.reset();
-        std::filesystem::remove_all(dir);
-    }
+    ~Rig() { client.reset(); }  // before the server
 };
 
 Rig& rig() {
@@ -131,11 +74,11 @@ void BM_RecoverIntoReplica(benchmark::State& state) {
     std::uint64_t lsns = 0, bytes = 0;
     for (auto _ : state) {
         state.PauseTiming();
-        const std::string path = (r.dir / ("replica-" + std::to_string(round++))).string();
+        const std::string path = (r.base.dir / ("replica-" + std::to_string(round++))).string();
         store::EnvOptions fast;
         fast.durability = store::Durability::nosync;
         auto replica = std::make_unique<store::ReplicaStore>(path, fast);
-        if (!replica->bind("bench", r.master->uuid())) return state.SkipWithError("bind failed");
+        if (!replica->bind("bench", r.base.master->uuid())) return state.SkipWithError("bind failed");
         state.ResumeTiming();
         store::Status applied;
         const control::Result res = r.client->recover(r.stream, 1, r.updates, [&](const v1::RecoverBatch& b) {
@@ -205,84 +148,28 @@ BENCHMARK(BM_SubscribeLatency)->UseRealTime();
 // wall second; each copy is removed after its round, so the disk holds the
 // master and one copy at a time.
 struct SnapRig {
-    std::filesystem::path dir;
-    std::unique_ptr<store::MasterStore> master;
-    std::unique_ptr<control::testing::TestBackend> backend;
-    std::unique_ptr<control::ControlServer> server;
+    ControlRig base{bench_dir("snapshot")};
     std::unique_ptr<control::ControlClient> client;
     std::uint64_t records = 0;
     double data_mib = 0;
-    std::string error;
+    std::string error = base.error;
 
     SnapRig() {
-        control::keep_freed_heap();
-        const char* env = std::getenv("REPLICAST_BENCH_CONTROL_SNAPSHOT_MB");
-        const std::uint64_t mib = env != nullptr ? std::strtoull(env, nullptr, 10) : 8;
-        const char* base = std::getenv("REPLICAST_BENCH_DIR");
-        dir = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
-              ("rc-bench-snapshot-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-        const std::string certs = (dir / "certs").string();
-        if (std::system((std::string(REPLICAST_SOURCE_ROOT) + "/scripts/mkcerts " + certs + " >/dev/null").c_str()) != 0) {
-            error = "scripts/mkcerts failed";
-            return;
-        }
-        store::EnvOptions fast;
-        fast.durability = store::Durability::nosync;
-        std::filesystem::create_directories(dir / "master");
-        master = std::make_unique<store::MasterStore>((dir / "master").string(), fast);
-        const std::string value(1000, 'v');
-        records = (mib << 20) / (12 + value.size());
-        data_mib = static_cast<double>(records * (12 + value.size())) / (1 << 20);
-        std::vector<std::string> keys;
-        std::vector<wire::UpdateView> ops;
-        for (std::uint64_t done = 0; done < records;) {
-            const std::uint64_t n = std::min<std::uint64_t>(4096, records - done);
-            keys.clear();
-            ops.clear();
-            for (std::uint64_t i = 0; i < n; ++i) {
-                char k[13];
-                std::snprintf(k, sizeof k, "k%011llu", static_cast<unsigned long long>(done + i));
-                keys.emplace_back(k, 12);
-            }
-            for (const std::string& k : keys) {
-                ops.push_back({.op = wire::Op::put, .reader_group = 0,
-                               .key = {reinterpret_cast<const std::uint8_t*>(k.data()), k.size()},
-                               .value = {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()}});
-            }
-            if (const store::Status s = master->write("snap", ops); !s) {
-                error = s.message();
-                return;
-            }
-            done += n;
-        }
+        if (!error.empty()) return;
+        constexpr std::size_t value_bytes = 1000;
+        const std::uint64_t mib = env_u64("REPLICAST_BENCH_CONTROL_SNAPSHOT_MB", 8);
+        records = (mib << 20) / (12 + value_bytes);
+        data_mib = static_cast<double>(records * (12 + value_bytes)) / (1 << 20);
+        if (error = base.write_numbered("snap", records, value_bytes); !error.empty()) return;
         std::uint64_t removed = 0;
-        if (const store::Status s = master->trim("snap", {.keep_updates = 1}, removed, 65536); !s) {
+        if (const store::Status s = base.master->trim("snap", {.keep_updates = 1}, removed, 65536); !s) {
             error = s.message();
             return;
         }
-        backend = std::make_unique<control::testing::TestBackend>(*master);
-        const std::string access = (dir / "access.toml").string();
-        std::ofstream(access) << "[[identity]]\nname = \"subscriber\"\nroles = [\"subscriber\"]\ndatabases = [\"*\"]\n";
-        control::ControlConfig c;
-        c.listen = "127.0.0.1:0";
-        c.certificate = certs + "/server.pem";
-        c.private_key = certs + "/server.key";
-        c.ca = certs + "/ca.pem";
-        c.access_list = access;
-        server = std::make_unique<control::ControlServer>(c, *backend);
-        client = std::make_unique<control::ControlClient>(
-            "127.0.0.1:" + std::to_string(server->port()),
-            control::ClientTls{.certificate = certs + "/subscriber.pem", .private_key = certs + "/subscriber.key",
-                               .ca = certs + "/ca.pem", .server_name = "localhost"});
+        base.serve();
+        client = base.client();
     }
-    ~SnapRig() {
-        client.reset();
-        server.reset();
-        master.reset();
-        std::filesystem::remove_all(dir);
-    }
+    ~SnapRig() { client.reset(); }  // before the server
 
     // One snapshot into a fresh replica; verifies the count (and, when asked, the checksum).
     // `seconds` is the time to the finished bootstrap, the checksum excluded.
@@ -351,13 +238,13 @@ void BM_SnapshotVsMdbCopy(benchmark::State& state) {
     const char* env = std::getenv("REPLICAST_BENCH_CONTROL_SNAPSHOT_ROUNDS");
     const int rounds = std::max(1, env != nullptr ? std::atoi(env) : 1);
     std::vector<double> ours, copy, compact, ratio;
-    const std::string master_dir = (r.dir / "master").string();
+    const std::string master_dir = (r.base.dir / "master").string();
     for (auto _ : state) {
         for (int round = 0; round < rounds; ++round) {
             double t[3] = {};
             for (int k = 0; k < 3; ++k) {
                 const int which = (round + k) % 3;  // rotate who goes first
-                const std::string out = (r.dir / ("copy-" + std::to_string(which))).string();
+                const std::string out = (r.base.dir / ("copy-" + std::to_string(which))).string();
                 std::filesystem::remove_all(out);
                 if (which == 0) {
                     if (const std::string e = r.snapshot_once(out, round == 0, t[0]); !e.empty()) {

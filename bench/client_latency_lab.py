@@ -81,10 +81,12 @@ def main():
                 sys.exit(f"probe ({kind}) failed: {out.stderr.strip()[-1000:]}")
             res = json.loads(out.stdout)
             samples[kind] += res["samples_ms"]
-            row[kind] = {"p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"], "probes": res["probes"]}
+            row[kind] = {"p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"], "probes": res["probes"],
+                         "write_p99_ms": res["write_p99_ms"], "write_max_ms": res["write_max_ms"]}
         rounds.append(row)
         if not a.json:
-            print(f"round {r}: " + "  ".join(f"{k} p50 {v['p50_ms']:.3f} ms p99 {v['p99_ms']:.3f} ms"
+            print(f"round {r}: " + "  ".join(f"{k} p50 {v['p50_ms']:.3f} ms p99 {v['p99_ms']:.3f} ms "
+                                              f"(the write alone: p99 {v['write_p99_ms']:.3f} max {v['write_max_ms']:.3f})"
                                               for k, v in row.items()), flush=True)
     stats = rep.stats(1) or {}
     lost = sum(d.get("repair", {}).get("lsns_recovered", 0) for d in stats.values())

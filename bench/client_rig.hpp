@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_env.hpp"
 #include "crypto/gcm.hpp"
 #include "engine/chain/builder.hpp"
 #include "engine/chain/segment.hpp"
@@ -55,12 +56,6 @@ inline constexpr std::uint64_t kKeySpace = 100'000;
 inline constexpr std::uint32_t kChainUpdates = 256;  // [bundle] max_updates default
 inline constexpr std::size_t kMaxPayload = 1432;
 
-/// A knob from the environment (REPLICAST_BENCH_*), or its default.
-inline std::uint64_t env_u64(const char* name, std::uint64_t dflt) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
-}
-
 /// The replica's durability, REPLICAST_BENCH_DURABILITY: nosync, nometasync (the daemon's default) or full.
 inline store::Durability durability() {
     const char* v = std::getenv("REPLICAST_BENCH_DURABILITY");
@@ -73,24 +68,6 @@ inline void pin_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-inline std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-/// CPU seconds of the calling thread.
-inline double thread_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-/// CPU seconds of the whole process (every thread).
-inline double process_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 /// TSC ticks per nanosecond, measured over `ms`.
@@ -153,25 +130,33 @@ struct ChainSet {
     [[nodiscard]] std::uint64_t updates_per_lap() const { return records.size() * kChainUpdates; }
 };
 
+/// A UDP socket bound to the test source address that multicasts on lo, and
+/// the group's address in `to`; throws when the network namespace lacks either.
+inline int open_multicast_sender(std::uint32_t group, std::uint16_t port, sockaddr_in& to) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(testing::kSource);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("sender bind");
+    ip_mreqn m{};
+    m.imr_ifindex = static_cast<int>(if_nametoindex("lo"));
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0) throw std::runtime_error("IP_MULTICAST_IF");
+    to = {};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(group);
+    return fd;
+}
+
 /// Seals and multicasts one stream's chains from 127.0.0.1 on lo (sendmmsg), LSNs and packet_seq running on.
 class StreamSender {
 public:
     StreamSender(const ChainSet& set, std::uint32_t stream, std::uint32_t epoch, const crypto::Key& key,
                  std::uint32_t group, std::uint16_t port)
         : set_(set), stream_(stream), epoch_(epoch), key_(engine_, key), group_(group), port_(port) {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(testing::kSource);
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("sender bind");
-        ip_mreqn m{};
-        m.imr_ifindex = static_cast<int>(if_nametoindex("lo"));
-        if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0) throw std::runtime_error("IP_MULTICAST_IF");
+        fd_ = open_multicast_sender(group_, port_, to_);
         const int buf = 8 << 20;
         (void)setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
-        to_.sin_family = AF_INET;
-        to_.sin_port = htons(port_);
-        to_.sin_addr.s_addr = htonl(group_);
         out_.resize(kBatch * wire::datagram_size(kMaxPayload, true));
         iov_.resize(kBatch);
         msgs_.resize(kBatch);
