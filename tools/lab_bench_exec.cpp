@@ -76,6 +76,29 @@ constexpr std::array kLabBenches{
         "  suite's smoke run)\n"
         "  --csv FILE (default bench/results/bulk.csv) --keep; `replicast bench bulk --help` for all.",
     },
+    LabBench{
+        "scale",
+        "100 replica daemons on one stream: convergence, egress per update, RSS, server CPU (lab, root)",
+        "scale: --clients daemons (default 100) over --namespaces client namespaces (default 10), one stream,\n"
+        "  --updates updates of --value-bytes at --rate updates/s per phase; each repeat measures one daemon\n"
+        "  alone, then all of them: server veth bytes per update and in copies of the one-daemon figure, every\n"
+        "  replica's checksum against the master's, each daemon's VmRSS (median, max) and its idle CPU over\n"
+        "  --idle-seconds, the server's CPU apart from its tx worker thread (the control plane).\n"
+        "  Knobs: --clients N --namespaces K --updates N --rate R --value-bytes B --repeat R --idle-seconds S\n"
+        "  --rate-mbps R --timeout S --quick (10 daemons in 2 namespaces, 1000 updates: the smoke run)\n"
+        "  --csv FILE (default bench/results/scale.csv) --keep; `replicast bench scale --help` for all.",
+    },
+    LabBench{
+        "recovery",
+        "Catch-up of a replica 1 M updates behind, and a new replica's Snapshot MB/s (lab, root)",
+        "recovery: a daemon started on a replica --updates updates behind the master (default 1 M of 100 B)\n"
+        "  catches up by Recover: updates/s until its applied LSN equals the master's (and a timeline of it);\n"
+        "  a daemon on an empty replica of a --snapshot-mb database bootstraps by Snapshot: MB/s on the\n"
+        "  server's veth. Runs alternate, --repeat times; each replica's checksum must equal the master's.\n"
+        "  Knobs: --updates N --value-bytes B --snapshot-mb M --snapshot-value-bytes B --repeat R\n"
+        "  --kinds catchup,snapshot --durability nosync --timeout S --quick (50 000 updates, 10 MB: the smoke\n"
+        "  run) --csv FILE (default bench/results/recovery.csv) --keep; `replicast bench recovery --help`.",
+    },
 };
 
 const LabBench* find(std::string_view name) {

@@ -98,12 +98,13 @@ def float_list(text):
     return [float(x) for x in text.split(",") if x.strip()]
 
 
-def applied_lsn(sock_path, db):
-    """A replica daemon's applied LSN of `db`, read from its stats socket (one
-    JSON document per connection) without starting a process: with 32
-    replicas on a loaded machine, a `replicast client-stats` per replica per
-    poll would take seconds and be measured as replicast's time. 0 while it
-    does not answer."""
+# -- reading running processes without starting any
+def daemon_stats(sock_path):
+    """A replica daemon's statistics as {database: its JSON object}, read from
+    its stats socket (one JSON document per connection) without starting a
+    process: with tens of replicas on a loaded machine, a `replicast
+    client-stats` per replica per poll would take seconds and be measured as
+    replicast's time. None while it does not answer."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(5)
@@ -111,6 +112,69 @@ def applied_lsn(sock_path, db):
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-        return next((d.get("applied_lsn", 0) for d in json.loads(data)["databases"] if d["name"] == db), 0)
+        return {d["name"]: d for d in json.loads(data)["databases"]}
     except (OSError, ValueError, KeyError, TypeError):
-        return 0
+        return None
+
+
+def applied_lsn(sock_path, db):
+    """A daemon's applied LSN of `db` (0 while it does not answer)."""
+    return ((daemon_stats(sock_path) or {}).get(db) or {}).get("applied_lsn", 0)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(path):
+    with open(path) as f:
+        text = f.read()
+    return text[text.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process (all its threads) so far; 0 once it is gone."""
+    try:
+        f = _stat_fields(f"/proc/{pid}/stat")
+        return (int(f[11]) + int(f[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def thread_cpu_seconds(pid):
+    """{(tid, thread name): user + system CPU seconds} of a process's threads."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            fields = _stat_fields(f"/proc/{pid}/task/{tid}/stat")
+            out[(int(tid), name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def memory_kib(pid):
+    """{"VmRSS": KiB, "VmHWM": KiB, "RssAnon": KiB, "RssFile": KiB} of a
+    process: its resident set now and at its peak, and the part of it that is
+    its own memory (anonymous) apart from mapped files (an LMDB store's map
+    counts as resident as its pages are touched)."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key = line.split(":", 1)[0]
+                if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                    out[key] = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])

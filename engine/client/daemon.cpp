@@ -51,6 +51,10 @@ void Daemon::make_followers(const std::atomic<bool>& stop) {
     for (const std::string& db : config_.databases) {
         FollowerConfig fc;
         fc.cancel = &stop;
+        fc.wakeup = &wakeup_;
+        fc.between_batches = [this] {
+            if (stats_server_) (void)stats_server_->poll([this] { return stats_json(steady_ns()); });
+        };
         fc.database = db;
         fc.receive = config_.receive;
         fc.gap = config_.gap;
@@ -80,6 +84,7 @@ int Daemon::run(const std::atomic<bool>& stop) {
     make_followers(stop);
     std::uint64_t next_log = started_ns_ + std::uint64_t{config_.log_interval_ms} * 1'000'000;
     while (!stop.load(std::memory_order_acquire)) {
+        const std::uint32_t seen = wakeup_.sequence();  // before the pass: no batch queued after it is missed
         const std::uint64_t now = steady_ns();
         std::size_t work = 0, alive = 0;
         for (std::size_t i = 0; i < followers_.size(); ++i) {
@@ -100,7 +105,7 @@ int Daemon::run(const std::atomic<bool>& stop) {
             next_log = now + std::uint64_t{config_.log_interval_ms} * 1'000'000;
             for (const auto& f : followers_) log()->info("{}", summary_line(f->stats(now)));
         }
-        if (work == 0) ::usleep(1000);
+        if (work == 0) wakeup_.wait(seen, kIdleWaitMs);
     }
     const bool requested = stop.load(std::memory_order_acquire);
     const std::uint64_t now = steady_ns();

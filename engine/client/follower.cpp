@@ -190,7 +190,8 @@ Result Follower::join(std::uint64_t now_ns) {
                                                                       .sealed = sub_.keys.key_epoch != 0,
                                                                       .batch = config_.receive.batch,
                                                                       .max_datagram = config_.receive.max_datagram,
-                                                                      .queue_slots = config_.receive.queue_slots},
+                                                                      .queue_slots = config_.receive.queue_slots,
+                                                                      .wakeup = config_.wakeup},
                                                    socket_->fd());
         reassembler_ = std::make_unique<chain::Reassembler>();
         reassembler_drops_seen_ = 0;
@@ -289,6 +290,7 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
         config_.database,
         [&](const SnapshotPage& p) {
             if (cancelled()) return false;  // the mark stays: the next start bootstraps again
+            if (config_.between_batches) config_.between_batches();
             if (p.first) {
                 lsn = p.lsn;
                 store_status = replica_.begin_bootstrap(config_.database, p.store_uuid);
@@ -300,6 +302,7 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
                 store_status = replica_.bootstrap_page(config_.database, p.records);
                 if (!store_status) return false;
                 records += p.records.size();
+                stats_.snapshot_records += p.records.size();  // progress, readable between pages
             }
             // Progress: a line redrawn in place on a terminal, a log line every 64 pages otherwise.
             ++pages;
@@ -339,7 +342,6 @@ Result Follower::bootstrap(std::uint64_t now_ns, const char* why) {
         return {Code::data_loss, "snapshot checksum mismatch"};
     }
     ++stats_.snapshots;
-    stats_.snapshot_records += records;
     gap_->reset(lsn);
     // Buffered chains the snapshot covers are duplicates now.
     drain_buffer(now_ns);
@@ -533,6 +535,7 @@ Result Follower::recover(const LsnRange& range, std::uint64_t now_ns) {
         sub_.stream_id, range.from, range.to,
         [&](const RecoveredBatch& b) {
             if (cancelled()) return false;  // what was applied stays applied: the next start resumes after it
+            if (config_.between_batches) config_.between_batches();
             // A long catch-up must not make the stream wait for its next key: a
             // key change announced meanwhile is fetched between two batches.
             if (const std::uint64_t t = steady_now(); keys_wanted(t)) {

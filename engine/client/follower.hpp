@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@
 #include "engine/client/stats.hpp"
 #include "engine/rx/receiver.hpp"
 #include "engine/rx/socket.hpp"
+#include "engine/rx/wakeup.hpp"
 #include "store/replica.hpp"
 
 namespace replicast::client {
@@ -66,6 +68,14 @@ struct FollowerConfig {
     /// Set (by a signal handler) to end a Recover or Snapshot stream between
     /// two batches, so that a stop never waits for a long catch-up. May be null.
     const std::atomic<bool>* cancel = nullptr;
+    /// Notified by the receive thread after each batch, so the loop stepping
+    /// this follower may sleep while there is nothing to do. May be null.
+    rx::Wakeup* wakeup = nullptr;
+    /// Called between two batches of a Recover or Snapshot stream (on this
+    /// thread): the daemon answers its stats socket there, so that its
+    /// statistics stay readable during a catch-up or bootstrap of minutes.
+    /// May be empty.
+    std::function<void()> between_batches;
 };
 
 class Follower {

@@ -163,6 +163,7 @@ int Receiver::poll() noexcept {
         counters_.batches.add();
         counters_.datagrams.add(static_cast<std::uint64_t>(n));
         handle_batch(n);
+        if (config_.wakeup != nullptr) config_.wakeup->notify();
     }
     return n;
 }

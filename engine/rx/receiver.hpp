@@ -48,6 +48,7 @@
 #include "engine/chain/replay_window.hpp"
 #include "engine/rx/socket.hpp"
 #include "engine/rx/spsc_ring.hpp"
+#include "engine/rx/wakeup.hpp"
 #include "engine/wire/packet.hpp"
 
 namespace replicast::rx {
@@ -130,6 +131,9 @@ struct ReceiverConfig {
     std::size_t max_datagram = 9216; // larger ones are truncated by the kernel and counted malformed
     std::size_t queue_slots = 8192;  // power of two
     crypto::GcmArch arch = crypto::GcmArch::best;
+    /// Notified after each batch received (it may have queued packets or
+    /// raised key_wanted), so an idle processing thread can sleep. May be null.
+    Wakeup* wakeup = nullptr;
 };
 
 class Receiver {

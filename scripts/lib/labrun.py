@@ -410,25 +410,31 @@ class Replication:
     def sock(self, n):
         return os.path.join(self.lab.dir, f"client{n}.sock")
 
-    def client_config(self, n):
-        path = os.path.join(self.lab.dir, f"client{n}.toml")
+    def client_config(self, n, daemon=None):
+        """The config of a daemon in client n's namespace with client n's
+        identity; `daemon` names its own files (replica, stats socket,
+        config) when several run there (default: n)."""
+        daemon = n if daemon is None else daemon
+        path = os.path.join(self.lab.dir, f"client{daemon}.toml")
         certs = self.certs
         tables = merged({
             "control": {"server": f"{self.lab.addr('server')}:{CONTROL_PORT}", "certificate": f"{certs}/client{n}.pem",
                         "private_key": f"{certs}/client{n}.key", "ca": f"{certs}/ca.pem", "retry_ms": 200},
-            "replica": {"store": self.replica(n), "databases": ["*"], "durability": "nosync"},
+            "replica": {"store": self.replica(daemon), "databases": ["*"], "durability": "nosync"},
             "receive": {"interface": "eth0", "rcvbuf_bytes": 16777216},
             "policy": {"recover_retry_ms": 50},
-            "stats": {"socket": self.sock(n), "log_interval_ms": 2000},
+            "stats": {"socket": self.sock(daemon), "log_interval_ms": 2000},
         }, self.client_overrides.get(n, {}))
         with open(path, "w") as f:
             f.write(toml_tables(tables))
         return path
 
-    def start_client(self, n, tag=""):
-        p = self.lab.start(f"client{n}{tag}", f"client{n}",
-                           [self.replicast, "client", "--config", self.client_config(n)])
-        self.clients[n] = p
+    def start_client(self, n, tag="", daemon=None):
+        """A daemon in client n's namespace (see client_config for `daemon`)."""
+        daemon = n if daemon is None else daemon
+        p = self.lab.start(f"client{daemon}{tag}", f"client{n}",
+                           [self.replicast, "client", "--config", self.client_config(n, daemon)])
+        self.clients[daemon] = p
         return p
 
     def stats(self, n):

@@ -13,7 +13,7 @@ import unittest
 
 REPLICAST = sys.argv.pop(1)
 SOURCE_ROOT = sys.argv.pop(1)
-LAB_BENCHES = ["fanout", "e2e", "bulk"]
+LAB_BENCHES = ["fanout", "e2e", "bulk", "scale", "recovery"]
 
 
 def run(*args):

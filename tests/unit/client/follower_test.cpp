@@ -8,6 +8,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -179,6 +180,50 @@ TEST(Follower, RestartResumesFromTheAppliedLsn) {
     rig.run_until(g, 100);
     EXPECT_EQ(g.stats(now_ns()).lsns_recovered, 60u);
     rig.expect_equal();
+}
+
+// The daemon answers its stats socket from between_batches: a long catch-up
+// or bootstrap must call it between batches, with the progress so far
+// readable there (applied LSN, snapshot records), not only at the end.
+TEST(Follower, ProgressIsReadableBetweenRecoverBatchesAndSnapshotPages) {
+    Rig rig;
+    rig.control.batch = 10;
+    write_updates(rig.master, 40);
+    {
+        Follower f(rig.config(), rig.replica, rig.control);
+        ASSERT_TRUE(f.start(now_ns()));  // a new replica: by Snapshot (two pages)
+        f.stop(now_ns());
+    }
+    write_updates(rig.master, 60, 4);
+    FollowerConfig c = rig.config();
+    std::vector<std::uint64_t> seen;
+    Follower* self = nullptr;
+    c.between_batches = [&] { seen.push_back(self->stats(now_ns()).applied_lsn); };
+    Follower g(c, rig.replica, rig.control);
+    self = &g;
+    ASSERT_TRUE(g.start(now_ns()));
+    rig.run_until(g, 100);
+    ASSERT_GE(seen.size(), 6u) << "60 updates in batches of 10";
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_EQ(seen.front(), 40u);
+    EXPECT_GT(seen.back(), 40u) << "the applied LSN moves between batches, not only at the end";
+    EXPECT_LT(seen.back(), 100u);
+
+    TempDir other{"follower-snap"};
+    store::ReplicaStore fresh{other.sub("replica"), fast()};
+    FollowerConfig d = rig.config();
+    std::vector<std::uint64_t> records;
+    Follower* boot = nullptr;
+    d.between_batches = [&] { records.push_back(boot->stats(now_ns()).snapshot_records); };
+    Follower h(d, fresh, rig.control);
+    boot = &h;
+    ASSERT_TRUE(h.start(now_ns()));
+    ASSERT_EQ(records.size(), 2u) << "one call per snapshot page";
+    EXPECT_EQ(records[0], 0u);
+    EXPECT_GT(records[1], 0u) << "the first page's records are counted before the second arrives";
+    store::Checksum sum;
+    ASSERT_TRUE(store::checksum(rig.master, kDb, {}, sum));
+    EXPECT_EQ(h.stats(now_ns()).snapshot_records, sum.records) << "each record counted once";
 }
 
 TEST(Follower, BehindRetentionAtStartTakesASnapshot) {

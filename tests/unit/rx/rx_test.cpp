@@ -1,12 +1,15 @@
 // The receive path on real sockets, in a private network namespace: what it
 // delivers and what it counts, reason by reason. Datagrams are sent first (they
 // wait in the socket buffer), then the test drives poll() itself until every
-// one was received: no thread, no sleep, bounded in count and time.
+// one was received: no thread, no sleep, bounded in count and time (the
+// wake-up tests excepted: they are about a thread being woken).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "engine/chain/reassembler.hpp"
 #include "engine/rx/receiver.hpp"
@@ -47,7 +50,8 @@ struct Rig {
     crypto::GcmEngine engine;  // the test's sender side
     crypto::GcmKey key{engine, key_bytes(1)};
 
-    explicit Rig(bool kernel_filter = true, std::size_t queue_slots = 1024, std::size_t max_datagram = 9216) {
+    explicit Rig(bool kernel_filter = true, std::size_t queue_slots = 1024, std::size_t max_datagram = 9216,
+                 Wakeup* wakeup = nullptr) {
         socket = std::make_unique<RxSocket>(SocketConfig{.interface = "lo",
                                                          .group = testing::kGroup,
                                                          .port = port,
@@ -59,7 +63,8 @@ struct Rig {
                                                              .source = kSource,
                                                              .batch = 8,
                                                              .max_datagram = max_datagram,
-                                                             .queue_slots = queue_slots},
+                                                             .queue_slots = queue_slots,
+                                                             .wakeup = wakeup},
                                               socket->fd());
         auto k = receiver->make_key(key_bytes(1));
         EXPECT_TRUE(receiver->post_key(kEpoch, k));
@@ -134,6 +139,68 @@ TEST(Rx, DeliversSealedChainsInOrderAndTheyReassemble) {
         }
     }
     EXPECT_EQ(lsns, (std::vector<std::uint64_t>{1, 11, 21}));
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+// The daemon's idle sleep (engine/rx/wakeup.hpp): a wait ends on a notify
+// given after the consumer's mark, even one given before it went to sleep,
+// and otherwise at its timeout.
+TEST(Wakeup, ANotifyAfterTheMarkEndsTheWaitAtOnce) {
+    Wakeup w;
+    const std::uint32_t seen = w.sequence();
+    w.notify();  // before the wait: must not be lost
+    const auto t0 = std::chrono::steady_clock::now();
+    w.wait(seen, 10'000);
+    EXPECT_LT(elapsed_ms(t0), 2'000.0);
+}
+
+TEST(Wakeup, WithoutANotifyTheWaitLastsItsTimeout) {
+    Wakeup w;
+    const auto t0 = std::chrono::steady_clock::now();
+    w.wait(w.sequence(), 60);
+    EXPECT_GE(elapsed_ms(t0), 55.0);
+}
+
+TEST(Wakeup, ANotifyFromAnotherThreadWakesTheSleeper) {
+    Wakeup w;
+    const std::uint32_t seen = w.sequence();
+    std::thread producer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        w.notify();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    w.wait(seen, 10'000);
+    const double ms = elapsed_ms(t0);
+    producer.join();
+    EXPECT_LT(ms, 5'000.0) << "the notify did not wake the waiter: it slept until its timeout";
+}
+
+// The receive thread notifies after a batch: a processing thread asleep on
+// the wakeup gets up for a packet well before its timeout, and finds it queued.
+TEST(Rx, ABatchReceivedWakesTheProcessingThread) {
+    Wakeup w;
+    Rig rig(true, 1024, 9216, &w);
+    std::atomic<bool> stop{false};
+    std::thread rx([&] { rig.receiver->run(stop); });
+    Sender tx(kSource, rig.port);
+    std::uint64_t seq = 1;
+    const std::uint32_t seen = w.sequence();
+    std::thread sender([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        tx.send(testing::sealed_heartbeat(rig.engine, rig.key, kStream, kEpoch, seq, 1));
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    w.wait(seen, 10'000);
+    const double ms = elapsed_ms(t0);
+    sender.join();
+    stop = true;
+    rx.join();
+    EXPECT_LT(ms, 5'000.0) << "no wake-up for a received batch";
+    EXPECT_NE(w.sequence(), seen);
+    EXPECT_EQ(rig.receiver->counters().packets.get(), 1u);
 }
 
 TEST(Rx, BadTagIsAnOpenFailure) {
