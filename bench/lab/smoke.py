@@ -125,7 +125,9 @@ class LabBenchSmoke(unittest.TestCase):
             self.assertGreaterEqual(float(r["egress_per_update"]), 100, r)  # at least the payload went out
             self.assertGreater(int(r["rss_median_kib"]), 1000, r)
             self.assertGreater(float(r["server_cpu_s"]), 0, r)
-            self.assertGreaterEqual(float(r["server_cpu_s"]), float(r["tx_worker_cpu_s"]), r)
+            # The process and its threads are read from /proc at slightly different instants, in
+            # 10 ms ticks: the tx worker's share may show a few ticks over the whole.
+            self.assertGreaterEqual(float(r["server_cpu_s"]) + 0.05, float(r["tx_worker_cpu_s"]), r)
         everyone = rows[1]
         self.assertLess(float(everyone["copies"]), 1.5, "ten daemons on one stream cost about one copy")
         self.assertLess(float(everyone["idle_cpu_pct_median"]), 1.5, "an idle daemon must not poll")

@@ -25,7 +25,7 @@ std::shared_ptr<spdlog::logger> log() {
 
 Daemon::Daemon(const ClientConfig& config, ControlPort& control, store::ReplicaStore& replica)
     : config_(config), control_(control), replica_(replica) {
-    if (!config_.stats_socket.empty()) stats_server_ = std::make_unique<StatsServer>(config_.stats_socket);
+    if (!config_.stats_socket.empty()) stats_server_ = std::make_unique<StatsServer>(config_.stats_socket, [this] { wakeup_.notify(); });
 }
 
 Daemon::~Daemon() = default;

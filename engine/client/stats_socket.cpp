@@ -1,6 +1,7 @@
 #include "engine/client/stats_socket.hpp"
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,7 +32,8 @@ sockaddr_un address(const std::string& path) {
 
 }  // namespace
 
-StatsServer::StatsServer(std::string path) : path_(std::move(path)) {
+StatsServer::StatsServer(std::string path, std::function<void()> pending)
+    : path_(std::move(path)), pending_(std::move(pending)) {
     const sockaddr_un a = address(path_);
     struct stat st {};
     if (::lstat(path_.c_str(), &st) == 0) {
@@ -52,14 +54,55 @@ StatsServer::StatsServer(std::string path) : path_(std::move(path)) {
         ::unlink(path_.c_str());
         fail(path_, "listen", e);
     }
+    if (pending_) {
+        stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
+        if (stop_fd_ < 0) {
+            const int e = errno;
+            ::close(fd_);
+            ::unlink(path_.c_str());
+            fail(path_, "eventfd", e);
+        }
+        watcher_ = std::thread([this] { watch(); });
+    }
 }
 
 StatsServer::~StatsServer() {
+    if (watcher_.joinable()) {
+        stopping_.store(true, std::memory_order_release);
+        const std::uint64_t one = 1;
+        (void)!::write(stop_fd_, &one, sizeof one);
+        polls_.fetch_add(1, std::memory_order_release);
+        polls_.notify_all();
+        watcher_.join();
+        ::close(stop_fd_);
+    }
     ::close(fd_);
     ::unlink(path_.c_str());
 }
 
+void StatsServer::watch() {
+    for (;;) {
+        pollfd p[2] = {{.fd = fd_, .events = POLLIN, .revents = 0}, {.fd = stop_fd_, .events = POLLIN, .revents = 0}};
+        if (::poll(p, 2, -1) <= 0) continue;  // EINTR
+        if (p[1].revents != 0) return;
+        if ((p[0].revents & POLLIN) == 0) continue;
+        // A connection waits: wake the loop, then let it take the connection
+        // before looking again (the socket stays readable until it does).
+        const std::uint64_t before = polls_.load(std::memory_order_acquire);
+        pending_();
+        polls_.wait(before, std::memory_order_acquire);
+        if (stopping_.load(std::memory_order_acquire)) return;
+    }
+}
+
 std::size_t StatsServer::poll(const std::function<std::string()>& document) {
+    struct Count {
+        std::atomic<std::uint64_t>& polls;
+        ~Count() {  // after the accepts: the watcher looks at the socket again then
+            polls.fetch_add(1, std::memory_order_release);
+            polls.notify_all();
+        }
+    } count{polls_};
     std::size_t n = 0;
     for (int i = 0; i < 16; ++i) {  // bounded: a flood of connections cannot hold the processing loop
         const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
