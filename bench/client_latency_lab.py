@@ -44,7 +44,10 @@ def main():
     p.add_argument("--count", type=int, default=100, help="probes per run")
     p.add_argument("--interval-ms", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--tx-idle", choices=("poll", "pause", "sleep"), default="sleep",
+                   help="the server's tx worker idle policy (pmd-config/README.md, 'Idle policy')")
     a = p.parse_args()
+    os.environ["REPLICAST_TX_IDLE"] = a.tx_idle  # lab-af_packet.toml reads it; start_server checks the server's log
 
     lab = labrun.Lab(REPLICAST, 1, prefix=f"rl{os.getpid() % 10000}")
     lab.up()
@@ -94,6 +97,7 @@ def main():
                    "round_p50_ms": sorted(r[k]["p50_ms"] for r in rounds)} for k, v in samples.items()}
     summary["load_average"] = [min(load), max(load)]
     summary["lsns_recovered_by_client"] = lost
+    summary["tx_idle"] = rep.tx_idle
     if a.json:
         print(json.dumps({"rounds": rounds, "summary": summary}))
     else:
@@ -101,7 +105,8 @@ def main():
             s = summary[k]
             print(f"{k}: {s['probes']} probes, p50 {s['p50_ms']:.3f} ms, p99 {s['p99_ms']:.3f} ms, max {s['max_ms']:.3f} ms; "
                   f"round p50s {', '.join(f'{x:.3f}' for x in s['round_p50_ms'])}")
-        print(f"load average {min(load):.1f}-{max(load):.1f}; LSNs the client recovered: {lost}")
+        print(f"load average {min(load):.1f}-{max(load):.1f}; LSNs the client recovered: {lost}; "
+              f"tx worker idle policy {rep.tx_idle}")
     lab.close()
     return 0
 

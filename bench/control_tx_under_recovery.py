@@ -205,13 +205,16 @@ access_list = "{acl}"
             "recover_updates_per_s_median": statistics.median(speeds),
             "orders_multicast_lsn": sent, "orders_last_lsn": last,
             "slices": [{k: v for k, v in s.items() if k not in ("t0", "t1")} for s in slices],
+            # null.toml's worker polls (its default); paced at the cap it is never idle anyway.
+            "tx_idle": (re.search(r"idle policy (\w+)", server.output()) or [None, None])[1],
         }
         if a.json:
             print(json.dumps(result, indent=1))
         else:
             for s in result["slices"]:
                 print(f"round {s['round']} {s['kind']:8s} {s['seconds']:.2f} s  packets/s {s['packets_per_s']}")
-            print(f"recover/idle packets/s: median {result['ratio_median']}, range {result['ratio_min']}..{result['ratio_max']}")
+            print(f"recover/idle packets/s: median {result['ratio_median']}, range {result['ratio_min']}..{result['ratio_max']} "
+                  f"(tx worker idle policy {result['tx_idle']})")
         return 0
     except (RuntimeError, subprocess.SubprocessError, OSError, AssertionError) as e:
         print(f"control_tx_under_recovery: {e}", file=sys.stderr)

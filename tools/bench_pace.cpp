@@ -165,6 +165,9 @@ std::vector<PaceRow> run_profile(const BenchPaceArgs& a, const std::string& prof
     wc.inbox = inbox;
     wc.outbox = outbox;
     wc.checksum_offload = port.caps().udp_checksum_offload && port.caps().ipv4_checksum_offload;
+    // Polls whatever the profile says: a paced worker polls anyway, and the
+    // benchmark measures the pacer, not how soon an idle worker wakes.
+    wc.idle = tx::IdlePolicy{.mode = tx::IdleMode::poll};
     tx::TxStreamConfig sc;
     sc.stream_id = 1;
     sc.addressing = {.source_mac = profile.dataplane.source_mac_set ? profile.dataplane.source_mac : port.mac(),

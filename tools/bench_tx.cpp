@@ -280,6 +280,8 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
     wc.inbox = inbox;
     wc.outbox = outbox;
     wc.crypto_arch = a.crypto_arch;
+    wc.idle = profile.idle;
+    r.idle = tx::describe(profile.idle);
     wc.checksum_offload = a.assume_offload || (port.caps().udp_checksum_offload && port.caps().ipv4_checksum_offload);
     r.checksums = a.assume_offload        ? "offloaded (assumed)"
                   : wc.checksum_offload   ? "offloaded to the port"
@@ -351,7 +353,7 @@ BenchTxResult run_bench_tx(const BenchTxArgs& a) {
         r.crypto = worker.crypto_path();
         std::unique_ptr<server::CodecStage> stage;
         if (codec) {
-            stage = std::make_unique<server::CodecStage>(codec_ring, 1);
+            stage = std::make_unique<server::CodecStage>(codec_ring, 1, profile.idle);
             rte_eal_remote_launch(&server::CodecStage::launch, stage.get(), static_cast<unsigned>(a.codec_lcore));
         }
         post();

@@ -86,6 +86,7 @@ struct BenchTxResult {
     bool hugepages = false;         // the EAL's memory is on hugepages (else 4 KiB pages: slower, see memory)
     std::size_t page_kib = 0;       // the EAL's page size
     std::string memory;             // tx::describe(): the pages, and when not hugepages why and what it costs
+    std::string idle;               // the profile's workers.idle policy (tx::describe)
     // references
     double seal_only_packets_per_s = 0;     // crypto/ sealing one hot buffer: the limit
     double seal_records_packets_per_s = 0;  // crypto/ sealing the chain records the worker is fed

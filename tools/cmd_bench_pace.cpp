@@ -56,7 +56,7 @@ void print_table(const std::vector<PaceRow>& rows) {
     }
     std::printf("(Mbit/s on the wire; achieved: the sender's count over its TSC time, median slice; on CPU: the worker\n"
                 " thread's CPU time over the slice; gaps: tsc = at tx burst time in the worker, capture = kernel receive\n"
-                " time at the far veth end, whose own rate is 'far end')\n");
+                " time at the far veth end, whose own rate is 'far end'; tx worker idle policy: poll, whatever the profile)\n");
 }
 
 }  // namespace

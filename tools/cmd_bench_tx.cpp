@@ -30,6 +30,7 @@ void print_text(const BenchTxArgs& a, const BenchTxResult& r) {
                                      : "chains built and deflated on the control core", a.chain_packets,
                 r.checksums.c_str());
     std::printf("  %s\n", r.memory.c_str());
+    std::printf("  tx worker idle policy: %s (passes with nothing to send only; a loaded worker never idles)\n", r.idle.c_str());
     std::printf("  %zu rounds on one core, each a %.0f ms slice of ours and a %.0f ms slice of each reference; rates are the median slice's\n",
                 r.rounds, r.slice_ms, r.reference_slice_ms);
     std::printf("  ours (tx worker)   %10.0f packets/s  %7.2f Gbit/s frames  %7.2f Gbit/s on the wire  %10.0f updates/s\n",
@@ -137,6 +138,7 @@ void print_json(const BenchTxArgs& a, const BenchTxResult& r) {
     j["hugepages"] = r.hugepages;
     j["page_kib"] = r.page_kib;
     j["memory"] = r.memory;
+    j["idle_policy"] = r.idle;
     if (!r.kernel_error.empty()) j["kernel_error"] = r.kernel_error;
     Json slices = Json::array();
     for (const BenchTxRound& x : r.slices) {

@@ -37,7 +37,18 @@ def parser(name, doc):
     p.add_argument("--csv", default=None, help=f"where the rows go (default {os.path.relpath(RESULTS, SOURCE_ROOT)}"
                                                f"/{name}.csv; --quick: a temporary file unless given)")
     p.add_argument("--keep", action="store_true", help="keep the lab's working directory (logs, configs) afterwards")
+    p.add_argument("--tx-idle", choices=("poll", "pause", "sleep"), default="sleep",
+                   help="the server's tx worker idle policy (pmd-config/README.md, 'Idle policy'; default sleep: "
+                        "on 2 shared cores a polling worker takes one from the clients)")
     return p
+
+
+def tx_idle(a):
+    """Sets the lab profile's idle policy for every server this run starts
+    (lab-af_packet.toml reads REPLICAST_TX_IDLE; the server's log is checked
+    against it at start) and returns the words for the report's settings."""
+    os.environ["REPLICAST_TX_IDLE"] = a.tx_idle
+    return f"tx worker idle policy {a.tx_idle}"
 
 
 def check_root():

@@ -35,8 +35,8 @@ this shared VM's disk.
 replicast's settings for 64 KiB values (--help shows each): one update per
 chain (a chain is lost whole when one of its packets is, so the loss unit is
 one value, about 47 packets, not a bundle of them), a pacing cap with burst
-credit (--rate-mbps, --burst-bytes), the tx worker busy-polling its core
-(it has no idle back-off).
+credit (--rate-mbps, --burst-bytes), the tx worker's idle policy
+(--tx-idle, default sleep: a worker pacing a chain polls whatever it is).
 
 Target (issue 13): replicast's goodput at least 2x uftp's in every (N,
 loss) cell, with egress / payload no higher than uftp's.
@@ -264,7 +264,7 @@ def main():
                 f"update(s), compression {a.compression}, pacing {a.rate_mbps} Mbit/s with {a.burst_bytes} B credit, "
                 f"tx worker busy-polling; uftp AES-256-GCM closed group, "
                 f"{'tfmcc' if a.uftp_rate == 'tfmcc' else '-R ' + a.uftp_rate}, blocks of {a.uftp_block} B; "
-                f"stores and files in {a.workdir}")
+                f"stores and files in {a.workdir}" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
     say(f"bulk: N = {a.clients}, loss = {a.loss} %, {a.megabytes} MiB of {a.value_bytes} B values, "

@@ -556,13 +556,6 @@ def run_cell(lab, replicast, n, work, a, out, rows, cell_no):
             cell.stop()
 
 
-def idle_policy():
-    """The tx worker's idle policy of the lab profile: a key of its own if the profile has one, else busy poll."""
-    with open(labrun.PROFILE) as f:
-        lines = [line.strip() for line in f if "idle" in line.split("#")[0]]
-    return "; ".join(lines) or "busy poll (the profile names no idle policy)"
-
-
 def main():
     a = parse_args()
     benchlib.check_root()
@@ -577,8 +570,8 @@ def main():
                 f"the last replica applied the last update within {a.drain_ms} ms of its schedule; ramp from {a.start_rate}/s doubling, {a.bisect} bisections; "
                 f"replicast: poll_interval_ms {a.poll_ms}, compression {a.compression}, chains <= {a.chain_updates} updates / {a.chain_bytes} B, "
                 f"pacing {a.rate_mbps} Mbit/s burst {a.burst_bytes} B chain gap {a.chain_gap_ns} ns, master durability "
-                f"full, replicas nosync; tx worker idle policy: {idle_policy()}; probes {a.probes} every "
-                f"{a.probe_interval_ms} ms")
+                f"full, replicas nosync; probes {a.probes} every "
+                f"{a.probe_interval_ms} ms" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                                            f"load average at start {os.getloadavg()[0]:.2f}"])

@@ -214,7 +214,7 @@ def main():
     command = "replicast bench fanout " + " ".join(sys.argv[1:])
     settings = (f"replicast chains <= {a.chain_updates} updates / {a.chain_bytes} B (replicast: adaptive, "
                 f"replicast-fixed: not), pacing {a.rate_mbps} Mbit/s; "
-                f"{a.updates} updates of {a.value_bytes} B per run")
+                f"{a.updates} updates of {a.value_bytes} B per run" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
     say(f"fanout: N = {a.clients}, loss = {a.loss} %, {a.updates} updates of {a.value_bytes} B, "

@@ -251,7 +251,7 @@ def main():
     command = "replicast bench scale " + " ".join(sys.argv[1:])
     settings = (f"{a.clients} daemons over {a.namespaces} namespaces; {a.updates} updates of {a.value_bytes} B per "
                 f"phase at {a.rate}/s; pacing {a.rate_mbps} Mbit/s; tx worker busy-polls; daemon idle: "
-                f"futex wait (rx::Wakeup, 50 ms cap) and the receive thread in a blocking recvmmsg")
+                f"futex wait (rx::Wakeup, 50 ms cap) and the receive thread in a blocking recvmmsg" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])
     say(f"scale: {a.clients} daemons over {a.namespaces} namespaces, {a.updates} updates of {a.value_bytes} B "

@@ -10,17 +10,22 @@
 
 namespace replicast::server {
 
-CodecStage::CodecStage(rte_ring* in, int level) : in_(in), compressor_(level) {}
+CodecStage::CodecStage(rte_ring* in, int level, const tx::IdlePolicy& idle)
+    : in_(in), compressor_(level), idle_(idle) {}
 
 int CodecStage::run() noexcept {
     std::array<void*, 32> burst;
+    idle_.prepare_thread();
     for (;;) {
         const unsigned n = rte_ring_sc_dequeue_burst(in_, burst.data(), burst.size(), nullptr);
         if (n == 0) {
             if (stop_.load(std::memory_order_acquire) && rte_ring_empty(in_)) break;
-            rte_pause();
+            // poll still pauses here, as before: the control core posts every
+            // job, and a tight loop on its ring's cache line slows it down.
+            if (!idle_.idle()) rte_pause();
             continue;
         }
+        idle_.work();
         for (unsigned i = 0; i < n; ++i) {
             auto* job = static_cast<ChainJob*>(burst[i]);
             const std::span<const std::uint8_t> body = std::span(job->record).subspan(wire::kChainRecordHeadSize);

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "engine/chain/codec.hpp"
+#include "engine/tx/idle_backoff.hpp"
 
 struct rte_ring;
 
@@ -21,7 +22,8 @@ public:
     /// `in`: ChainJob* from the control core (single producer). Jobs name their
     /// worker inbox in ChainJob::inbox (multi-producer: key changes come from
     /// the control core too).
-    CodecStage(rte_ring* in, int level);
+    /// `idle`: what an empty pass does (the profile's workers.idle, like the tx workers).
+    CodecStage(rte_ring* in, int level, const tx::IdlePolicy& idle);
 
     /// The loop; returns when stop() was called and `in` is empty.
     int run() noexcept;
@@ -34,6 +36,7 @@ public:
 private:
     rte_ring* in_;
     chain::Compressor compressor_;
+    tx::IdleBackoff idle_;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> chains_{0};
     std::atomic<std::uint64_t> kept_plain_{0};  // deflate did not shrink the body

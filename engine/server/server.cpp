@@ -198,6 +198,7 @@ void Server::start_workers() {
         wc.queue = static_cast<std::uint16_t>(wi);
         wc.pool = port_->pool();
         wc.checksum_offload = port_->caps().udp_checksum_offload && port_->caps().ipv4_checksum_offload;
+        wc.idle = profile_.idle;
         // Every stream, the configured ones included, arrives as a stream_start
         // message (stream_lifecycle.cpp); the table's size is fixed here.
         const auto workers = static_cast<std::uint32_t>(workers_.size());
@@ -230,6 +231,7 @@ void Server::start_workers() {
             throw std::runtime_error("cannot launch the tx worker on lcore " + std::to_string(w.lcore));
         }
         w.launched = true;
+        logging::get("server")->info("tx worker on lcore {}: idle policy {}", w.lcore, tx::describe(profile_.idle));
     }
     if (config_.compression_lcore >= 0) {
         std::size_t jobs = 0;
@@ -237,7 +239,7 @@ void Server::start_workers() {
         codec_ring_ = rte_ring_create("rc_codec", ring_size_for(jobs), static_cast<int>(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (codec_ring_ == nullptr) throw std::runtime_error(std::string("cannot create the codec ring: ") + rte_strerror(rte_errno));
-        codec_ = std::make_unique<CodecStage>(codec_ring_, config_.compression_level);
+        codec_ = std::make_unique<CodecStage>(codec_ring_, config_.compression_level, profile_.idle);
         if (rte_eal_remote_launch(&CodecStage::launch, codec_.get(), static_cast<unsigned>(config_.compression_lcore)) != 0) {
             throw std::runtime_error("cannot launch the codec stage on lcore " + std::to_string(config_.compression_lcore));
         }
@@ -567,10 +569,10 @@ void Server::log_stats() {
     for (std::size_t wi = 0; wi < workers_.size(); ++wi) {
         const tx::TxCounters& c = workers_[wi]->tx->counters();
         spdlog::info("lcore {}: packets={} bytes={} chains={} updates={} heartbeats={} ring_full={} mbuf_exhausted={} seal_errors={} "
-                     "dropped_at_stop={}",
+                     "dropped_at_stop={} idle_sleeps={}",
                      workers_[wi]->lcore, c.packets.load(), c.bytes.load(), c.chains.load(), c.updates.load(),
                      c.heartbeats.load(), c.tx_ring_full.load(), c.mbuf_exhausted.load(), c.seal_errors.load(),
-                     c.dropped_at_stop.load());
+                     c.dropped_at_stop.load(), c.idle_sleeps.load());
     }
     for (const auto& s : streams_) {
         spdlog::info("stream {} ({}): multicast_lsn={} last_lsn={} chains={} updates={} body_bytes={} record_bytes={} epoch={} "

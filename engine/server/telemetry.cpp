@@ -77,6 +77,7 @@ int lcores_cmd(const char*, const char*, rte_tel_data* d) {
         add(e, "seal_errors", c.seal_errors);
         add(e, "pacing_waits", c.pacing_waits);
         add(e, "dropped_at_stop", c.dropped_at_stop);
+        add(e, "idle_sleeps", c.idle_sleeps);
         rte_tel_data_add_dict_container(d, std::to_string(server->worker_lcore(w)).c_str(), e, 0);
     }
     return 0;

@@ -145,6 +145,10 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
     } else {
         p.tx_lcores = {1};
     }
+    wr.choice("idle", p.idle.mode, {{"poll", IdleMode::poll}, {"pause", IdleMode::pause}, {"sleep", IdleMode::sleep}});
+    // Kept when another policy is chosen: a profile can pick it from the
+    // environment (lab-af_packet.toml) without editing the bound.
+    wr.integer("idle_sleep_max_us", p.idle.sleep_max_us, 1, 100'000);
     wr.reject_unknown();
 
     // The lcore list, and every tx lcore in it, before the EAL sees them.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/config/strict_toml.hpp"
+#include "engine/tx/idle_policy.hpp"
 
 namespace replicast::tx {
 
@@ -65,6 +66,7 @@ struct PmdProfile {
     PortSettings port;
     DataplaneSettings dataplane;
     std::vector<unsigned> tx_lcores;  // one tx worker (and tx queue) per lcore
+    IdlePolicy idle;                  // what the tx workers (and the codec lcore) do with an empty pass
 };
 
 /// A profile that cannot be used: what() reads "FILE:LINE: KEY: reason".

@@ -39,7 +39,8 @@ TxWorker::TxWorker(TxWorkerConfig config)
       gcm_(config_.crypto_arch),
       tsc_hz_(tx::tsc_hz()),
       once_per_second_tsc_(pace::ns_to_ticks(kOncePerSecondNs, tsc_hz_)),
-      control_check_tsc_(pace::ns_to_ticks(kControlCheckNs, tsc_hz_)) {
+      control_check_tsc_(pace::ns_to_ticks(kControlCheckNs, tsc_hz_)),
+      idle_(config_.idle) {
     const std::size_t slots = std::max<std::size_t>(config_.streams.size(), config_.max_streams);
     streams_.reserve(slots);
     for (const TxStreamConfig& c : config_.streams) {
@@ -468,6 +469,7 @@ int TxWorker::run() noexcept {
     for (Stream& s : streams_) {
         s.last_tx_tsc = rte_rdtsc() - s.heartbeat_tsc;  // first heartbeat at once
     }
+    idle_.prepare_thread();
     for (;;) {
         const std::uint64_t now = rte_rdtsc();
         if (pending_count_ > 0) {
@@ -485,6 +487,7 @@ int TxWorker::run() noexcept {
             // once a second), key announcements and switches.
             between_chains(now, nullptr);
             take_messages();
+            if (current_ != nullptr) idle_.work();
         }
         if (current_ != nullptr) {
             if (pending_count_ == 0) {
@@ -502,6 +505,8 @@ int TxWorker::run() noexcept {
             pending_count_ == 0) {
             break;
         }
+        // Nothing to send and nothing waiting for the port: the idle policy.
+        if (pending_count_ == 0 && idle_.idle()) bump(counters_.idle_sleeps, 1);
     }
     // Drained: a final heartbeat per stream tells receivers the last LSN.
     const std::uint64_t now = rte_rdtsc();

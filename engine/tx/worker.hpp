@@ -11,7 +11,8 @@
 //     hand finished messages back on the outbox ring
 //   }
 //
-// Nothing in the loop allocates, locks, makes a system call or logs; the
+// Nothing in the loop allocates, locks, makes a system call or logs (but for
+// the sleeps of the "sleep" idle policy, taken only with nothing to send); the
 // control core reads the per-worker counters. All state is owned by the
 // worker's lcore; the control core talks to it only through the rings, and
 // configures streams before launch.
@@ -25,6 +26,7 @@
 #include "engine/chain/segment.hpp"
 #include "engine/pace/pacer.hpp"
 #include "engine/tx/frame_template.hpp"
+#include "engine/tx/idle_backoff.hpp"
 #include "engine/tx/messages.hpp"
 
 struct rte_ring;
@@ -64,6 +66,7 @@ struct alignas(64) TxCounters {
     std::atomic<std::uint64_t> seal_errors{0};
     std::atomic<std::uint64_t> pacing_waits{0};      // loop turns where the next packet was not due yet
     std::atomic<std::uint64_t> dropped_at_stop{0};   // frames freed unsent: stopping, the port took nothing for 1 s
+    std::atomic<std::uint64_t> idle_sleeps{0};       // idle policy "sleep": sleeps taken with nothing to send
 };
 
 struct TxWorkerConfig {
@@ -74,6 +77,7 @@ struct TxWorkerConfig {
     rte_ring* outbox = nullptr;  // TxMessage* handed back
     bool checksum_offload = false;
     crypto::GcmArch crypto_arch = crypto::GcmArch::best;  // narrower only for benchmarks
+    IdlePolicy idle;  // what an empty pass does (the profile's workers.idle)
     std::vector<TxStreamConfig> streams;  // sending from the start, in slots 0..n-1
     // Slots in the stream table: at least streams.size(); the others wait for
     // a stream_start message (TxMessage). Fixed here so the loop never grows it.
@@ -177,6 +181,7 @@ private:
     std::uint64_t control_check_tsc_;    // other streams' control work during a chain, this often
     std::atomic<bool> stop_{false};
     TxCounters counters_;
+    IdleBackoff idle_;
 
     // The message being sent, and how far.
     TxMessage* current_ = nullptr;

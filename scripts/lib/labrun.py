@@ -401,6 +401,13 @@ class Replication:
         self.server = self.lab.start(f"server{tag}", "server", [self.replicast, "server", "--config", self.server_config],
                                      env=env)
         self.server.wait_for_line(r"control service on", 60)
+        # What the tx worker does when idle (pmd-config/README.md): benchmarks
+        # report it, so make sure the server runs the one they asked for.
+        m = re.search(r"idle policy (\w+)", self.server.output())
+        self.tx_idle = m.group(1) if m else None
+        wanted = env.get("REPLICAST_TX_IDLE")
+        if wanted and self.tx_idle != wanted:
+            raise RuntimeError(f"the server's tx worker runs idle policy {self.tx_idle}, not {wanted} (REPLICAST_TX_IDLE)")
         return self.server
 
     # -- the clients

@@ -55,6 +55,28 @@ TEST(Profile, DefaultsAreDocumentedValues) {
     EXPECT_EQ(p.dataplane.source_ip, 0x0a000001u);
     EXPECT_FALSE(p.dataplane.source_mac_set);
     EXPECT_EQ(p.tx_lcores, std::vector<unsigned>{1});
+    EXPECT_EQ(p.idle.mode, IdleMode::poll) << "a dedicated core polls unless told otherwise";
+    EXPECT_EQ(p.idle.sleep_max_us, 100u);
+}
+
+TEST(Profile, IdlePolicy) {
+    const PmdProfile p = parse_profile(std::string(kMinimal) + "[workers]\nidle = \"sleep\"\nidle_sleep_max_us = 250\n", "t.toml");
+    EXPECT_EQ(p.idle.mode, IdleMode::sleep);
+    EXPECT_EQ(p.idle.sleep_max_us, 250u);
+    EXPECT_EQ(describe(p.idle), "sleep (wake-up within 250 us)");
+    EXPECT_EQ(parse_profile(std::string(kMinimal) + "[workers]\nidle = \"pause\"\n", "t.toml").idle.mode, IdleMode::pause);
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\nidle = \"nap\"\n"),
+                HasSubstr("workers.idle: is \"nap\", must be one of poll, pause, sleep"));
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\nidle = \"sleep\"\nidle_sleep_max_us = 0\n"),
+                HasSubstr("workers.idle_sleep_max_us: is 0, must be in 1..100000"));
+
+    // The lab profile takes its policy from the environment, sleeping by default.
+    const std::string lab = std::string(REPLICAST_SOURCE_ROOT) + "/pmd-config/lab-af_packet.toml";
+    ::unsetenv("REPLICAST_TX_IDLE");
+    EXPECT_EQ(load_profile(lab).idle.mode, IdleMode::sleep);
+    ::setenv("REPLICAST_TX_IDLE", "poll", 1);
+    EXPECT_EQ(load_profile(lab).idle.mode, IdleMode::poll);
+    ::unsetenv("REPLICAST_TX_IDLE");
 }
 
 TEST(Profile, EnvironmentExpansion) {

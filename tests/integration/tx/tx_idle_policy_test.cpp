@@ -1,0 +1,173 @@
+// The tx worker's idle policy (pmd-config/README.md, "Idle policy") on a real
+// DPDK net_ring port. "sleep": an idle worker gives its core back (its thread's
+// CPU time over an idle second is a fraction of it), counts its sleeps, and
+// still sends every chain posted to it, each within a bounded wake-up, with
+// its heartbeats on time. "pause" and "poll" never sleep and send the same.
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "crypto/gcm.hpp"
+#include "engine/chain/segment.hpp"
+#include "engine/tx/profile.hpp"
+#include "engine/tx/worker.hpp"
+#include "engine/wire/frame.hpp"
+#include "engine/wire/packet.hpp"
+#include "ring_port.hpp"
+
+namespace replicast::tx {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Runs the worker on its lcore and publishes that thread's CPU clock.
+struct Launch {
+    TxWorker* worker;
+    std::atomic<clockid_t> cpu_clock{0};
+    std::atomic<bool> ready{false};
+    static int run(void* self) {
+        auto* l = static_cast<Launch*>(self);
+        clockid_t c{};
+        pthread_getcpuclockid(pthread_self(), &c);
+        l->cpu_clock.store(c);
+        l->ready.store(true, std::memory_order_release);
+        return l->worker->run();
+    }
+};
+
+double cpu_seconds(clockid_t c) {
+    timespec ts{};
+    clock_gettime(c, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Counts {
+    std::uint64_t data = 0, heartbeats = 0;
+};
+
+/// Reads the port until `done` or `seconds` pass.
+template <typename Done>
+void drain(const Port& port, Counts& c, double seconds, Done done) {
+    rte_mbuf* burst[64];
+    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    while (Clock::now() < deadline && !done()) {
+        const std::uint16_t n = rte_eth_rx_burst(port.id(), 0, burst, 64);
+        for (std::uint16_t i = 0; i < n; ++i) {
+            const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(burst[i], const std::uint8_t*), burst[i]->data_len);
+            wire::FrameInfo f;
+            wire::PacketView v;
+            ASSERT_EQ(wire::parse_ethernet_frame(frame, f), wire::FrameError::ok);
+            ASSERT_EQ(wire::parse_packet(f.udp_payload, v), wire::WireError::ok);
+            if (v.kind == wire::PacketKind::heartbeat) ++c.heartbeats;
+            if (v.kind == wire::PacketKind::data) ++c.data;
+        }
+        rte_pktmbuf_free_bulk(burst, n);
+        if (n == 0) std::this_thread::yield();  // the test thread shares the machine with the worker
+    }
+}
+
+/// Waits (bounded) for `m` back on the outbox, draining the port meanwhile.
+bool handed_back(const test_port::MessageRings& rings, const TxMessage* m, const Port& port, Counts& c) {
+    bool back = false;
+    drain(port, c, 5, [&] {
+        void* p = nullptr;
+        while (rte_ring_dequeue(rings.outbox, &p) == 0) back = back || p == m;
+        return back;
+    });
+    return back;
+}
+
+struct Outcome {
+    double idle_cpu_share = 0;   // of one core, over an idle second
+    std::uint64_t idle_sleeps = 0;
+    std::uint64_t heartbeats_idle = 0;
+    std::uint64_t data = 0, expected_data = 0;
+    double worst_post_to_send_ms = 0;
+};
+
+Outcome run_policy(test_port::RingRig& rig, IdlePolicy policy) {
+    const test_port::MessageRings rings;
+    EXPECT_NE(rings.inbox, nullptr);
+    crypto::GcmEngine engine;
+    crypto::Key raw{};
+    raw[0] = 0x5a;
+    const crypto::GcmKey key(engine, raw);
+    TxWorkerConfig wc = test_port::worker_config(rig.port, rings);
+    wc.idle = policy;
+    wc.streams.push_back(test_port::sealed_stream(rig.profile, 3, &key, 50'000'000));  // 50 ms heartbeats
+    TxWorker worker(std::move(wc));
+    const unsigned lcore = rig.profile.tx_lcores[0];
+    Launch launch{.worker = &worker};
+    EXPECT_EQ(rte_eal_remote_launch(&Launch::run, &launch, lcore), 0);
+    while (!launch.ready.load(std::memory_order_acquire)) std::this_thread::yield();
+
+    Outcome o;
+    Counts c;
+    drain(rig.port, c, 5, [&] { return c.heartbeats >= 1; });  // running
+    const double cpu0 = cpu_seconds(launch.cpu_clock.load());
+    const auto t0 = Clock::now();
+    const std::uint64_t beats0 = c.heartbeats;
+    drain(rig.port, c, 1.0, [] { return false; });  // the idle second itself
+    o.idle_cpu_share = (cpu_seconds(launch.cpu_clock.load()) - cpu0) /
+                       std::chrono::duration<double>(Clock::now() - t0).count();
+    o.heartbeats_idle = c.heartbeats - beats0;
+
+    // Chains posted one at a time to a worker that has been idle since the last.
+    const test_port::PlainRecord record = test_port::plain_record(
+        4, [](std::uint32_t i) { return "idle/" + std::to_string(i); },
+        [](std::uint32_t i) { return std::vector<std::uint8_t>(1000, static_cast<std::uint8_t>(i)); });
+    const std::size_t segments = chain::segment_count(record.bytes.size(), 1432);
+    for (int i = 0; i < 10; ++i) {
+        drain(rig.port, c, 0.02, [] { return false; });  // idle long enough to reach the longest sleep
+        TxMessage chain = test_port::chain_message(record, 1 + 4 * i, 4);
+        const std::uint64_t before = c.data;
+        const auto posted = Clock::now();
+        EXPECT_EQ(rte_ring_enqueue(rings.inbox, &chain), 0);
+        drain(rig.port, c, 5, [&] { return c.data > before; });
+        o.worst_post_to_send_ms = std::max(o.worst_post_to_send_ms,
+                                           std::chrono::duration<double, std::milli>(Clock::now() - posted).count());
+        EXPECT_TRUE(handed_back(rings, &chain, rig.port, c));
+        o.expected_data += segments;
+    }
+    o.data = c.data;
+    o.idle_sleeps = worker.counters().idle_sleeps.load();
+    test_port::stop_and_drain(worker, rig.port, lcore);
+    return o;
+}
+
+TEST(TxIdlePolicy, SleepGivesTheCoreBackAndStillSendsEverything) {
+    test_port::RingRig rig("idle");
+    const Outcome sleep = run_policy(rig, {.mode = IdleMode::sleep, .sleep_max_us = 200});
+    // A polling worker is on CPU the whole second; a sleeping one a few percent
+    // (each sleep costs a few microseconds of wake-up); a loaded machine only lowers it.
+    EXPECT_LT(sleep.idle_cpu_share, 0.30) << "an idle worker under \"sleep\" must not hold its core";
+    EXPECT_GT(sleep.idle_sleeps, 1000u) << "a second of 200 us sleeps";
+    EXPECT_GE(sleep.heartbeats_idle, 15u) << "heartbeats (every 50 ms) keep their schedule while it sleeps";
+    EXPECT_EQ(sleep.data, sleep.expected_data) << "every packet of every chain";
+    // Bounded wake-up: 200 us plus scheduling. A generous bound that an
+    // unbounded back-off (the sleeps doubling past the maximum) would break.
+    EXPECT_LT(sleep.worst_post_to_send_ms, 100.0);
+
+    const Outcome pause = run_policy(rig, {.mode = IdleMode::pause});
+    EXPECT_EQ(pause.idle_sleeps, 0u);
+    EXPECT_EQ(pause.data, pause.expected_data);
+    const Outcome poll = run_policy(rig, {.mode = IdleMode::poll});
+    EXPECT_EQ(poll.idle_sleeps, 0u);
+    EXPECT_EQ(poll.data, poll.expected_data);
+    std::printf("idle worker CPU: sleep %.1f %% (%llu sleeps), pause %.1f %%, poll %.1f %% of a core; worst post-to-send %.2f / %.2f / %.2f ms\n",
+                100 * sleep.idle_cpu_share, static_cast<unsigned long long>(sleep.idle_sleeps), 100 * pause.idle_cpu_share,
+                100 * poll.idle_cpu_share, sleep.worst_post_to_send_ms, pause.worst_post_to_send_ms, poll.worst_post_to_send_ms);
+}
+
+}  // namespace
+}  // namespace replicast::tx
