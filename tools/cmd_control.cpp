@@ -23,6 +23,7 @@
 #include "store/replica.hpp"
 #include "tools/commands.hpp"
 #include "tools/control_connection.hpp"
+#include "tools/line_reader.hpp"
 #include "tools/load_line.hpp"
 #include "tools/rate_pacer.hpp"
 
@@ -304,17 +305,16 @@ void add_publish(CLI::App& app) {
         };
         if (!o->file.empty()) {
             if (!o->key.empty()) throw CLI::RuntimeError("replicast publish: give KEY VALUE or --file, not both", kExitUsage);
-            std::ifstream f;
-            std::istream* in = &std::cin;
-            if (o->file != "-") {
-                f.open(o->file);
-                if (!f) throw CLI::RuntimeError("replicast publish: cannot open " + o->file, kExitUsage);
-                in = &f;
+            std::unique_ptr<LineReader> in;
+            try {
+                in = std::make_unique<LineReader>(o->file);
+            } catch (const std::runtime_error& e) {
+                throw CLI::RuntimeError(std::string("replicast publish: ") + e.what(), kExitUsage);
             }
             bool known = o->format != "auto";
             LoadFormat format = o->format == "json" ? LoadFormat::json : LoadFormat::tsv;
-            std::string line;
-            for (std::uint64_t n = 1; std::getline(*in, line); ++n) {
+            std::string_view line;
+            for (std::uint64_t n = 1; in->next(line); ++n) {
                 if (!known && line.find_first_not_of(" \t\r") != std::string::npos) {
                     format = guess_format(line);
                     known = true;

@@ -6,12 +6,12 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tools/commands.hpp"
+#include "tools/line_reader.hpp"
 #include "tools/load_line.hpp"
 #include "tools/rate_pacer.hpp"
 #include "tools/store_open.hpp"
@@ -69,12 +69,11 @@ void add_load_command(CLI::App& app) {
         ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
     cmd->add_option("FILE", o->file, "input file ('-' = stdin)")->required();
     cmd->callback([o] {
-        std::ifstream file;
-        std::istream* in = &std::cin;
-        if (o->file != "-") {
-            file.open(o->file);
-            if (!file) throw CLI::RuntimeError("replicast load: cannot open " + o->file, kExitUsage);
-            in = &file;
+        std::unique_ptr<LineReader> in;
+        try {
+            in = std::make_unique<LineReader>(o->file);
+        } catch (const std::runtime_error& e) {
+            throw CLI::RuntimeError(std::string("replicast load: ") + e.what(), kExitUsage);
         }
         store::MasterStore master = open_master(o->store, false, o->initial_map_bytes);
         std::vector<LoadOp> ops;
@@ -104,8 +103,8 @@ void add_load_command(CLI::App& app) {
             want = 0;
             progress.update(loaded);
         };
-        std::string line;
-        while (std::getline(*in, line)) {
+        std::string_view line;
+        while (in->next(line)) {
             ++line_no;
             // The first line that holds a record decides (blank lines and
             // '#' comments say nothing about the format).

@@ -50,6 +50,26 @@ class StoreCommands(unittest.TestCase):
         self.assertEqual([line.split("\t")[:3] for line in log], [["1", "put", "5"], ["2", "put", "0"], ["3", "del", "0"]])
         self.assertEqual(len(ok("log", "--store", self.m, "--db", "t", "--from", "2", "--to", "2").splitlines()), 1)
 
+    def test_load_reads_files_and_pipes_line_by_line(self):
+        # A file whose last line has no newline, lines longer than any stdio
+        # buffer, and the same records through a pipe: the same store.
+        big = "v" * (3 << 20)
+        path = os.path.join(self.dir, "records.tsv")
+        with open(path, "w") as f:
+            f.write("".join(f"k{i}\tv{i}\n" for i in range(5000)) + f"huge\t{big}\nlast\tend")
+        self.assertIn("loaded=5002", ok("load", "--store", self.m, "--db", "file", path))
+        with open(path) as f:
+            self.assertIn("loaded=5002", ok("load", "--store", self.m, "--db", "pipe", "-", stdin=f.read()))
+        self.assertEqual(ok("get", "--store", self.m, "--db", "file", "last"), "end")
+        self.assertEqual(len(ok("get", "--store", self.m, "--db", "pipe", "huge")), len(big))
+        sums = [ok("checksum", "--store", self.m, "--db", d).split() for d in ("file", "pipe")]
+        self.assertEqual([f for f in sums[0] if f.startswith(("records=", "sha256="))],
+                         [f for f in sums[1] if f.startswith(("records=", "sha256="))])
+        missing = os.path.join(self.dir, "absent.tsv")
+        rc, _, err = run("load", "--store", self.m, "--db", "t", missing)
+        self.assertEqual(rc, 2)
+        self.assertIn(f"cannot open {missing}: No such file or directory", err)
+
     def test_trim_keeps_the_newest_entries_and_all_data(self):
         ok("load", "--store", self.m, "--db", "t", "-", stdin="".join(f"k{i}\tv\n" for i in range(100)))
         self.assertEqual(ok("trim", "--store", self.m, "--db", "t", "--keep-updates", "30").strip(),
