@@ -3,7 +3,7 @@
 
 For each number of clients N and each value size, one grid cell runs
 replicast and Redis one after the other (the order swapped every cell; only
-one system's processes run at a time: the tx worker busy-polls a core):
+one system's processes run at a time, so neither takes CPU from the other):
 
 Sustained rate. A writer offers updates at a fixed rate R for one step
 (--step-seconds, at most --max-step-updates updates): replicast through the
@@ -47,8 +47,16 @@ server's own default 20); chains are cut from what the log holds when the
 detector looks (no bundling wait), at most --chain-updates / --chain-bytes;
 pacing caps the stream at --rate-mbps with --burst-bytes of credit and no
 chain gap; the master commits with full durability (an fsync per write
-transaction), replicas with nosync; the client daemon sleeps 1 ms after a
-pass with no work; the tx worker busy-polls its lcore.
+transaction), replicas with nosync; an idle client daemon waits on a futex
+for its receive thread (at most 50 ms); the tx worker follows --tx-idle.
+
+CPU per update: every step also records the CPU each side spent per update
+(its writer: `replicast load` / `publish` or redis-cli, from this process's
+children's rusage; the sender: the server or Redis's primary; each replica:
+the median daemon or Redis replica, from /proc). On this 2-core lab every
+process shares the machine, so the sustained rate is bounded by the sum; on
+separate hosts, each replica's rate is bounded by its own figure and the
+master's by writer + sender.
 
 Targets (issue 13): replicast's sustained rate at least 2x Redis's at each
 N, at N = 4 and 8 a quarter or less of its egress bytes per update;
@@ -63,6 +71,7 @@ import json
 import mmap
 import os
 import random
+import resource
 import signal
 import statistics
 import subprocess
@@ -78,7 +87,8 @@ from redis_lab import PORT as REDIS_PORT, RedisReplication  # noqa: E402
 DB = "e2e"
 COLUMNS = ["kind", "system", "path", "clients", "value_bytes", "fraction_pct", "offered_per_s", "achieved_per_s",
            "updates", "seconds", "drain_ms", "late_ms", "sustained", "egress_bytes", "egress_per_update", "probes", "p50_ms",
-           "p99_ms", "p999_ms", "max_ms", "write_p50_ms", "write_p99_ms", "load_avg", "detail"]
+           "p99_ms", "p999_ms", "max_ms", "write_p50_ms", "write_p99_ms", "writer_cpu_us", "sender_cpu_us",
+           "replica_cpu_us", "load_avg", "detail"]
 FULL = dict(clients="1,4,8", values="100,1024", paths="local,publish", fractions="10,50,90", step_seconds=2.0,
             start_rate=20000, max_rate=4_000_000, bisect=3, probes=1000, max_step_updates=1_000_000)
 QUICK = dict(clients="1", values="100", paths="local", fractions="50", step_seconds=0.5, start_rate=2000,
@@ -209,6 +219,12 @@ def cyclic_head(path, count):
 
 
 # -- one step of each system
+def children_cpu():
+    """CPU seconds of this process's waited-for children (and theirs): a writer run with lab.run."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def poll_until(what, done, seconds, interval=0.01):
     """Polls done() until true; the time it took (s), or None past `seconds`."""
     t0 = time.monotonic()
@@ -275,11 +291,17 @@ class ReplicastCell:
                                        f"--rate {rate} --batch {self.a.publish_batch} --retry-seconds 5 "
                            + " ".join(self.publish_args())]
 
+    def pids(self):
+        """(the sender, the receivers): the server, the client daemons."""
+        return self.rep.server.pid, [self.rep.clients[n].pid for n in self.clients]
+
     def step(self, path, work, rate, count):
         before = self.lab.link_bytes("server")
         host, argv = self.writer(path, work, rate, count)
+        cpu0 = children_cpu()
         out = self.lab.run(host, argv, timeout=max(120, 10 * count / rate)).stdout
         t_end = time.monotonic()
+        writer_cpu = children_cpu() - cpu0
         fields = dict(x.split("=", 1) for x in out.split() if "=" in x)
         seconds = float(fields["seconds"])
         if path == "local":
@@ -293,7 +315,7 @@ class ReplicastCell:
             drain = time.monotonic() - t_end
         self.last = last
         self.trim()
-        return dict(seconds=seconds, drain=drain, egress=egress, settled=settled)
+        return dict(seconds=seconds, drain=drain, egress=egress, settled=settled, writer_cpu=writer_cpu)
 
     def trim(self):
         self.lab.run(None, [self.replicast, "trim", "--store", self.rep.store, "--db", DB, "--keep-updates", "100000"],
@@ -334,6 +356,10 @@ class RedisCell:
     def stop(self):
         self.redis.stop()
 
+    def pids(self):
+        """(the sender, the receivers): the primary, the replicas."""
+        return self.redis.primary.pid, [self.redis.replicas[n].pid for n in self.clients]
+
     def all_applied(self, target):
         waiting = set(self.clients)
 
@@ -346,6 +372,7 @@ class RedisCell:
         # redis-cli --pipe reads the replies (in C); this process only feeds
         # its stdin on the schedule, slices of the mapped RESP file.
         before = self.lab.link_bytes("server")
+        cpu0 = children_cpu()
         cli = subprocess.Popen(["ip", "netns", "exec", self.lab.ns("server"), "redis-cli", "-h", "127.0.0.1", "-p",
                                 str(REDIS_PORT), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
@@ -376,6 +403,7 @@ class RedisCell:
                 cli.kill()
                 cli.wait()
         t_end = time.monotonic()
+        writer_cpu = children_cpu() - cpu0
         if cli.returncode != 0 or "errors: 0," not in text or f"replies: {count}" not in text:
             raise RuntimeError(f"redis-cli --pipe: {text.strip()[-300:]}")
         target = self.redis.primary_offset()
@@ -385,7 +413,7 @@ class RedisCell:
         egress = self.lab.link_bytes("server") - before
         if drain is None:
             drain = time.monotonic() - t_end
-        return dict(seconds=t_end - t0, drain=drain, egress=egress, settled=settled)
+        return dict(seconds=t_end - t0, drain=drain, egress=egress, settled=settled, writer_cpu=writer_cpu)
 
     def set_calls(self):
         """SETs the primary has executed (INFO commandstats)."""
@@ -411,12 +439,19 @@ def search(cell, system, path, work, n, a, out, rows):
 
     def step(rate):
         count = max(1, min(a.max_step_updates, work.count, int(rate * a.step_seconds)))
+        sender, receivers = cell.pids()
+        s0, r0 = benchlib.cpu_seconds(sender), [benchlib.cpu_seconds(p) for p in receivers]
         try:
             r = cell.step(path, work, rate, count)
         except (RuntimeError, subprocess.TimeoutExpired, KeyError, ValueError) as e:
             say(f"    {system}/{path} {rate}/s: FAILED: {str(e)[:500]}")
             r = dict(seconds=0, drain=0, egress=0, settled=False, error=str(e).splitlines()[0][:200] if str(e) else "")
         achieved = count / r["seconds"] if r["seconds"] else 0
+        # CPU per update over the step (its writer, its drain): the work each
+        # side does, whatever share of the 2 cores it got (see RESULTS.md).
+        sender_us = (benchlib.cpu_seconds(sender) - s0) * 1e6 / count
+        replica_us = statistics.median(benchlib.cpu_seconds(p) - c for p, c in zip(receivers, r0)) * 1e6 / count
+        writer_us = r.get("writer_cpu", 0) * 1e6 / count
         # How late the last replica applied the step's last update against the
         # writer's schedule: the writer's own delay at its end, then the drain.
         late = max(0.0, r["seconds"] - (count - 1) / rate) + r["drain"]
@@ -424,13 +459,15 @@ def search(cell, system, path, work, n, a, out, rows):
         row = dict(kind="step", system=system, path=path, clients=n, value_bytes=work.value_bytes,
                    offered_per_s=rate, achieved_per_s=f"{achieved:.0f}", updates=count, seconds=f"{r['seconds']:.3f}",
                    drain_ms=f"{r['drain'] * 1000:.0f}", late_ms=f"{late * 1000:.0f}", sustained="yes" if ok else "no", egress_bytes=r["egress"],
-                   egress_per_update=f"{r['egress'] / count:.1f}", load_avg=f"{os.getloadavg()[0]:.1f}",
+                   egress_per_update=f"{r['egress'] / count:.1f}", writer_cpu_us=f"{writer_us:.2f}",
+                   sender_cpu_us=f"{sender_us:.2f}", replica_cpu_us=f"{replica_us:.2f}",
+                   load_avg=f"{os.getloadavg()[0]:.1f}",
                    detail=r.get("error") or ("" if r["settled"] else "replicas did not catch up within --settle-seconds"))
         out.row(row)
         say(f"    {system}/{path} N={n} {work.value_bytes} B: offered {rate}/s, writer {achieved:.0f}/s, "
             f"last replica {r['drain'] * 1000:.0f} ms after it, {late * 1000:.0f} ms after schedule, "
-            f"{r['egress'] / count:.1f} B/update: "
-            f"{'sustained' if ok else 'NOT sustained'}")
+            f"{r['egress'] / count:.1f} B/update; CPU us/update writer {writer_us:.2f} sender {sender_us:.2f} "
+            f"replica {replica_us:.2f}: {'sustained' if ok else 'NOT sustained'}")
         steps.append((rate, ok, row))
         if not r["settled"]:
             raise RuntimeError(f"{system}: the replicas did not catch up within {a.settle_seconds} s")
@@ -457,6 +494,7 @@ def search(cell, system, path, work, n, a, out, rows):
                offered_per_s=lo or 0, achieved_per_s=best["achieved_per_s"] if best else "",
                egress_bytes=best["egress_bytes"] if best else "", egress_per_update=best["egress_per_update"] if best else "",
                drain_ms=best["drain_ms"] if best else "", late_ms=best["late_ms"] if best else "", sustained="yes" if best else "no",
+               **{k: best[k] if best else "" for k in ("writer_cpu_us", "sender_cpu_us", "replica_cpu_us")},
                load_avg=f"{os.getloadavg()[0]:.1f}",
                detail=f"steps={len(steps)} first_unsustained={hi} " + cell.repair_detail())
     out.row(res)
@@ -627,6 +665,12 @@ def summary(rows, a):
                         e = float(ours["egress_per_update"]) / float(red["egress_per_update"])
                         line += f", egress x{e:.3f} (target <= 0.25: {'met' if e <= 0.25 else 'MISSED'})"
                 print(line)
+                if red and ours["sender_cpu_us"] and red["sender_cpu_us"]:
+                    print(f"      CPU us per update at that rate (writer + sender = the master side; each replica): "
+                          f"replicast {float(ours['writer_cpu_us']) + float(ours['sender_cpu_us']):.2f} "
+                          f"({ours['writer_cpu_us']} + {ours['sender_cpu_us']}), replica {ours['replica_cpu_us']}; "
+                          f"redis {float(red['writer_cpu_us']) + float(red['sender_cpu_us']):.2f} "
+                          f"({red['writer_cpu_us']} + {red['sender_cpu_us']}), replica {red['replica_cpu_us']}")
     for r in rows:
         if r["kind"] == "latency":
             print(f"  latency N={r['clients']} {r['value_bytes']} B {r['path']} at {r['fraction_pct']} %: "
