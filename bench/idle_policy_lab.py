@@ -58,7 +58,7 @@ def one(policy, a, work):
         rep.wait_caught_up([1], 60)
         time.sleep(0.5)  # settle: the start's work is done before the idle window opens
 
-        server, client = rep.server.pid(), rep.clients[1].pid()
+        server, client = rep.server.pid, rep.clients[1].pid
         s0, c0, t0 = benchlib.cpu_seconds(server), benchlib.cpu_seconds(client), time.monotonic()
         time.sleep(a.idle_seconds)  # the measurement window itself
         dt = time.monotonic() - t0
@@ -66,7 +66,11 @@ def one(policy, a, work):
         client_idle = 100 * (benchlib.cpu_seconds(client) - c0) / dt
 
         out = lab.run(None, [REPLICAST, "probe", "--db", DB, "--replica", rep.replica(1), "--count", str(a.count),
-                             "--interval-ms", str(a.interval_ms), "--json", "--local-store", rep.store], timeout=600)
+                             "--interval-ms", str(a.interval_ms), "--json", "--local-store", rep.store,
+                             # (the probe's control connection, unused by a local write)
+                             "--server", f"{lab.addr('server')}:{labrun.CONTROL_PORT}", "--cert",
+                             f"{rep.certs}/client1.pem", "--key", f"{rep.certs}/client1.key", "--ca",
+                             f"{rep.certs}/ca.pem"], timeout=600)
         probe = json.loads(out.stdout)
 
         path = os.path.join(work, f"load-{policy}.jsonl")

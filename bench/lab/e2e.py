@@ -138,7 +138,9 @@ def parse_args():
                         "text, which deflate shrinks by about a quarter; Redis sends them as they are)")
     p.add_argument("--chain-updates", type=int, default=64, help="replicast's updates per chain at most (default 64)")
     p.add_argument("--chain-bytes", type=int, default=16384, help="replicast's chain size at most (default 16384)")
-    p.add_argument("--publish-batch", type=int, default=64, help="updates per Publish call in the rate search (default 64)")
+    p.add_argument("--publish-batch", type=int, default=1000,
+                   help="updates per Publish call in the rate search (default 1000, the CLI's own: a call waits for its reply, so "
+                        "the batch bounds the rate at batch / round trip, where redis-cli --pipe has no bound)")
     p.add_argument("--workdir", default=None,
                    help="where the lab's stores go (default a temporary directory under $TMPDIR; /dev/shm puts the "
                         "master's fsync on tmpfs)")
