@@ -56,12 +56,15 @@ public:
     void integer(std::string_view key, T& out, std::int64_t lo, std::int64_t hi) {
         const toml::node* n = get(key);
         if (n == nullptr) return;
-        const auto v = n->value<std::int64_t>();
-        if (!n->is_integer() || !v) fail(n, key, "must be an integer");
-        if (*v < lo || *v > hi) {
-            fail(n, key, "is " + std::to_string(*v) + ", must be in " + std::to_string(lo) + ".." + std::to_string(hi));
+        // as_integer, not value<int64_t>: toml++ converts a float to the
+        // integer type, undefined behaviour for one out of range (4e60).
+        const toml::value<std::int64_t>* i = n->as_integer();
+        if (i == nullptr) fail(n, key, "must be an integer");
+        const std::int64_t v = i->get();
+        if (v < lo || v > hi) {
+            fail(n, key, "is " + std::to_string(v) + ", must be in " + std::to_string(lo) + ".." + std::to_string(hi));
         }
-        out = static_cast<T>(*v);
+        out = static_cast<T>(v);
     }
 
     void boolean(std::string_view key, bool& out);

@@ -44,9 +44,9 @@ void read_entry(const toml::table& t, const std::string& path, std::size_t index
         if (a == nullptr) r.fail(n, "groups", "must be an array of reader groups (integers 0..65535)");
         e.all_groups = false;
         for (const toml::node& g : *a) {
-            const auto v = g.value<std::int64_t>();
-            if (!g.is_integer() || !v || *v < 0 || *v > 65535) r.fail(&g, "groups", "must be integers in 0..65535");
-            e.groups.push_back(static_cast<std::uint16_t>(*v));
+            const toml::value<std::int64_t>* v = g.as_integer();  // not value<>: a float converts with UB
+            if (v == nullptr || v->get() < 0 || v->get() > 65535) r.fail(&g, "groups", "must be integers in 0..65535");
+            e.groups.push_back(static_cast<std::uint16_t>(v->get()));
         }
         std::sort(e.groups.begin(), e.groups.end());
         e.groups.erase(std::unique(e.groups.begin(), e.groups.end()), e.groups.end());

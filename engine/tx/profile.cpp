@@ -134,9 +134,9 @@ PmdProfile parse_profile(std::string_view text, const std::string& path) {
         const toml::array* a = n->as_array();
         if (a == nullptr || a->empty()) wr.fail(n, "tx_lcores", "must be a non-empty array of lcore ids");
         for (const toml::node& e : *a) {
-            const auto v = e.value<std::int64_t>();
-            if (!e.is_integer() || !v || *v < 0 || *v > 1023) wr.fail(&e, "tx_lcores", "lcore ids are integers 0..1023");
-            const auto lcore = static_cast<unsigned>(*v);
+            const toml::value<std::int64_t>* v = e.as_integer();  // not value<>: a float converts with UB
+            if (v == nullptr || v->get() < 0 || v->get() > 1023) wr.fail(&e, "tx_lcores", "lcore ids are integers 0..1023");
+            const auto lcore = static_cast<unsigned>(v->get());
             if (std::find(p.tx_lcores.begin(), p.tx_lcores.end(), lcore) != p.tx_lcores.end()) {
                 wr.fail(&e, "tx_lcores", "lcore " + std::to_string(lcore) + " is listed twice (one tx worker per lcore)");
             }

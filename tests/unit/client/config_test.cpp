@@ -108,6 +108,14 @@ TEST(ClientConfig, ErrorsNameFileLineAndKey) {
 
     t = kGood + std::string("\n[extra]\n");
     EXPECT_NE(error_of(t).find("extra"), std::string::npos) << error_of(t);
+
+    // A float where an integer goes, even one far outside any integer type
+    // (found by fuzz_client_config: toml++'s conversion of it was undefined).
+    for (const char* number : {"4e60", "100.0", "-1e308", "nan", "inf"}) {
+        t = kGood;
+        t.replace(t.find("buffer_chains = 100"), 19, std::string("buffer_chains = ") + number);
+        EXPECT_NE(error_of(t).find("policy.buffer_chains: must be an integer"), std::string::npos) << error_of(t);
+    }
 }
 
 TEST(ClientConfig, RequiredKeysAreNamed) {

@@ -60,6 +60,8 @@ TEST(AccessList, MistakesNameFileLineAndKey) {
     EXPECT_THAT(error_of("[[identity]]\nroles = [\"admin\"]\ndatabases = [\"*\"]\n"), HasSubstr("name"));
     EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\ngroups = [70000]\n"),
                 HasSubstr("access.toml:5: identity[0].groups"));
+    EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\ngroups = [4e60]\n"),
+                HasSubstr("access.toml:5: identity[0].groups"));
     EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"_log\"]\n"),
                 HasSubstr("not a database name"));
     EXPECT_THAT(error_of("[[identity]]\nname = \"a\"\nroles = [\"admin\"]\ndatabases = [\"*\"]\ncolour = 1\n"),

@@ -65,6 +65,10 @@ TEST(Profile, IdlePolicy) {
     EXPECT_EQ(p.idle.sleep_max_us, 250u);
     EXPECT_EQ(describe(p.idle), "sleep (wake-up within 250 us)");
     EXPECT_EQ(parse_profile(std::string(kMinimal) + "[workers]\nidle = \"pause\"\n", "t.toml").idle.mode, IdleMode::pause);
+    EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\ntx_lcores = [1e300]\n"),
+                HasSubstr("workers.tx_lcores: lcore ids are integers 0..1023"));
+    EXPECT_THAT(error_of("[port]\nname = \"net_null0\"\nmtu = 9e99\n[dataplane]\nsource_ip = \"10.0.0.1\"\n"),
+                HasSubstr("port.mtu: must be an integer"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\nidle = \"nap\"\n"),
                 HasSubstr("workers.idle: is \"nap\", must be one of poll, pause, sleep"));
     EXPECT_THAT(error_of(std::string(kMinimal) + "[workers]\nidle = \"sleep\"\nidle_sleep_max_us = 0\n"),
