@@ -12,12 +12,12 @@ constexpr std::size_t kIoBuffer = 1 << 20;
 }
 
 LineReader::LineReader(const std::string& path) : path_(path) {
-    char* buffer = nullptr;
     if (path == "-") {
-        // stdin outlives the reader, and so must its buffer; set once, before
-        // its first read, as setvbuf requires.
-        static const std::unique_ptr<char[]> stdin_buffer = std::make_unique<char[]>(kIoBuffer);
-        static const bool stdin_buffered = std::setvbuf(stdin, stdin_buffer.get(), _IOFBF, kIoBuffer) == 0;
+        // stdin outlives the reader, and so must its buffer (static storage,
+        // never freed: stdio closes stdin after static destructors ran); set
+        // once, before its first read, as setvbuf requires.
+        static char stdin_buffer[kIoBuffer];
+        static const bool stdin_buffered = std::setvbuf(stdin, stdin_buffer, _IOFBF, kIoBuffer) == 0;
         (void)stdin_buffered;  // a failure only leaves the default buffer
         file_ = stdin;
         return;
@@ -26,8 +26,7 @@ LineReader::LineReader(const std::string& path) : path_(path) {
     if (file_ == nullptr) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
     owned_ = true;
     io_buffer_ = std::make_unique<char[]>(kIoBuffer);
-    buffer = io_buffer_.get();
-    if (std::setvbuf(file_, buffer, _IOFBF, kIoBuffer) != 0) io_buffer_.reset();
+    if (std::setvbuf(file_, io_buffer_.get(), _IOFBF, kIoBuffer) != 0) io_buffer_.reset();
 }
 
 LineReader::~LineReader() {
@@ -38,7 +37,11 @@ LineReader::~LineReader() {
 bool LineReader::next(std::string_view& line) {
     const ssize_t n = ::getline(&line_, &capacity_, file_);
     if (n < 0) {
-        if (std::ferror(file_)) throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+        // Not the end unless the stream says so: getline fails with ENOMEM
+        // or EOVERFLOW without setting the error flag on older glibc.
+        if (std::ferror(file_) || !std::feof(file_)) {
+            throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+        }
         return false;
     }
     std::size_t len = static_cast<std::size_t>(n);

@@ -262,7 +262,7 @@ def main():
     command = "replicast bench bulk " + " ".join(sys.argv[1:])
     settings = (f"{a.megabytes} MiB of {a.value_bytes} B values per run; replicast chains <= {a.chain_updates} "
                 f"update(s), compression {a.compression}, pacing {a.rate_mbps} Mbit/s with {a.burst_bytes} B credit, "
-                f"tx worker busy-polling; uftp AES-256-GCM closed group, "
+                f"uftp AES-256-GCM closed group, "
                 f"{'tfmcc' if a.uftp_rate == 'tfmcc' else '-R ' + a.uftp_rate}, blocks of {a.uftp_block} B; "
                 f"stores and files in {a.workdir}" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,

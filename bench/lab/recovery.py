@@ -172,7 +172,7 @@ def main():
     command = "replicast bench recovery " + " ".join(sys.argv[1:])
     snap_count = max(1, a.snapshot_mb * 1_000_000 // a.snapshot_value_bytes)
     settings = (f"catch-up {a.updates} updates of {a.value_bytes} B behind; snapshot {snap_count} records of "
-                f"{a.snapshot_value_bytes} B; replicas {a.durability}; tx worker busy-polls; daemon idle: "
+                f"{a.snapshot_value_bytes} B; replicas {a.durability}; daemon idle: "
                 f"futex wait (rx::Wakeup, 50 ms cap)" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])

@@ -15,7 +15,7 @@ Per phase, from the first write until every replica has applied the last:
 the bytes the server namespace's veth sent (tx_bytes: data, repairs,
 heartbeats, control traffic) per update and in copies of the same repeat's
 `one` phase; the server process's CPU, its tx worker thread's (DPDK's worker
-lcore thread, which busy-polls) and the rest, the control plane and the
+lcore thread, which polls or sleeps as --tx-idle says) and the rest, the control plane and the
 main loop (per-thread counters from /proc/PID/task/*/stat); the daemons' CPU.
 Completion is checked: every replica's `replicast checksum` equals the
 master's. After the phase, every daemon's resident set (VmRSS, and VmHWM, its
@@ -250,7 +250,7 @@ def main():
         sys.exit(f"error: {replicast} is missing: build it (ninja -C build)")
     command = "replicast bench scale " + " ".join(sys.argv[1:])
     settings = (f"{a.clients} daemons over {a.namespaces} namespaces; {a.updates} updates of {a.value_bytes} B per "
-                f"phase at {a.rate}/s; pacing {a.rate_mbps} Mbit/s; tx worker busy-polls; daemon idle: "
+                f"phase at {a.rate}/s; pacing {a.rate_mbps} Mbit/s; daemon idle: "
                 f"futex wait (rx::Wakeup, 50 ms cap) and the receive thread in a blocking recvmmsg" + "; " + benchlib.tx_idle(a))
     out = benchlib.CsvOut(a.csv, COLUMNS, [command, benchlib.machine(), settings,
                                            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())])

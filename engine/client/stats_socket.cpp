@@ -83,12 +83,19 @@ StatsServer::~StatsServer() {
 void StatsServer::watch() {
     for (;;) {
         pollfd p[2] = {{.fd = fd_, .events = POLLIN, .revents = 0}, {.fd = stop_fd_, .events = POLLIN, .revents = 0}};
-        if (::poll(p, 2, -1) <= 0) continue;  // EINTR
+        if (::poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;  // cannot wait: the loop still answers at its own pace, as without a watcher
+        }
         if (p[1].revents != 0) return;
-        if ((p[0].revents & POLLIN) == 0) continue;
+        if ((p[0].revents & POLLIN) == 0) return;  // POLLERR/POLLNVAL: looking again would spin
         // A connection waits: wake the loop, then let it take the connection
         // before looking again (the socket stays readable until it does).
         const std::uint64_t before = polls_.load(std::memory_order_acquire);
+        // The destructor sets stopping_ before it bumps polls_: having read the
+        // bumped count, the watcher sees the flag, and does not wait for a
+        // bump that will never come.
+        if (stopping_.load(std::memory_order_acquire)) return;
         pending_();
         polls_.wait(before, std::memory_order_acquire);
         if (stopping_.load(std::memory_order_acquire)) return;

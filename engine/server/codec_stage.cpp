@@ -10,8 +10,16 @@
 
 namespace replicast::server {
 
+namespace {
+// "poll" pauses here, as this loop always did: the control core posts every
+// job, and a tight loop on its ring's cache line slows it down.
+tx::IdlePolicy codec_policy(const tx::IdlePolicy& p) {
+    return p.mode == tx::IdleMode::poll ? tx::IdlePolicy{.mode = tx::IdleMode::pause, .sleep_max_us = p.sleep_max_us} : p;
+}
+}  // namespace
+
 CodecStage::CodecStage(rte_ring* in, int level, const tx::IdlePolicy& idle)
-    : in_(in), compressor_(level), idle_(idle) {}
+    : in_(in), compressor_(level), idle_(codec_policy(idle)) {}
 
 int CodecStage::run() noexcept {
     std::array<void*, 32> burst;
@@ -20,9 +28,7 @@ int CodecStage::run() noexcept {
         const unsigned n = rte_ring_sc_dequeue_burst(in_, burst.data(), burst.size(), nullptr);
         if (n == 0) {
             if (stop_.load(std::memory_order_acquire) && rte_ring_empty(in_)) break;
-            // poll still pauses here, as before: the control core posts every
-            // job, and a tight loop on its ring's cache line slows it down.
-            if (!idle_.idle()) rte_pause();
+            idle_.idle();
             continue;
         }
         idle_.work();

@@ -127,7 +127,8 @@ void TxWorker::finish_message(TxMessage* m) noexcept {
     }
 }
 
-void TxWorker::take_messages() noexcept {
+unsigned TxWorker::take_messages() noexcept {
+    unsigned taken = 0;
     if (queued_count_ == 0) {
         queued_head_ = 0;
         queued_count_ = rte_ring_sc_dequeue_burst(config_.inbox, reinterpret_cast<void**>(queued_.data()), kBurst, nullptr);
@@ -135,6 +136,7 @@ void TxWorker::take_messages() noexcept {
     while (current_ == nullptr && queued_count_ > 0) {
         TxMessage* m = queued_[queued_head_++];
         --queued_count_;
+        ++taken;
         Stream& s = streams_[m->stream];
         if (m->kind == TxMessage::Kind::stream_start) {
             start_stream(m);
@@ -172,6 +174,7 @@ void TxWorker::take_messages() noexcept {
         s.switch_tsc = now + s.announce_window_tsc;
         s.next_announce_tsc = now;
     }
+    return taken;
 }
 
 void TxWorker::switch_key(Stream& s) noexcept {
@@ -486,8 +489,9 @@ int TxWorker::run() noexcept {
             // Between chains, even under constant load: heartbeats (at least
             // once a second), key announcements and switches.
             between_chains(now, nullptr);
-            take_messages();
-            if (current_ != nullptr) idle_.work();
+            // Any message is work (a burst of stream starts or key changes
+            // must not wait a sleep per burst of 32).
+            if (take_messages() != 0) idle_.work();
         }
         if (current_ != nullptr) {
             if (pending_count_ == 0) {
@@ -505,8 +509,10 @@ int TxWorker::run() noexcept {
             pending_count_ == 0) {
             break;
         }
-        // Nothing to send and nothing waiting for the port: the idle policy.
-        if (pending_count_ == 0 && idle_.idle()) bump(counters_.idle_sleeps, 1);
+        // Nothing to send, nothing waiting for the port, nothing in the inbox: the idle policy.
+        if (pending_count_ == 0 && queued_count_ == 0 && rte_ring_empty(config_.inbox) && idle_.idle()) {
+            bump(counters_.idle_sleeps, 1);
+        }
     }
     // Drained: a final heartbeat per stream tells receivers the last LSN.
     const std::uint64_t now = rte_rdtsc();

@@ -153,7 +153,8 @@ private:
     void choose_frame_path(Stream& s) noexcept;
 
     Stream make_stream(const TxStreamConfig& c, bool active) noexcept;
-    void take_messages() noexcept;
+    /// @return how many inbox messages it took (0: the inbox was empty)
+    unsigned take_messages() noexcept;
     /// stream_start / stream_stop: the slot's lifecycle, between chains.
     void start_stream(TxMessage* m) noexcept;
     void stop_stream(TxMessage* m, std::uint64_t now) noexcept;

@@ -14,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -145,8 +147,14 @@ Outcome run_policy(test_port::RingRig& rig, IdlePolicy policy) {
     return o;
 }
 
+/// One EAL per process: the tests share it.
+test_port::RingRig& shared_rig() {
+    static test_port::RingRig rig("idle");
+    return rig;
+}
+
 TEST(TxIdlePolicy, SleepGivesTheCoreBackAndStillSendsEverything) {
-    test_port::RingRig rig("idle");
+    test_port::RingRig& rig = shared_rig();
     const Outcome sleep = run_policy(rig, {.mode = IdleMode::sleep, .sleep_max_us = 200});
     // A polling worker is on CPU the whole second; a sleeping one a few percent
     // (each sleep costs a few microseconds of wake-up); a loaded machine only lowers it.
@@ -167,6 +175,64 @@ TEST(TxIdlePolicy, SleepGivesTheCoreBackAndStillSendsEverything) {
     std::printf("idle worker CPU: sleep %.1f %% (%llu sleeps), pause %.1f %%, poll %.1f %% of a core; worst post-to-send %.2f / %.2f / %.2f ms\n",
                 100 * sleep.idle_cpu_share, static_cast<unsigned long long>(sleep.idle_sleeps), 100 * pause.idle_cpu_share,
                 100 * poll.idle_cpu_share, sleep.worst_post_to_send_ms, pause.worst_post_to_send_ms, poll.worst_post_to_send_ms);
+}
+
+TEST(TxIdlePolicy, ABurstOfMessagesIsNotSplitBySleeps) {
+    // 40 stream starts posted to a worker asleep with a 200 ms bound: it takes
+    // what the inbox holds, and what is posted next must follow at once, not
+    // after another sleep (a start is work, though no chain comes with it).
+    test_port::RingRig& rig = shared_rig();
+    test_port::MessageRings rings;
+    ASSERT_NE(rings.inbox, nullptr);
+    constexpr unsigned kStreams = 40;
+    TxWorkerConfig wc = test_port::worker_config(rig.port, rings);
+    wc.idle = {.mode = IdleMode::sleep, .sleep_max_us = 200'000};
+    wc.max_streams = kStreams;
+    TxWorker worker(std::move(wc));
+    const unsigned lcore = rig.profile.tx_lcores[0];
+    ASSERT_EQ(rte_eal_remote_launch(&TxWorker::launch, &worker, lcore), 0);
+    Counts idle;
+    drain(rig.port, idle, 0.5, [] { return false; });  // asleep at its longest by now
+
+    std::vector<TxStreamConfig> configs;
+    std::vector<TxMessage> starts(kStreams);
+    for (unsigned i = 0; i < kStreams; ++i) {
+        configs.push_back(test_port::sealed_stream(rig.profile, 100 + i, nullptr, 10'000'000'000));
+        configs.back().key_epoch = 0;  // unsealed: no key needed to start
+    }
+    for (unsigned i = 0; i < kStreams; ++i) {
+        starts[i].kind = TxMessage::Kind::stream_start;
+        starts[i].stream = i;
+        starts[i].start = &configs[i];
+    }
+    // The inbox holds 15: post as the worker takes them, as the control core
+    // would; each time the worker empties it the burst continues.
+    std::map<std::uint32_t, Clock::time_point> first_seen;
+    unsigned posted = 0;
+    rte_mbuf* burst[64];
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (first_seen.size() < kStreams && Clock::now() < deadline) {
+        while (posted < kStreams && rte_ring_enqueue(rings.inbox, &starts[posted]) == 0) ++posted;
+        void* back = nullptr;
+        while (rte_ring_dequeue(rings.outbox, &back) == 0) {
+        }
+        const std::uint16_t n = rte_eth_rx_burst(rig.port.id(), 0, burst, 64);
+        for (std::uint16_t i = 0; i < n; ++i) {
+            const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(burst[i], const std::uint8_t*), burst[i]->data_len);
+            wire::FrameInfo f;
+            wire::PacketView v;
+            ASSERT_EQ(wire::parse_ethernet_frame(frame, f), wire::FrameError::ok);
+            ASSERT_EQ(wire::parse_packet(f.udp_payload, v), wire::WireError::ok);
+            first_seen.emplace(v.header.stream_id, Clock::now());
+        }
+        rte_pktmbuf_free_bulk(burst, n);
+    }
+    ASSERT_EQ(first_seen.size(), kStreams) << "every started stream sends its first heartbeat";
+    auto [lo, hi] = std::minmax_element(first_seen.begin(), first_seen.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+    const double spread_ms = std::chrono::duration<double, std::milli>(hi->second - lo->second).count();
+    EXPECT_LT(spread_ms, 100.0) << "the starts after the first 32 waited for a sleep (bound 200 ms)";
+    test_port::stop_and_drain(worker, rig.port, lcore);
 }
 
 }  // namespace

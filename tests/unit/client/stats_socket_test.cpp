@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -44,7 +45,7 @@ const auto* const cleanup = ::testing::AddGlobalTestEnvironment(new ScratchClean
 class IdleLoop {
 public:
     explicit IdleLoop(const std::string& path)
-        : server_(path, [this] { nudge(); }), thread_([this] { run(); }) {}
+        : server_(std::make_unique<StatsServer>(path, [this] { nudge(); })), thread_([this] { run(); }) {}
     ~IdleLoop() {
         {
             std::lock_guard lock(mutex_);
@@ -52,6 +53,7 @@ public:
         }
         cv_.notify_all();
         thread_.join();
+        server_.reset();  // its watcher may still nudge: before the mutex and condition go
     }
     int nudged_passes() const { return nudged_.load(); }
     int timed_out_passes() const { return timed_out_.load(); }
@@ -73,18 +75,18 @@ private:
             ++(woken ? nudged_ : timed_out_);
             woken_ = false;
             lock.unlock();
-            server_.poll([] { return std::string(R"({"ok":true})"); });
+            server_->poll([] { return std::string(R"({"ok":true})"); });
             lock.lock();
         }
     }
 
-    StatsServer server_;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool woken_ = false;
     bool stop_ = false;
     std::atomic<int> nudged_{0};
     std::atomic<int> timed_out_{0};
+    std::unique_ptr<StatsServer> server_;
     std::thread thread_;
 };
 
