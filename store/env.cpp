@@ -38,8 +38,15 @@ Env::Env(std::string path, const EnvOptions& options) : path_(std::move(path)), 
     }
     // The main database's handle (NULL name: opens no slot, always valid), for
     // dbi() to tell whether a named database exists without opening it.
+    // Another process may grow the map between mdb_env_open and here (two
+    // writers starting together: found by store-processes): adopt its size,
+    // with no transaction of ours open, and begin again, as begin() does.
     MDB_txn* txn = nullptr;
     rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    for (int tries = 0; rc == MDB_MAP_RESIZED && tries < 100; ++tries) {
+        rc = mdb_env_set_mapsize(env_, 0);
+        if (rc == 0) rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    }
     if (rc == 0) {
         rc = mdb_dbi_open(txn, nullptr, 0, &main_dbi_);
         mdb_txn_abort(txn);
