@@ -25,6 +25,8 @@
 #include "engine/tx/port.hpp"
 #include "engine/tx/profile.hpp"
 #include "engine/tx/worker.hpp"
+#include "engine/wire/frame.hpp"
+#include "engine/wire/packet.hpp"
 
 namespace replicast::tx::test_port {
 
@@ -146,6 +148,27 @@ inline TxMessage chain_message(const PlainRecord& record, std::uint64_t first_ls
     m.first_lsn = first_lsn;
     m.update_count = update_count;
     return m;
+}
+
+/// One receive burst from the port: each frame parsed as a receiver would
+/// (one that does not parse fails the test), handed to `each`, then freed.
+/// @return the frames read.
+template <typename Each>
+std::uint16_t receive_burst(const Port& port, Each each) {
+    rte_mbuf* burst[64];
+    const std::uint16_t n = rte_eth_rx_burst(port.id(), 0, burst, 64);
+    for (std::uint16_t i = 0; i < n; ++i) {
+        const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(burst[i], const std::uint8_t*), burst[i]->data_len);
+        wire::FrameInfo f;
+        wire::PacketView v;
+        if (wire::parse_ethernet_frame(frame, f) != wire::FrameError::ok || wire::parse_packet(f.udp_payload, v) != wire::WireError::ok) {
+            ADD_FAILURE() << "a frame the worker sent does not parse";
+            continue;
+        }
+        each(v);
+    }
+    rte_pktmbuf_free_bulk(burst, n);
+    return n;
 }
 
 /// Stops the worker and drains the port until it has returned (its final

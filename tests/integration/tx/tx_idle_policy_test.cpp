@@ -60,20 +60,12 @@ struct Counts {
 /// Reads the port until `done` or `seconds` pass.
 template <typename Done>
 void drain(const Port& port, Counts& c, double seconds, Done done) {
-    rte_mbuf* burst[64];
     const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
     while (Clock::now() < deadline && !done()) {
-        const std::uint16_t n = rte_eth_rx_burst(port.id(), 0, burst, 64);
-        for (std::uint16_t i = 0; i < n; ++i) {
-            const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(burst[i], const std::uint8_t*), burst[i]->data_len);
-            wire::FrameInfo f;
-            wire::PacketView v;
-            ASSERT_EQ(wire::parse_ethernet_frame(frame, f), wire::FrameError::ok);
-            ASSERT_EQ(wire::parse_packet(f.udp_payload, v), wire::WireError::ok);
+        const std::uint16_t n = test_port::receive_burst(port, [&](const wire::PacketView& v) {
             if (v.kind == wire::PacketKind::heartbeat) ++c.heartbeats;
             if (v.kind == wire::PacketKind::data) ++c.data;
-        }
-        rte_pktmbuf_free_bulk(burst, n);
+        });
         if (n == 0) std::this_thread::yield();  // the test thread shares the machine with the worker
     }
 }
@@ -209,23 +201,13 @@ TEST(TxIdlePolicy, ABurstOfMessagesIsNotSplitBySleeps) {
     // would; each time the worker empties it the burst continues.
     std::map<std::uint32_t, Clock::time_point> first_seen;
     unsigned posted = 0;
-    rte_mbuf* burst[64];
     const auto deadline = Clock::now() + std::chrono::seconds(10);
     while (first_seen.size() < kStreams && Clock::now() < deadline) {
         while (posted < kStreams && rte_ring_enqueue(rings.inbox, &starts[posted]) == 0) ++posted;
         void* back = nullptr;
         while (rte_ring_dequeue(rings.outbox, &back) == 0) {
         }
-        const std::uint16_t n = rte_eth_rx_burst(rig.port.id(), 0, burst, 64);
-        for (std::uint16_t i = 0; i < n; ++i) {
-            const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(burst[i], const std::uint8_t*), burst[i]->data_len);
-            wire::FrameInfo f;
-            wire::PacketView v;
-            ASSERT_EQ(wire::parse_ethernet_frame(frame, f), wire::FrameError::ok);
-            ASSERT_EQ(wire::parse_packet(f.udp_payload, v), wire::WireError::ok);
-            first_seen.emplace(v.header.stream_id, Clock::now());
-        }
-        rte_pktmbuf_free_bulk(burst, n);
+        test_port::receive_burst(rig.port, [&](const wire::PacketView& v) { first_seen.emplace(v.header.stream_id, Clock::now()); });
     }
     ASSERT_EQ(first_seen.size(), kStreams) << "every started stream sends its first heartbeat";
     auto [lo, hi] = std::minmax_element(first_seen.begin(), first_seen.end(),
