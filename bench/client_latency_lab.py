@@ -25,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
@@ -46,10 +47,14 @@ def main():
     p.add_argument("--json", action="store_true")
     p.add_argument("--tx-idle", choices=("poll", "pause", "sleep"), default="sleep",
                    help="the server's tx worker idle policy (pmd-config/README.md, 'Idle policy')")
+    p.add_argument("--workdir", default=None,
+                   help="where the lab keeps its stores (default: a new directory under /tmp); "
+                        "/dev/shm takes the disk's fsync out of the path")
     a = p.parse_args()
     os.environ["REPLICAST_TX_IDLE"] = a.tx_idle  # lab-af_packet.toml reads it; start_server checks the server's log
 
-    lab = labrun.Lab(REPLICAST, 1, prefix=f"rl{os.getpid() % 10000}")
+    lab = labrun.Lab(REPLICAST, 1, prefix=f"rl{os.getpid() % 10000}",
+                     workdir=a.workdir and tempfile.mkdtemp(prefix="replicast-lat-", dir=a.workdir))
     lab.up()
     db = "lat"
     rep = labrun.Replication(lab, REPLICAST, [db], {1: None},

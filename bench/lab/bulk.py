@@ -35,7 +35,8 @@ this shared VM's disk.
 replicast's settings for 64 KiB values (--help shows each): one update per
 chain (a chain is lost whole when one of its packets is, so the loss unit is
 one value, about 47 packets, not a bundle of them), a pacing cap with burst
-credit (--rate-mbps, --burst-bytes), the tx worker's idle policy
+credit (--rate-mbps, --burst-bytes) that adapts to the clients (--adaptive-rate:
+the cap falls while a client reports overrun), the tx worker's idle policy
 (--tx-idle, default sleep: a worker pacing a chain polls whatever it is).
 
 Target (issue 13): replicast's goodput at least 2x uftp's in every (N,
@@ -73,6 +74,9 @@ def parse_args():
     p.add_argument("--repeat", type=int, default=1, help="runs of each system per grid cell (default 1)")
     p.add_argument("--rate-mbps", type=int, default=2000,
                    help="replicast server's pacing cap, Mbit/s (default 2000: what the clients here keep up with)")
+    p.add_argument("--adaptive-rate", choices=("on", "off"), default="on",
+                   help="replicast's [pacing] adaptive: the server lowers the cap while a client reports that its "
+                        "socket or queue overflows or is half full, and raises it back when none does (default on)")
     p.add_argument("--burst-bytes", type=int, default=2_000_000,
                    help="replicast's pacing credit ([pacing] burst_bytes; default 2000000: a descheduled tx worker "
                         "catches up instead of losing its share, 0 = strict)")
@@ -83,6 +87,12 @@ def parse_args():
                    help="each replicast client's receive queue in packets ([receive] queue_slots; default 65536, "
                         "about 90 MB: a 64 KiB value is 47 packets, and an apply thread off its CPU for tens of ms "
                         "must not overflow it)")
+    p.add_argument("--max-datagram", type=int, default=1500,
+                   help="each replicast client's receive slot size ([receive] max_datagram; default 1500, the lab's "
+                        "MTU: a queue slot per packet, so a 9216-byte slot touches a new page for every packet)")
+    p.add_argument("--prefault", choices=("on", "off"), default="on",
+                   help="each replicast client's [receive] prefault_queue: the receive queue's pages are touched at "
+                        "start, not by the first lap of packets (default on)")
     p.add_argument("--rcvbuf-mb", type=int, default=64,
                    help="each replicast client's socket receive buffer, MiB ([receive] rcvbuf_bytes; default 64)")
     p.add_argument("--compression", choices=("off", "isal"), default="off",
@@ -161,11 +171,12 @@ def run_replicast(lab, replicast, clients, a, tag, tsv):
     rep = labrun.Replication(lab, replicast, [DB], {n: None for n in clients}, server={
         "bundle": {"max_updates": a.chain_updates, "max_bytes": a.value_bytes,
                    "compression": a.compression},
-        "pacing": {"rate_mbps": a.rate_mbps, "burst_bytes": a.burst_bytes},
+        "pacing": {"rate_mbps": a.rate_mbps, "burst_bytes": a.burst_bytes, "adaptive": a.adaptive_rate == "on"},
         "keys": {"rotate_seconds": 60},
         "retention": {"keep_updates": 10_000_000},
     }, client={n: {"receive": {"interface": "eth0", "rcvbuf_bytes": a.rcvbuf_mb << 20,
-                                           "queue_slots": a.queue_slots}}
+                                           "queue_slots": a.queue_slots, "max_datagram": a.max_datagram,
+                                           "prefault_queue": a.prefault == "on"}}
              for n in clients})
     try:
         rep.create_databases()
@@ -262,6 +273,7 @@ def main():
     command = "replicast bench bulk " + " ".join(sys.argv[1:])
     settings = (f"{a.megabytes} MiB of {a.value_bytes} B values per run; replicast chains <= {a.chain_updates} "
                 f"update(s), compression {a.compression}, pacing {a.rate_mbps} Mbit/s with {a.burst_bytes} B credit, "
+                f"adaptive rate {a.adaptive_rate}, "
                 f"uftp AES-256-GCM closed group, "
                 f"{'tfmcc' if a.uftp_rate == 'tfmcc' else '-R ' + a.uftp_rate}, blocks of {a.uftp_block} B; "
                 f"stores and files in {a.workdir}" + "; " + benchlib.tx_idle(a))

@@ -70,6 +70,7 @@ ClientConfig parse_client_config(std::string_view text, const std::string& path,
     rx.integer("batch", c.receive.batch, 1, 1024);
     rx.integer("queue_slots", c.receive.queue_slots, 2, 1 << 20);
     rx.integer("max_datagram", c.receive.max_datagram, 576, 65535);
+    rx.boolean("prefault_queue", c.receive.prefault_queue);
     rx.reject_unknown();
     if (c.receive.interface.empty()) rx.fail("interface", "missing (the interface to join the multicast groups on)");
     if ((c.receive.queue_slots & (c.receive.queue_slots - 1)) != 0) {

@@ -24,7 +24,8 @@ using control::Result;
 struct ReceiveStats {
     std::uint64_t packets = 0, bytes = 0, chains_applied = 0, chains_dropped = 0, gaps = 0, lsns_recovered = 0,
                   decrypt_failures = 0, window_ms = 0, applied_lsn = 0, lag_lsns = 0, replays = 0, wrong_source = 0,
-                  queue_overflows = 0, snapshots = 0, packets_missed = 0;
+                  queue_overflows = 0, snapshots = 0, packets_missed = 0, socket_drops = 0,
+                  buffer_fill_pct = 0;
 };
 
 struct StreamKey {

@@ -131,8 +131,14 @@ std::uint64_t Follower::report_interval_ns() const noexcept {
 
 void Follower::report(std::uint64_t now_ns) {
     next_report_at_ = now_ns + report_interval_ns();
+    last_report_ns_ = now_ns;
     KeySet keys;
-    const Result r = control_.keys(sub_.stream_id, keys, stats(now_ns).receive_stats(now_ns));
+    const FollowerStats now = stats(now_ns);
+    // The next report speaks of what happens from here.
+    fill_peak_pct_ = 0;
+    reported_drops_ = now.socket_drops;
+    reported_overflows_ = now.queue_overflows;
+    const Result r = control_.keys(sub_.stream_id, keys, now.receive_stats(now_ns));
     ++stats_.reports;
     if (r && receiver_) (void)install_keys(keys);  // whatever changed meanwhile, at no extra cost
     if (!r && on_denied(r, "Keys")) return;
@@ -150,6 +156,31 @@ void Follower::report(std::uint64_t now_ns) {
     }
     const Result s = subscribe_and_join(now_ns);
     if (!s) on_denied(s, "Subscribe");
+}
+
+// Every kBufferSampleNs while following: how full the socket's receive buffer
+// and the receive queue are, and what the socket dropped. A receiver that
+// cannot keep up (drops or overflows grew, or a buffer is half full) reports
+// at once, at most every kPressureReportGapNs, so that a server with adaptive
+// rate slows the stream before more is lost, not at the next lease renewal.
+// One getsockopt per sample on the processing thread, nothing on the receive
+// thread.
+void Follower::sample_buffers(std::uint64_t now_ns) {
+    constexpr std::uint64_t kBufferSampleNs = 10'000'000;
+    constexpr std::uint64_t kPressureReportGapNs = 50'000'000;
+    constexpr std::uint32_t kFullPct = 50;
+    next_buffer_sample_ = now_ns + kBufferSampleNs;
+    rx::RxSocket::BufferState b;
+    if (socket_ && socket_->buffer_state(b)) {
+        socket_drops_now_ = b.drops;
+        fill_peak_pct_ = std::max(fill_peak_pct_, b.fill_pct);
+    }
+    auto& ring = receiver_->queue().ring();
+    fill_peak_pct_ = std::max(fill_peak_pct_, static_cast<std::uint32_t>(ring.readable() * 100 / ring.capacity()));
+    const std::uint64_t drops = stats_.socket_drops + socket_drops_now_;
+    const std::uint64_t overflows = stats_.queue_overflows + receiver_->counters().drop(rx::RxDrop::queue_overflow);
+    const bool overrun = drops > reported_drops_ || overflows > reported_overflows_ || fill_peak_pct_ >= kFullPct;
+    if (overrun && state_ == State::following && now_ns >= last_report_ns_ + kPressureReportGapNs) report(now_ns);
 }
 
 Result Follower::subscribe_and_join(std::uint64_t now_ns) {
@@ -191,6 +222,7 @@ Result Follower::join(std::uint64_t now_ns) {
                                                                       .batch = config_.receive.batch,
                                                                       .max_datagram = config_.receive.max_datagram,
                                                                       .queue_slots = config_.receive.queue_slots,
+                                                                      .prefault_queue = config_.receive.prefault_queue,
                                                                       .wakeup = config_.wakeup},
                                                    socket_->fd());
         reassembler_ = std::make_unique<chain::Reassembler>();
@@ -237,6 +269,8 @@ void Follower::leave() {
         stats_.open_failures += c.drop(rx::RxDrop::open_failure);
         stats_.queue_overflows += c.drop(rx::RxDrop::queue_overflow);
     }
+    stats_.socket_drops += socket_drops_now_;  // a new socket counts from zero
+    socket_drops_now_ = 0;
     receiver_.reset();
     socket_.reset();
 }
@@ -613,6 +647,7 @@ std::size_t Follower::step(std::uint64_t now_ns) {
             last_packets_ = receiver_ ? receiver_->counters().packets.get() : 0;
         }
     }
+    if (receiver_ && now_ns >= next_buffer_sample_) sample_buffers(now_ns);
     if (now_ns >= next_report_at_) {
         report(now_ns);
         if (state_ == State::denied) return 0;
@@ -703,6 +738,8 @@ FollowerStats Follower::stats(std::uint64_t now_ns) const {
         s.open_failures += c.drop(rx::RxDrop::open_failure);
         s.queue_overflows += c.drop(rx::RxDrop::queue_overflow);
     }
+    s.socket_drops += socket_drops_now_;
+    s.buffer_fill_pct = fill_peak_pct_;
     if (gap_) {
         s.applied_lsn = gap_->next() - 1;
         s.known_last_lsn = gap_->known_last();

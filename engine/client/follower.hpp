@@ -48,6 +48,7 @@ struct ReceiveConfig {
     std::size_t batch = 32;            // datagrams per recvmmsg
     std::size_t queue_slots = 8192;    // power of two
     std::size_t max_datagram = 9216;
+    bool prefault_queue = false;       // rx::ReceiverConfig::prefault_queue
 };
 
 struct FollowerConfig {
@@ -168,6 +169,15 @@ private:
     std::uint64_t behind_since_ns_ = 0;
     std::uint64_t last_packets_ = 0;       // the receiver's packet count at the last step
     std::uint64_t last_activity_ns_ = 0;   // when it last changed (or the stream was joined)
+    // Overrun (sample_buffers): the current socket's drops, the fullest either
+    // buffer was since the last report, and what the last report said.
+    void sample_buffers(std::uint64_t now_ns);
+    std::uint64_t next_buffer_sample_ = 0;
+    std::uint64_t socket_drops_now_ = 0;
+    std::uint32_t fill_peak_pct_ = 0;
+    std::uint64_t reported_drops_ = 0;
+    std::uint64_t reported_overflows_ = 0;
+    std::uint64_t last_report_ns_ = 0;
     FollowerStats stats_;
 };
 

@@ -25,6 +25,8 @@ v1::ReceiveStats to_proto(const ReceiveStats& s) {
     p.set_queue_overflows(s.queue_overflows);
     p.set_snapshots(s.snapshots);
     p.set_packets_missed(s.packets_missed);
+    p.set_socket_drops(s.socket_drops);
+    p.set_buffer_fill_pct(s.buffer_fill_pct);
     return p;
 }
 

@@ -39,7 +39,9 @@ ReceiveStats FollowerStats::receive_stats(std::uint64_t now_ns) const noexcept {
             .wrong_source = wrong_source,
             .queue_overflows = queue_overflows,
             .snapshots = snapshots,
-            .packets_missed = packets_missed};
+            .packets_missed = packets_missed,
+            .socket_drops = socket_drops,
+            .buffer_fill_pct = buffer_fill_pct};
 }
 
 std::string to_json(const FollowerStats& s) {
@@ -68,7 +70,9 @@ std::string to_json(const FollowerStats& s) {
           {"unknown_epoch", s.unknown_epoch},
           {"open_failures", s.open_failures},
           {"queue_overflows", s.queue_overflows},
-          {"packets_missed", s.packets_missed}}},
+          {"packets_missed", s.packets_missed},
+          {"socket_drops", s.socket_drops},
+          {"buffer_fill_pct", s.buffer_fill_pct}}},
         {"chains",
          {{"applied", s.chains_applied},
           {"updates_applied", s.updates_applied},

@@ -33,6 +33,9 @@ struct FollowerStats {
                   replays = 0, too_old = 0, unknown_epoch = 0, open_failures = 0, queue_overflows = 0;
     // processing thread
     std::uint64_t packets_missed = 0;  // packet_seq skipped within a key epoch (ReceiveStats.packets_missed)
+    // Overrun, sampled by the processing thread (ReceiveStats 17, 18; adaptive rate on the server):
+    std::uint64_t socket_drops = 0;     // datagrams the socket dropped for a full receive buffer (SO_MEMINFO)
+    std::uint32_t buffer_fill_pct = 0;  // the socket buffer or receive queue at its fullest since the last report
     std::uint64_t chains_applied = 0, updates_applied = 0, chains_duplicate = 0, chains_buffered = 0,
                   chains_dropped_buffer_full = 0, chains_dropped_broken = 0, gaps = 0, recoveries = 0,
                   recover_failures = 0, lsns_recovered = 0, bytes_recovered = 0, snapshots = 0, snapshot_records = 0, key_fetches = 0,

@@ -63,6 +63,10 @@ struct ReceiverReport {
     std::uint64_t packets_missed = 0;
     std::uint64_t chains_applied = 0;
     std::uint64_t chains_dropped = 0;
+    // Overrun (adaptive rate): totals, and the fullest either buffer was since the last report.
+    std::uint64_t socket_drops = 0;
+    std::uint64_t queue_overflows = 0;
+    std::uint32_t buffer_fill_pct = 0;
 };
 
 class ControlBackend {

@@ -230,7 +230,10 @@ void Service::report(std::string_view identity, std::uint32_t stream_id, bool ha
                              {.packets = stats.packets(),
                               .packets_missed = stats.packets_missed(),
                               .chains_applied = stats.chains_applied(),
-                              .chains_dropped = stats.chains_dropped()});
+                              .chains_dropped = stats.chains_dropped(),
+                              .socket_drops = stats.socket_drops(),
+                              .queue_overflows = stats.queue_overflows(),
+                              .buffer_fill_pct = static_cast<std::uint32_t>(std::min<std::uint64_t>(stats.buffer_fill_pct(), 100))});
 }
 
 Result Service::stream_database(std::uint32_t stream_id, std::shared_ptr<const StreamView>& view) {

@@ -47,13 +47,27 @@ Pacer::Pacer(const PaceConfig& c, std::uint64_t tsc_hz) noexcept
       tsc_hz_(tsc_hz),
       chain_gap_base_ns_(c.chain_gap_base_ns),
       chain_gap_ns_per_kib_(c.chain_gap_ns_per_kib) {
-    if (c.rate_bps != 0) {
-        // tsc_hz * 8 / rate ticks per byte with 32 fractional bits, rounded up so
-        // the pacer errs below the cap, never above it. At most
-        // 10 GHz * 8 / 1 kbit/s = 8e7 ticks per byte, times 2^32 < 2^59: fits.
-        const u128 scaled = u128{tsc_hz} * 8u << kFracBits;
-        ticks_per_byte_ = static_cast<std::uint64_t>((scaled + c.rate_bps - 1) / c.rate_bps);
+    if (c.rate_bps != 0) ticks_per_byte_ = ticks_per_byte_for(c.rate_bps, tsc_hz);
+}
+
+void Pacer::set_ticks_per_byte(std::uint64_t now, std::uint64_t ticks_per_byte) noexcept {
+    if (ticks_per_byte_ == 0 || ticks_per_byte == 0 || ticks_per_byte == ticks_per_byte_) return;
+    const u128 at = u128{now} << kFracBits;
+    if (tat_ > at) {
+        // Lacking (tat_ - at) / old ticks-per-byte bytes: the same bytes at the new rate.
+        // (tat_ - at) is at most the depth's worth of ticks, < 2^30 bytes * 2^59: fits 128 bits.
+        tat_ = at + (tat_ - at) * ticks_per_byte / ticks_per_byte_;
     }
+    ticks_per_byte_ = ticks_per_byte;
+}
+
+std::uint64_t Pacer::ticks_per_byte_for(std::uint64_t rate_bps, std::uint64_t tsc_hz) noexcept {
+    // tsc_hz * 8 / rate ticks per byte with 32 fractional bits, rounded up so
+    // the pacer errs below the cap, never above it. At most
+    // 10 GHz * 8 / 1 kbit/s = 8e7 ticks per byte, times 2^32 < 2^59: fits.
+    if (rate_bps == 0) return 0;
+    const u128 scaled = u128{tsc_hz} * 8u << kFracBits;
+    return static_cast<std::uint64_t>((scaled + rate_bps - 1) / rate_bps);
 }
 
 std::uint64_t Pacer::chain_gap_ticks(std::uint64_t chain_bytes) const noexcept {

@@ -150,6 +150,21 @@ public:
 
     [[nodiscard]] std::uint64_t tsc_hz() const noexcept { return tsc_hz_; }
 
+    /// The factor set_ticks_per_byte takes for a cap of `rate_bps` (nonzero,
+    /// within validate()'s range): it divides, so the control core computes it
+    /// and the tx lcore only stores it.
+    [[nodiscard]] static std::uint64_t ticks_per_byte_for(std::uint64_t rate_bps, std::uint64_t tsc_hz) noexcept;
+
+    /// A new rate cap from the next packet on, at tick `now` (adaptive rate:
+    /// the server slows a stream its receivers cannot keep up with). For a
+    /// pacer built with a cap only: the burst depth and the gaps stay. The
+    /// bucket keeps the bytes it holds: what it lacks at `now` is converted to
+    /// the new rate's time, so a lower cap holds from the next packet and no
+    /// burst beyond what the bucket held comes with the change. Out of line:
+    /// it multiplies and divides 128 bits, once per change.
+    void set_ticks_per_byte(std::uint64_t now, std::uint64_t ticks_per_byte) noexcept;
+    [[nodiscard]] std::uint64_t ticks_per_byte() const noexcept { return ticks_per_byte_; }
+
 private:
     static constexpr int kFracBits = 32;
     static constexpr u128 kFracMask = (u128{1} << kFracBits) - 1;

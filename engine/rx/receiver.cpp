@@ -59,7 +59,7 @@ Receiver::Receiver(const ReceiverConfig& config, int fd)
       engine_(config.arch),
       key_engine_(config.arch),
       // A slot holds the largest payload a datagram this size can carry.
-      queue_(config.queue_slots, config.max_datagram),
+      queue_(config.queue_slots, config.max_datagram, config.prefault_queue),
       pending_(config.batch),
       ops_(config.batch) {
     orphans_.reserve(64);  // so that give_back() never allocates

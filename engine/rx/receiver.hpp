@@ -39,6 +39,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -101,8 +102,11 @@ struct RxPacket {
 /// descriptor, both allocated once.
 class PacketQueue {
 public:
-    PacketQueue(std::size_t slots, std::size_t slot_bytes)
-        : ring_(slots), slot_bytes_(slot_bytes), arena_(std::make_unique_for_overwrite<std::uint8_t[]>(slots * slot_bytes)) {}
+    /// `prefault`: touch every page of the arena now (ReceiverConfig::prefault_queue).
+    PacketQueue(std::size_t slots, std::size_t slot_bytes, bool prefault)
+        : ring_(slots), slot_bytes_(slot_bytes), arena_(std::make_unique_for_overwrite<std::uint8_t[]>(slots * slot_bytes)) {
+        if (prefault) std::memset(arena_.get(), 0, slots * slot_bytes);
+    }
     SpscRing<RxPacket>& ring() noexcept { return ring_; }
     [[nodiscard]] std::span<std::uint8_t> slot(std::size_t index) noexcept {
         return {arena_.get() + index * slot_bytes_, slot_bytes_};
@@ -130,6 +134,12 @@ struct ReceiverConfig {
     std::size_t batch = 32;          // datagrams per recvmmsg
     std::size_t max_datagram = 9216; // larger ones are truncated by the kernel and counted malformed
     std::size_t queue_slots = 8192;  // power of two
+    // Touch the queue's whole arena when the receiver is made, not as the
+    // first packets arrive: the first lap of a large queue otherwise faults a
+    // page in per packet or two, which on a virtual machine can hold the
+    // receive thread below 100 Mbit/s (bench/RESULTS.md, "bulk"). It costs the
+    // arena in resident memory from the start (queue_slots x max_datagram).
+    bool prefault_queue = false;
     crypto::GcmArch arch = crypto::GcmArch::best;
     /// Notified after each batch received (it may have queued packets or
     /// raised key_wanted), so an idle processing thread can sleep. May be null.

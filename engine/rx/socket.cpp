@@ -1,6 +1,7 @@
 #include "engine/rx/socket.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -87,6 +88,16 @@ RxSocket::RxSocket(const SocketConfig& config) : requested_(config.rcvbuf_bytes)
 
 RxSocket::~RxSocket() {
     if (fd_ >= 0) ::close(fd_);  // closing leaves the group
+}
+
+bool RxSocket::buffer_state(BufferState& out) const noexcept {
+    std::uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof mem;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len < sizeof mem) return false;
+    out.drops = mem[SK_MEMINFO_DROPS];
+    const std::uint64_t size = mem[SK_MEMINFO_RCVBUF];  // what rmem_alloc is charged against (the doubled value)
+    out.fill_pct = size == 0 ? 0 : static_cast<std::uint32_t>(std::uint64_t{mem[SK_MEMINFO_RMEM_ALLOC]} * 100 / size);
+    return true;
 }
 
 RecvBatch::RecvBatch(std::size_t batch, std::size_t max_datagram)

@@ -48,6 +48,15 @@ public:
     [[nodiscard]] std::size_t rcvbuf_granted() const noexcept { return granted_; }
     [[nodiscard]] bool rcvbuf_capped() const noexcept { return granted_ < requested_; }
 
+    /// What the kernel says of the receive buffer now (SO_MEMINFO): datagrams
+    /// dropped because it was full (a total for this socket) and how full it
+    /// is, in percent of its size. One getsockopt; false if it failed.
+    struct BufferState {
+        std::uint64_t drops = 0;
+        std::uint32_t fill_pct = 0;
+    };
+    [[nodiscard]] bool buffer_state(BufferState& out) const noexcept;
+
 private:
     int fd_ = -1;
     std::size_t requested_ = 0;

@@ -26,6 +26,7 @@ std::uint64_t steady_ns() {
 
 void Server::receiver_report(std::string_view identity, std::uint32_t stream_id, const control::ReceiverReport& r) {
     if (config_.adaptive) loss_.add(identity, stream_id, r, steady_ns());
+    if (config_.adaptive_rate) (void)pressure_.add(identity, stream_id, r, steady_ns());
 }
 
 void Server::adapt_bundles() {

@@ -1,5 +1,6 @@
 #include "engine/server/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -132,6 +133,15 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     pa.integer("chain_gap_ns", c.pace.chain_gap_base_ns, 0, 10'000'000'000);
     pa.integer("chain_gap_ns_per_kib", c.pace.chain_gap_ns_per_kib, 0, 1'000'000);
     pa.integer("burst_bytes", c.pace.max_burst_bytes, 0, 1 << 30);
+    pa.boolean("adaptive", c.adaptive_rate);
+    std::uint64_t min_rate_mbps = std::max<std::uint64_t>(1, rate_mbps / 20);
+    pa.integer("min_rate_mbps", min_rate_mbps, 1, 400'000);
+    c.min_rate_bps = min_rate_mbps * 1'000'000;
+    if (c.adaptive_rate && rate_mbps == 0) {
+        pa.fail("adaptive", "needs a cap to adapt: set rate_mbps (the most the stream may send)");
+    } else if (c.adaptive_rate && min_rate_mbps > rate_mbps) {
+        pa.fail("min_rate_mbps", "is " + std::to_string(min_rate_mbps) + ", above rate_mbps (" + std::to_string(rate_mbps) + ")");
+    }
     if (const std::string why = pace::validate(c.pace); !why.empty()) {
         // validate() names PaceConfig's fields; the operator wrote config keys.
         const std::string field = why.substr(0, why.find(':'));

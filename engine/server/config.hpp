@@ -56,6 +56,8 @@ struct ServerConfig {
 
     // [pacing]
     pace::PaceConfig pace;
+    bool adaptive_rate = false;          // lower the cap while a receiver reports overrun (rate_controller.hpp)
+    std::uint64_t min_rate_bps = 0;      // adaptive: the floor (default: a twentieth of the cap)
 
     // [retention]: trims each database's log, never past what has been multicast
     std::uint64_t keep_updates = 1'000'000;  // 0 = no count bound

@@ -135,6 +135,9 @@ void ServerBackend::server_stats(v1::StatsReply& out) {
         row->set_lossy_receivers(s->stats.lossy_receivers.load(std::memory_order_relaxed));
         row->set_loss_ppm(s->stats.loss_ppm.load(std::memory_order_relaxed));
         row->set_bundle_changes(s->stats.bundle_changes.load(std::memory_order_relaxed));
+        row->set_rate_bps(s->stats.rate_bps.load(std::memory_order_relaxed));
+        row->set_rate_changes(s->stats.rate_changes.load(std::memory_order_relaxed));
+        row->set_overrun_reports(s->stats.overrun_reports.load(std::memory_order_relaxed));
     }
 }
 

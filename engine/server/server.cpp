@@ -615,6 +615,7 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         rotate_keys();
         run_commands();
         adapt_bundles();
+        adapt_rates();
         stop_idle_streams();
         trim_logs();
         if (now_ns() >= next_stats) {

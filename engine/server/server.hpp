@@ -30,6 +30,7 @@
 #include "engine/server/codec_stage.hpp"
 #include "engine/server/config.hpp"
 #include "engine/server/receiver_loss.hpp"
+#include "engine/server/receiver_pressure.hpp"
 #include "engine/server/stream.hpp"
 #include "engine/logging/log.hpp"
 #include "engine/tx/eal.hpp"
@@ -149,6 +150,7 @@ private:
     void run_commands();
     // Adaptive bundling (adaptive_bundling.cpp): each running stream's chain size from its receivers' loss.
     void adapt_bundles();
+    void adapt_rates();  // adaptive_rate.cpp
 
     ServerConfig config_;
     ServerOptions options_;
@@ -180,6 +182,8 @@ private:
     ReceiverLoss loss_;                    // receivers' reports (gRPC threads add, the loop reads)
     std::vector<double> loss_scratch_;     // the loop's, reused each tick
     std::uint64_t next_adapt_ns_ = 0;
+    ReceiverPressure pressure_;            // receivers' overrun reports (gRPC threads add, the loop takes)
+    std::uint64_t next_rate_tick_ns_ = 0;
 };
 
 }  // namespace replicast::server

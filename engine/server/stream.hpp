@@ -16,6 +16,7 @@
 #include "engine/control/backend.hpp"
 #include "engine/server/bundle_controller.hpp"
 #include "engine/server/commands.hpp"
+#include "engine/server/rate_controller.hpp"
 
 namespace replicast::server {
 
@@ -49,6 +50,9 @@ struct StreamStats {
     std::atomic<std::uint32_t> lossy_receivers{0};  // receivers whose loss the last decision weighed
     std::atomic<std::uint32_t> loss_ppm{0};      // the highest of their loss rates, parts per million
     std::atomic<std::uint64_t> bundle_changes{0};   // times the chain size changed
+    std::atomic<std::uint64_t> rate_bps{0};         // the pacing cap now ([pacing] adaptive; else the configured one)
+    std::atomic<std::uint64_t> rate_changes{0};     // times adaptive rate changed it
+    std::atomic<std::uint64_t> overrun_reports{0};  // receivers' reports of overrun (socket drops, a full buffer)
 };
 
 /// The stream as the control service sees it: an immutable view the loop
@@ -109,6 +113,8 @@ struct Stream {
     std::unique_ptr<crypto::KeyRing> keys;
     // Adaptive bundling: the size the cutter reads at each chain boundary; only the loop changes it.
     BundleController bundle{BundleBounds{}};
+    // Adaptive rate: the cap; the loop is its only writer and tells the worker (TxWorker::set_pace_rate).
+    RateController rate{RateBounds{}};
     // The raw keys of the epochs `keys` holds, for subscribers (Keys, Subscribe):
     // never logged (but to the opt-in key log), wiped when their epoch is retired.
     std::vector<control::EpochKey> raw_keys;

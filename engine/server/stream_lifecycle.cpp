@@ -46,6 +46,7 @@ Stream& Server::add_stream(const std::string& db, std::uint32_t stream_id) {
                                   .max_bytes = config_.max_bytes,
                                   .min_updates = config_.min_updates});
     s->stats.chain_updates.store(s->bundle.current(), std::memory_order_relaxed);
+    s->stats.rate_bps.store(config_.pace.rate_bps, std::memory_order_relaxed);
     // Readers of the registry (Stats, telemetry, Databases) read the view: a
     // stream whose first start fails (streams.max_streams) is listed too.
     publish_view(*s);
@@ -149,6 +150,9 @@ control::Result Server::start_stream(Stream& s, std::optional<std::size_t> confi
     s.key_change_pending = false;
     s.rotate_after_switch = false;
     s.stalled = false;
+    // Every start sends at the configured cap (the slot's config) and adapts from there.
+    s.rate = RateController({.ceiling_bps = config_.pace.rate_bps, .floor_bps = config_.min_rate_bps});
+    s.stats.rate_bps.store(config_.pace.rate_bps, std::memory_order_relaxed);
     s.epoch = 0;
     if (config_.sealed) {
         // A new epoch every start: even if a crash lost the exact packet_seq,
@@ -198,6 +202,7 @@ control::Result Server::start_stream(Stream& s, std::optional<std::size_t> confi
     sl.start.kind = tx::TxMessage::Kind::stream_start;
     sl.start.stream = slot;
     sl.start.start = &sl.config;
+    w.tx->set_pace_rate(slot, 0);  // the config's cap: adaptive rate starts from the ceiling again
     // Posted before any chain of the stream (the codec lcore, if any, gets
     // those later), so the worker has the slot set up when they arrive.
     if (rte_ring_enqueue(w.inbox, &sl.start) != 0) {  // cannot happen: the ring holds every message of every slot

@@ -43,6 +43,7 @@ TxWorker::TxWorker(TxWorkerConfig config)
       idle_(config_.idle) {
     const std::size_t slots = std::max<std::size_t>(config_.streams.size(), config_.max_streams);
     streams_.reserve(slots);
+    pace_rates_ = std::make_unique<std::atomic<std::uint64_t>[]>(slots);  // value-initialised: 0
     for (const TxStreamConfig& c : config_.streams) {
         if (c.key != nullptr && c.key->path() != gcm_.arch_name()) {
             // Its tags would be wrong on every packet, and nothing here would notice.
@@ -146,8 +147,13 @@ unsigned TxWorker::take_messages() noexcept {
             stop_stream(m, rte_rdtsc());
             continue;
         }
+
         if (m->kind == TxMessage::Kind::chain) {
             current_ = m;
+            // Adaptive rate: the cap the control core set last, from this chain on.
+            if (const std::uint64_t t = pace_rates_[m->stream].load(std::memory_order_relaxed); t != 0 && !s.unpaced) {
+                s.pacer.set_ticks_per_byte(rte_rdtsc(), t);
+            }
             segments_ = chain::segment_count(m->record.size(), s.config.max_payload);
             next_segment_ = 0;
             // A chain never straddles a key switch: if it would reach the

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <vector>
 
@@ -106,6 +107,14 @@ public:
     [[nodiscard]] std::string_view crypto_path() const noexcept { return gcm_.arch_name(); }
     /// packet_seq each stream will use next; read after run() returned (persisted as the watermark).
     [[nodiscard]] std::uint64_t next_seq(std::uint32_t stream) const noexcept { return streams_[stream].seq; }
+    /// Adaptive rate, from the control core: slot `stream` paces at
+    /// `ticks_per_byte` (pace::Pacer::ticks_per_byte_for its new cap) from its
+    /// next chain; 0 keeps the cap its config gave it. One relaxed store here,
+    /// one relaxed load per chain there: no message, so a cap lowered for an
+    /// overrun receiver does not wait behind the chains already queued.
+    void set_pace_rate(std::uint32_t stream, std::uint64_t ticks_per_byte) noexcept {
+        pace_rates_[stream].store(ticks_per_byte, std::memory_order_relaxed);
+    }
     /// Slots in the stream table (TxWorkerConfig::max_streams).
     [[nodiscard]] std::uint32_t slots() const noexcept { return static_cast<std::uint32_t>(streams_.size()); }
     [[nodiscard]] std::uint32_t key_epoch(std::uint32_t stream) const noexcept { return streams_[stream].epoch; }
@@ -176,6 +185,7 @@ private:
     TxWorkerConfig config_;
     crypto::GcmEngine gcm_;
     std::vector<Stream> streams_;  // every slot, active or free: sized once
+    std::unique_ptr<std::atomic<std::uint64_t>[]> pace_rates_;  // per slot: set_pace_rate's (0: the config's cap)
     std::uint32_t active_ = 0;     // slots in use
     std::uint64_t tsc_hz_;
     std::uint64_t once_per_second_tsc_;  // heartbeats at least this often, even when busy

@@ -33,6 +33,39 @@ TEST(Rate, AchievedRateIsTheCapWithinATenthOfAPercent) {
     }
 }
 
+// Adaptive rate: the control core lowers (or raises) a running pacer's cap.
+// The new cap holds from the next packet, with no burst at the switch: the
+// bytes the bucket lacked are still lacking at the new rate.
+TEST(Rate, ACapChangedWhileRunningHoldsFromTheNextPacket) {
+    const std::uint64_t hz = 2'100'000'000, fast = 1'000'000'000, slow = 100'000'000;
+    const std::uint32_t size = on_wire_bytes(1514);
+    Pacer p({.rate_bps = fast, .max_burst_bytes = 64 * 1024}, hz);
+    const sim::Stats before = sim::run(p, kStart, hz / 10, {}, sim::fixed(size), sim::no_chains());
+    EXPECT_NEAR(before.bps(hz) / static_cast<double>(fast), 1.0, 0.01);
+
+    p.set_ticks_per_byte(before.last + 1, Pacer::ticks_per_byte_for(slow, hz));
+    EXPECT_EQ(p.ticks_per_byte(), Pacer::ticks_per_byte_for(slow, hz));
+    std::vector<sim::Send> log;
+    const sim::Stats after = sim::run(p, before.last + 1, hz / 2, {}, sim::fixed(size), sim::no_chains(), &log);
+    EXPECT_NEAR(after.bps(hz) / static_cast<double>(slow), 1.0, 0.01);
+    EXPECT_TRUE(after.at_most(slow, hz));
+    // No burst at the switch: the first packets after it are spaced at the new cap already.
+    ASSERT_GT(log.size(), 3u);
+    EXPECT_GE(log[2].tick - log[1].tick, wire_ticks(size, slow, hz) - 1);
+
+    // And back up.
+    p.set_ticks_per_byte(after.last + 1, Pacer::ticks_per_byte_for(fast, hz));
+    const sim::Stats again = sim::run(p, after.last + 1, hz / 10, {}, sim::fixed(size), sim::no_chains());
+    EXPECT_NEAR(again.bps(hz) / static_cast<double>(fast), 1.0, 0.01);
+}
+
+TEST(Rate, AnUncappedPacerIgnoresACapChange) {
+    Pacer p({.min_packet_gap_ns = 100}, 2'100'000'000);
+    p.set_ticks_per_byte(1000, Pacer::ticks_per_byte_for(1'000'000, 2'100'000'000));
+    EXPECT_EQ(p.ticks_per_byte(), 0u) << "no cap configured: adaptive rate has nothing to adapt";
+    EXPECT_EQ(Pacer::ticks_per_byte_for(0, 2'100'000'000), 0u);
+}
+
 TEST(Rate, MixedFrameSizes) {
     const std::uint64_t hz = 2'100'000'000, rate = 10'000'000'000;
     std::mt19937_64 rng(11);

@@ -5,6 +5,8 @@
 // wake-up tests excepted: they are about a thread being woken).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -422,6 +424,41 @@ TEST(Rx, AnUnsealedStreamTakesEpochZeroOnly) {
     ASSERT_TRUE(ring.peek(0).valid);
     const auto got = rx.queue().payload(0);
     EXPECT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), payload);
+}
+
+TEST(Rx, TheSocketSaysHowFullItsBufferIsAndWhatItDropped) {
+    // Adaptive rate's signal (ReceiveStats 17, 18): nobody reads, so the
+    // buffer fills and the kernel drops; reading it all empties it again.
+    const std::uint16_t port = next_port();
+    RxSocket socket({.interface = "lo", .group = testing::kGroup, .port = port, .source = kSource,
+                     .rcvbuf_bytes = 65536, .timeout_ms = 20});
+    RxSocket::BufferState empty;
+    ASSERT_TRUE(socket.buffer_state(empty));
+    EXPECT_EQ(empty.drops, 0u);
+    EXPECT_EQ(empty.fill_pct, 0u);
+    Sender tx(kSource, port);
+    const std::vector<std::uint8_t> datagram(1400, 0x5a);
+    for (int i = 0; i < 400; ++i) tx.send(datagram);  // 560 kB into a buffer of 64 KiB (the kernel's 128 KiB)
+    RxSocket::BufferState full;
+    ASSERT_TRUE(socket.buffer_state(full));
+    EXPECT_GT(full.drops, 0u);
+    EXPECT_GE(full.fill_pct, 50u);
+    EXPECT_LE(full.fill_pct, 110u);  // the kernel admits a datagram while under the limit: a little over 100 at most
+    RecvBatch batch(64, 2048);
+    while (batch.receive(socket.fd()) > 0) {
+    }
+    RxSocket::BufferState drained;
+    ASSERT_TRUE(socket.buffer_state(drained));
+    EXPECT_EQ(drained.fill_pct, 0u);
+    EXPECT_EQ(drained.drops, full.drops) << "a total: reading does not reset it";
+}
+
+TEST(Rx, APrefaultedQueueIsTouchedBeforeTheFirstPacket) {
+    PacketQueue q(64, 1500, true);
+    for (std::size_t i = 0; i < 64; ++i) {
+        const auto slot = q.slot(i);
+        EXPECT_TRUE(std::all_of(slot.begin(), slot.end(), [](std::uint8_t b) { return b == 0; })) << "slot " << i;
+    }
 }
 
 TEST(Rx, ReceiveBufferGrantIsReported) {

@@ -108,6 +108,21 @@ TEST(ServerConfig, AdaptiveFloorStaysUnderTheCeiling) {
     EXPECT_THAT(error_of(base + "adaptive = 1\n"), HasSubstr("bundle.adaptive"));
 }
 
+TEST(ServerConfig, AdaptiveRateNeedsACapAndAFloorUnderIt) {
+    const std::string base = std::string(kMinimal) + "[pacing]\n";
+    EXPECT_FALSE(server::parse_server_config(kMinimal, "s.toml", "/").adaptive_rate);
+    const auto c = server::parse_server_config(base + "rate_mbps = 2000\nadaptive = true\n", "s.toml", "/");
+    EXPECT_TRUE(c.adaptive_rate);
+    EXPECT_EQ(c.min_rate_bps, 100'000'000u) << "a twentieth of the cap by default";
+    EXPECT_EQ(server::parse_server_config(base + "rate_mbps = 2000\nadaptive = true\nmin_rate_mbps = 300\n", "s.toml", "/")
+                  .min_rate_bps,
+              300'000'000u);
+    EXPECT_THAT(error_of(base + "adaptive = true\n"), HasSubstr("pacing.adaptive: needs a cap to adapt: set rate_mbps"));
+    EXPECT_THAT(error_of(base + "rate_mbps = 100\nadaptive = true\nmin_rate_mbps = 200\n"),
+                HasSubstr("pacing.min_rate_mbps: is 200, above rate_mbps (100)"));
+    EXPECT_THAT(error_of(base + "rate_mbps = 100\nadaptive = \"yes\"\n"), HasSubstr("pacing.adaptive"));
+}
+
 TEST(ServerConfig, InitialMapBytesFromOneMibToOneTib) {
     const std::string head = "[server]\nstore = \"m\"\nprofile = \"p.toml\"\n";
     const std::string tail = "[streams]\ndatabases = [\"a\"]\n";
