@@ -398,12 +398,13 @@ void add_stats(CLI::App& app) {
                     static_cast<unsigned long long>(s.packets()), static_cast<unsigned long long>(s.bytes()));
         for (const v1::StreamStatistics& x : s.streams()) {
             std::printf("stream db=%s id=%u group=%s port=%u epoch=%u multicast_lsn=%llu last_lsn=%llu chains=%llu subscribers=%u "
-                        "chain_updates=%u lossy_receivers=%u loss_ppm=%u rate_bps=%llu rate_changes=%llu\n",
+                        "chain_updates=%u lossy_receivers=%u loss_ppm=%u rate_bps=%llu rate_changes=%llu overrun_reports=%llu\n",
                         x.database().c_str(), x.stream_id(), x.group().c_str(), x.port(), x.key_epoch(),
                         static_cast<unsigned long long>(x.multicast_lsn()), static_cast<unsigned long long>(x.last_lsn()),
                         static_cast<unsigned long long>(x.chains()), x.subscribers(), x.chain_updates(), x.lossy_receivers(),
                         x.loss_ppm(), static_cast<unsigned long long>(x.rate_bps()),
-                        static_cast<unsigned long long>(x.rate_changes()));
+                        static_cast<unsigned long long>(x.rate_changes()),
+                        static_cast<unsigned long long>(x.overrun_reports()));
             for (const v1::Lease& l : x.leases()) {
                 std::printf("lease db=%s identity=%s expires_in_ms=%llu\n", x.database().c_str(), l.identity().c_str(),
                             static_cast<unsigned long long>(l.expires_in_ms()));

@@ -33,6 +33,13 @@ std::string dotted(std::uint32_t host_order) {
 std::string result_text(const Result& r) { return r.text(); }  // "UNAVAILABLE: ..."
 
 constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
+// After a report that failed, no early report for this long (sample_buffers).
+constexpr std::uint64_t kEarlyReportBackoffNs = 1'000'000'000;
+
+std::uint64_t clock_ns() noexcept {  // the daemon's clock (steady), read after a call that may have blocked
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 }  // namespace
 
@@ -140,6 +147,9 @@ void Follower::report(std::uint64_t now_ns) {
     reported_overflows_ = now.queue_overflows;
     const Result r = control_.keys(sub_.stream_id, keys, now.receive_stats(now_ns));
     ++stats_.reports;
+    // The call blocks this loop, which drains the queue: while the server does
+    // not answer, overrun must not keep calling it every 50 ms.
+    if (!r) early_reports_from_ = clock_ns() + kEarlyReportBackoffNs;
     if (r && receiver_) (void)install_keys(keys);  // whatever changed meanwhile, at no extra cost
     if (!r && on_denied(r, "Keys")) return;
     // The stream stopped, or this lease ran out (the server was out of reach
@@ -180,7 +190,10 @@ void Follower::sample_buffers(std::uint64_t now_ns) {
     const std::uint64_t drops = stats_.socket_drops + socket_drops_now_;
     const std::uint64_t overflows = stats_.queue_overflows + receiver_->counters().drop(rx::RxDrop::queue_overflow);
     const bool overrun = drops > reported_drops_ || overflows > reported_overflows_ || fill_peak_pct_ >= kFullPct;
-    if (overrun && state_ == State::following && now_ns >= last_report_ns_ + kPressureReportGapNs) report(now_ns);
+    if (overrun && state_ == State::following && now_ns >= last_report_ns_ + kPressureReportGapNs &&
+        now_ns >= early_reports_from_) {
+        report(now_ns);
+    }
 }
 
 Result Follower::subscribe_and_join(std::uint64_t now_ns) {
@@ -269,6 +282,7 @@ void Follower::leave() {
         stats_.open_failures += c.drop(rx::RxDrop::open_failure);
         stats_.queue_overflows += c.drop(rx::RxDrop::queue_overflow);
     }
+    if (rx::RxSocket::BufferState b; socket_ && socket_->buffer_state(b)) socket_drops_now_ = b.drops;  // to the last one
     stats_.socket_drops += socket_drops_now_;  // a new socket counts from zero
     socket_drops_now_ = 0;
     receiver_.reset();
@@ -647,7 +661,10 @@ std::size_t Follower::step(std::uint64_t now_ns) {
             last_packets_ = receiver_ ? receiver_->counters().packets.get() : 0;
         }
     }
-    if (receiver_ && now_ns >= next_buffer_sample_) sample_buffers(now_ns);
+    if (receiver_ && now_ns >= next_buffer_sample_) {
+        sample_buffers(now_ns);
+        if (state_ == State::denied) return 0;  // an early report was refused
+    }
     if (now_ns >= next_report_at_) {
         report(now_ns);
         if (state_ == State::denied) return 0;

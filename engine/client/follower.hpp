@@ -178,6 +178,7 @@ private:
     std::uint64_t reported_drops_ = 0;
     std::uint64_t reported_overflows_ = 0;
     std::uint64_t last_report_ns_ = 0;
+    std::uint64_t early_reports_from_ = 0;  // after a report that failed: none before then
     FollowerStats stats_;
 };
 

@@ -55,8 +55,13 @@ void Pacer::set_ticks_per_byte(std::uint64_t now, std::uint64_t ticks_per_byte) 
     const u128 at = u128{now} << kFracBits;
     if (tat_ > at) {
         // Lacking (tat_ - at) / old ticks-per-byte bytes: the same bytes at the new rate.
-        // (tat_ - at) is at most the depth's worth of ticks, < 2^30 bytes * 2^59: fits 128 bits.
-        tat_ = at + (tat_ - at) * ticks_per_byte / ticks_per_byte_;
+        // Divided first: the bytes lacking are at most the depth (2^30 for a
+        // validated config) plus a packet, and a ticks-per-byte is below 2^59
+        // (validate()'s slowest rate on the fastest TSC), so q * new < 2^90
+        // and r * new < 2^118: no product can leave 128 bits.
+        const u128 lacking = tat_ - at;
+        const u128 q = lacking / ticks_per_byte_, r = lacking % ticks_per_byte_;
+        tat_ = at + q * ticks_per_byte + r * ticks_per_byte / ticks_per_byte_;
     }
     ticks_per_byte_ = ticks_per_byte;
 }

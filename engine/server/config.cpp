@@ -137,7 +137,9 @@ ServerConfig parse_server_config(std::string_view text, const std::string& path,
     std::uint64_t min_rate_mbps = std::max<std::uint64_t>(1, rate_mbps / 20);
     pa.integer("min_rate_mbps", min_rate_mbps, 1, 400'000);
     c.min_rate_bps = min_rate_mbps * 1'000'000;
-    if (c.adaptive_rate && rate_mbps == 0) {
+    if (!c.adaptive_rate && pa.get("min_rate_mbps") != nullptr) {
+        pa.fail("min_rate_mbps", "set, but adaptive is off (it is adaptive rate's floor)");
+    } else if (c.adaptive_rate && rate_mbps == 0) {
         pa.fail("adaptive", "needs a cap to adapt: set rate_mbps (the most the stream may send)");
     } else if (c.adaptive_rate && min_rate_mbps > rate_mbps) {
         pa.fail("min_rate_mbps", "is " + std::to_string(min_rate_mbps) + ", above rate_mbps (" + std::to_string(rate_mbps) + ")");

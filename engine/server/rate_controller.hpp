@@ -37,7 +37,7 @@ struct RateBounds {
     std::uint64_t floor_bps = 0;        // [pacing] min_rate_mbps: never below it
     double decrease = 0.75;                       // factor per overrun
     double increase = 0.10;                       // growth per increase step
-    std::uint64_t decrease_gap_ns = 50'000'000;   // a receiver reports at most every 100 ms
+    std::uint64_t decrease_gap_ns = 50'000'000;   // a receiver reports overrun at most every 50 ms
     std::uint64_t increase_gap_ns = 100'000'000;
     std::uint64_t hold_ns = 300'000'000;          // no increase this soon after an overrun or draining report
 };

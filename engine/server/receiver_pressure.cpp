@@ -13,8 +13,8 @@ ReceiverPressure::Verdict ReceiverPressure::add(std::string_view identity, std::
     const bool compare = !fresh && !went_back;
     const bool lost = compare && (r.socket_drops > rx.socket_drops || r.queue_overflows > rx.queue_overflows);
     const bool full = r.buffer_fill_pct >= kFullPct;
-    const bool filling = full && (!compare || r.buffer_fill_pct >= rx.fill_pct + kRisePct);
-    const Verdict v = lost || filling ? Verdict::overrun : full ? Verdict::draining : Verdict::clear;
+    const bool emptying = full && compare && r.buffer_fill_pct + kRisePct <= rx.fill_pct;
+    const Verdict v = lost || (full && !emptying) ? Verdict::overrun : full ? Verdict::draining : Verdict::clear;
     rx = {.at_ns = now_ns, .socket_drops = r.socket_drops, .queue_overflows = r.queue_overflows, .fill_pct = r.buffer_fill_pct};
     if (v != Verdict::clear) {
         Since& s = since_[stream_id];

@@ -6,12 +6,15 @@
 //
 // Each report is judged against the same receiver's previous one:
 //   overrun   the socket's drops or the receive queue's overflows grew, or a
-//             buffer was at least kFullPct full and kRisePct fuller than last time:
-//             the stream is faster than this receiver drains it;
-//   draining  a buffer was at least kFullPct full, but less than last time:
-//             the stream is already slower than the receiver, which is
-//             working off a backlog (lowering the rate again would only
-//             overshoot; raising it would fill the buffer again);
+//             buffer was at least kFullPct full and not emptying (not
+//             kRisePct emptier than last time): the stream is faster than
+//             this receiver drains it, or just as fast with a standing
+//             backlog that a little less would work off;
+//   draining  a buffer was at least kFullPct full but kRisePct or more
+//             emptier than last time: the stream is already slower than
+//             the receiver, which is working off a backlog (lowering the
+//             rate again would only overshoot; raising it would fill the
+//             buffer again);
 //   clear     otherwise.
 // Totals that go back (a restarted follower) restart the comparison; the first
 // report of a receiver compares with nothing but its fill.
@@ -36,7 +39,7 @@ namespace replicast::server {
 class ReceiverPressure {
 public:
     static constexpr std::uint32_t kFullPct = 50;
-    static constexpr std::uint32_t kRisePct = 5;  // "fuller": by this much (a buffer draining slowly wobbles)
+    static constexpr std::uint32_t kRisePct = 5;  // "emptier": by this much (a buffer's fill wobbles)
 
     enum class Verdict : std::uint8_t { clear, draining, overrun };
 

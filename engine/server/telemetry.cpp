@@ -45,6 +45,7 @@ int streams_cmd(const char*, const char*, rte_tel_data* d) {
         rte_tel_data_add_dict_u64(e, "chain_updates", s->stats.chain_updates.load(std::memory_order_relaxed));
         rte_tel_data_add_dict_u64(e, "rate_bps", s->stats.rate_bps.load(std::memory_order_relaxed));
         rte_tel_data_add_dict_u64(e, "rate_changes", s->stats.rate_changes.load(std::memory_order_relaxed));
+        rte_tel_data_add_dict_u64(e, "overrun_reports", s->stats.overrun_reports.load(std::memory_order_relaxed));
         add(e, "body_bytes", s->stats.body_bytes);
         add(e, "record_bytes", s->stats.record_bytes);
         add(e, "skipped_lsns", s->stats.skipped_lsns);

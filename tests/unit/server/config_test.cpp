@@ -121,6 +121,8 @@ TEST(ServerConfig, AdaptiveRateNeedsACapAndAFloorUnderIt) {
     EXPECT_THAT(error_of(base + "rate_mbps = 100\nadaptive = true\nmin_rate_mbps = 200\n"),
                 HasSubstr("pacing.min_rate_mbps: is 200, above rate_mbps (100)"));
     EXPECT_THAT(error_of(base + "rate_mbps = 100\nadaptive = \"yes\"\n"), HasSubstr("pacing.adaptive"));
+    EXPECT_THAT(error_of(base + "rate_mbps = 100\nmin_rate_mbps = 10\n"),
+                HasSubstr("pacing.min_rate_mbps: set, but adaptive is off"));
 }
 
 TEST(ServerConfig, InitialMapBytesFromOneMibToOneTib) {

@@ -86,13 +86,13 @@ TEST(ReceiverPressure, DropsOrOverflowsThatGrewAreAnOverrun) {
     EXPECT_EQ(p.take(7).worst, Verdict::clear);
 }
 
-TEST(ReceiverPressure, AFillingBufferIsAnOverrunAndAnEmptyingOneIsDraining) {
+TEST(ReceiverPressure, AFullBufferIsAnOverrunUnlessItIsEmptying) {
     ReceiverPressure p;
     EXPECT_EQ(p.add("c", 1, report(0, 0, 60), 1 * kMs), Verdict::overrun);  // half full at once
-    EXPECT_EQ(p.add("c", 1, report(0, 0, 63), 2 * kMs), Verdict::draining);  // within the wobble: not fuller
-    EXPECT_EQ(p.add("c", 1, report(0, 0, 70), 3 * kMs), Verdict::overrun);   // 7 points fuller
-    EXPECT_EQ(p.add("c", 1, report(0, 0, 55), 4 * kMs), Verdict::draining);
-    EXPECT_EQ(p.add("c", 1, report(0, 0, 40), 5 * kMs), Verdict::clear);     // below half
+    EXPECT_EQ(p.add("c", 1, report(0, 0, 63), 2 * kMs), Verdict::overrun);  // filling
+    EXPECT_EQ(p.add("c", 1, report(0, 0, 60), 3 * kMs), Verdict::overrun);  // standing: within the wobble
+    EXPECT_EQ(p.add("c", 1, report(0, 0, 52), 4 * kMs), Verdict::draining); // 8 points emptier
+    EXPECT_EQ(p.add("c", 1, report(0, 0, 40), 5 * kMs), Verdict::clear);    // below half
 }
 
 TEST(ReceiverPressure, TotalsThatWentBackAreARestartNotAnOverrun) {
