@@ -59,6 +59,29 @@ TEST(Rate, ACapChangedWhileRunningHoldsFromTheNextPacket) {
     EXPECT_NEAR(again.bps(hz) / static_cast<double>(fast), 1.0, 0.01);
 }
 
+TEST(Rate, ACapChangeBetweenSlowRatesKeepsTheBucketsBytes) {
+    // Slow rates make big ticks-per-byte factors (2^58 at 1 kbit/s on a 10 GHz
+    // clock) and a bucket that lacks a MiB lacks 2^77 fixed-point ticks: their
+    // product leaves 128 bits, so the conversion divides first. The bucket
+    // lacked its depth less a packet; at the new rate the next packet is due
+    // one packet's time after the switch, and the one after it as much later.
+    const std::uint64_t hz = 10'000'000'000;
+    const std::uint32_t size = on_wire_bytes(1514);
+    Pacer p({.rate_bps = 2 * kMinRateBps, .max_burst_bytes = 1u << 20}, hz);
+    std::uint64_t now = kStart;
+    for (std::uint64_t sent = 0; sent < (1u << 20) + 10u * size; sent += size) {  // the whole depth, and then some
+        now = std::max(now, p.next_deadline(now, size));
+        p.on_sent(now, size, false, 0);
+    }
+    const std::uint64_t packet_at_new = wire_ticks(size, kMinRateBps, hz);
+    p.set_ticks_per_byte(now, Pacer::ticks_per_byte_for(kMinRateBps, hz));
+    const std::uint64_t due = p.next_deadline(now, size);
+    EXPECT_GE(due + 1, now + packet_at_new);
+    EXPECT_LE(due, now + packet_at_new + 1);
+    p.on_sent(due, size, false, 0);
+    EXPECT_NEAR(static_cast<double>(p.next_deadline(due, size) - due), static_cast<double>(packet_at_new), 1.0);
+}
+
 TEST(Rate, AnUncappedPacerIgnoresACapChange) {
     Pacer p({.min_packet_gap_ns = 100}, 2'100'000'000);
     p.set_ticks_per_byte(1000, Pacer::ticks_per_byte_for(1'000'000, 2'100'000'000));
