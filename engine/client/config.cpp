@@ -69,7 +69,11 @@ ClientConfig parse_client_config(std::string_view text, const std::string& path,
     rx.integer("rcvbuf_bytes", c.receive.rcvbuf_bytes, 65536, std::int64_t{1} << 30);
     rx.integer("batch", c.receive.batch, 1, 1024);
     rx.integer("queue_slots", c.receive.queue_slots, 2, 1 << 20);
-    rx.integer("max_datagram", c.receive.max_datagram, 576, 65535);
+    rx.integer("max_datagram", c.receive.max_datagram, 0, 65535);
+    if (c.receive.max_datagram != 0 && c.receive.max_datagram < 576) {
+        rx.fail("max_datagram", "is " + std::to_string(c.receive.max_datagram) +
+                                    ", below IPv4's minimum datagram of 576 (0: the interface's MTU less 28)");
+    }
     rx.boolean("prefault_queue", c.receive.prefault_queue);
     rx.reject_unknown();
     if (c.receive.interface.empty()) rx.fail("interface", "missing (the interface to join the multicast groups on)");

@@ -229,11 +229,21 @@ Result Follower::join(std::uint64_t now_ns) {
                         "(raise net.core.rmem_max, or run as root for SO_RCVBUFFORCE)",
                         config_.database, socket_->rcvbuf_granted(), config_.receive.rcvbuf_bytes);
         }
+        // A queue slot per packet, as large as the largest datagram: the
+        // interface's MTU decides it unless the config does (a 9 216-byte slot
+        // for a 1 472-byte datagram is six times the memory, and its first lap
+        // six times the page faults: bench/RESULTS.md, "bulk").
+        std::size_t slot_bytes = config_.receive.max_datagram;
+        if (slot_bytes == 0) {
+            slot_bytes = rx::interface_max_datagram(config_.receive.interface);
+            if (slot_bytes == 0) slot_bytes = rx::kMaxDatagramDefault;
+        }
+        stats_.slot_bytes = slot_bytes;
         receiver_ = std::make_unique<rx::Receiver>(rx::ReceiverConfig{.stream_id = sub_.stream_id,
                                                                       .source = sub_.source,
                                                                       .sealed = sub_.keys.key_epoch != 0,
                                                                       .batch = config_.receive.batch,
-                                                                      .max_datagram = config_.receive.max_datagram,
+                                                                      .max_datagram = slot_bytes,
                                                                       .queue_slots = config_.receive.queue_slots,
                                                                       .prefault_queue = config_.receive.prefault_queue,
                                                                       .wakeup = config_.wakeup},

@@ -47,7 +47,7 @@ struct ReceiveConfig {
     std::size_t rcvbuf_bytes = 32u << 20;
     std::size_t batch = 32;            // datagrams per recvmmsg
     std::size_t queue_slots = 8192;    // power of two
-    std::size_t max_datagram = 9216;
+    std::size_t max_datagram = 0;      // 0: the interface's (rx::interface_max_datagram), else 9216
     bool prefault_queue = false;       // rx::ReceiverConfig::prefault_queue
 };
 

@@ -36,6 +36,7 @@ struct FollowerStats {
     // Overrun, sampled by the processing thread (ReceiveStats 17, 18; adaptive rate on the server):
     std::uint64_t socket_drops = 0;     // datagrams the socket dropped for a full receive buffer (SO_MEMINFO)
     std::uint32_t buffer_fill_pct = 0;  // the socket buffer or receive queue at its fullest since the last report
+    std::uint64_t slot_bytes = 0;       // the receive queue's slot (the largest datagram taken whole)
     std::uint64_t chains_applied = 0, updates_applied = 0, chains_duplicate = 0, chains_buffered = 0,
                   chains_dropped_buffer_full = 0, chains_dropped_broken = 0, gaps = 0, recoveries = 0,
                   recover_failures = 0, lsns_recovered = 0, bytes_recovered = 0, snapshots = 0, snapshot_records = 0, key_fetches = 0,

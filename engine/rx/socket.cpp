@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -88,6 +90,19 @@ RxSocket::RxSocket(const SocketConfig& config) : requested_(config.rcvbuf_bytes)
 
 RxSocket::~RxSocket() {
     if (fd_ >= 0) ::close(fd_);  // closing leaves the group
+}
+
+std::size_t interface_max_datagram(const std::string& interface) noexcept {
+    ifreq req{};
+    if (interface.empty() || interface.size() >= sizeof req.ifr_name) return 0;
+    std::memcpy(req.ifr_name, interface.c_str(), interface.size() + 1);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    const int rc = ::ioctl(fd, SIOCGIFMTU, &req);
+    ::close(fd);
+    constexpr int kIpUdpHeaders = 20 + 8;
+    if (rc != 0 || req.ifr_mtu <= kIpUdpHeaders) return 0;
+    return std::min<std::size_t>(kMaxDatagramDefault, static_cast<std::size_t>(req.ifr_mtu - kIpUdpHeaders));
 }
 
 bool RxSocket::buffer_state(BufferState& out) const noexcept {

@@ -63,6 +63,13 @@ private:
     std::size_t granted_ = 0;
 };
 
+/// The largest datagram an IPv4 multicast stream can deliver on `interface`
+/// with DF set (the server's frames never fragment): its MTU less the IPv4
+/// and UDP headers, at most kMaxDatagramDefault (a jumbo frame's). 0 when the
+/// interface's MTU cannot be read (the caller keeps its default).
+inline constexpr std::size_t kMaxDatagramDefault = 9216;
+[[nodiscard]] std::size_t interface_max_datagram(const std::string& interface) noexcept;
+
 /// The buffers of one recvmmsg batch: `batch` datagrams of up to `max_datagram`
 /// bytes each, with their source addresses. Allocated once.
 class RecvBatch {

@@ -232,6 +232,8 @@ access_list = "{acl}"
             self.assertGreater(final[2][db]["repair"]["gaps"] + final[2][db]["repair"]["snapshots"], 0)
             for n in (1, 2, 3):
                 self.assertEqual(final[n][db]["receive"]["open_failures"], 0)
+                # No max_datagram in the config: the lab veth's MTU (1500) less 28.
+                self.assertEqual(final[n][db]["receive"]["slot_bytes"], 1472)
                 self.assertEqual(final[n][db]["receive"]["wrong_source"], 0)
             # Keys rotate every 3 s: each client fetched the announced keys and follows a later epoch.
             for n in (1, 3):

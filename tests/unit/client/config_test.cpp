@@ -91,6 +91,10 @@ TEST(ClientConfig, ErrorsNameFileLineAndKey) {
     EXPECT_NE(error_of(t).find("power of two"), std::string::npos) << error_of(t);
 
     t = kGood;
+    t.replace(t.find("queue_slots = 1024"), 18, "queue_slots = 1024\nmax_datagram = 100");
+    EXPECT_NE(error_of(t).find("receive.max_datagram: is 100, below IPv4's minimum"), std::string::npos) << error_of(t);
+
+    t = kGood;
     t.replace(t.find("interface = \"eth0\""), 18, "interfce = \"eth0\"");
     EXPECT_NE(error_of(t).find("receive.interfce"), std::string::npos) << error_of(t);
 
@@ -132,6 +136,8 @@ TEST(ClientConfig, TheLabExampleParses) {
     const ClientConfig c = load_client_config(std::string(REPLICAST_SOURCE_ROOT) + "/config/client-lab.toml");
     EXPECT_TRUE(c.every_database());
     EXPECT_EQ(c.receive.interface, "eth0");
+    EXPECT_EQ(c.receive.max_datagram, 0u) << "unset: the interface's MTU decides the queue's slots";
+    EXPECT_FALSE(c.receive.prefault_queue);
     EXPECT_EQ(c.server, "10.77.0.1:7400");  // the server config's default [control] listen port
 }
 

@@ -487,6 +487,16 @@ TEST(Rx, APrefaultedQueueIsResidentBeforeTheFirstPacket) {
     EXPECT_EQ(warm_in, warm_all) << "prefault_queue: every page of the arena touched at once";
 }
 
+TEST(Rx, TheLargestDatagramFollowsTheInterfacesMtu) {
+    // In this test's own network namespace: lo's MTU is ours to change.
+    EXPECT_EQ(interface_max_datagram("lo"), kMaxDatagramDefault) << "lo's 65536 is capped at a jumbo frame's";
+    ASSERT_EQ(std::system("ip link set lo mtu 1500"), 0);
+    EXPECT_EQ(interface_max_datagram("lo"), 1472u) << "1500 less the IPv4 and UDP headers";
+    ASSERT_EQ(std::system("ip link set lo mtu 65536"), 0);
+    EXPECT_EQ(interface_max_datagram("no-such-if0"), 0u);
+    EXPECT_EQ(interface_max_datagram(""), 0u);
+}
+
 TEST(Rx, ReceiveBufferGrantIsReported) {
     Rig rig;
     EXPECT_GT(rig.socket->rcvbuf_granted(), 0u);
