@@ -10,17 +10,13 @@
 #include "engine/chain/segment.hpp"
 #include "engine/logging/log.hpp"
 #include "engine/server/server.hpp"
+#include "engine/server/steady_clock.hpp"
 
 namespace replicast::server {
 
 namespace {
 
 constexpr std::uint64_t kAdaptIntervalNs = 500'000'000;
-
-std::uint64_t steady_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
 
 }  // namespace
 

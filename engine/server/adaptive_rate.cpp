@@ -12,6 +12,7 @@
 #include "engine/logging/log.hpp"
 #include "engine/pace/pacer.hpp"
 #include "engine/server/server.hpp"
+#include "engine/server/steady_clock.hpp"
 #include "engine/tx/tsc.hpp"
 
 namespace replicast::server {
@@ -19,11 +20,6 @@ namespace replicast::server {
 namespace {
 
 constexpr std::uint64_t kRateTickNs = 100'000'000;
-
-std::uint64_t steady_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "engine/control/replicast.pb.h"
+#include "engine/server/steady_clock.hpp"
 #include "engine/wire/frame.hpp"
 
 namespace replicast::server {
@@ -12,11 +13,6 @@ namespace {
 std::uint64_t wall_ms() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-std::uint64_t steady_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "engine/server/server.hpp"
+#include "engine/server/steady_clock.hpp"
 
 #include "engine/wire/frame.hpp"
 
@@ -23,11 +24,6 @@
 namespace replicast::server {
 
 namespace {
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
 
 unsigned ring_size_for(std::size_t entries) {
     unsigned n = 2;
@@ -245,8 +241,8 @@ void Server::start_workers() {
         }
         codec_launched_ = true;
     }
-    if (config_.rotate_seconds != 0) next_rotation_ns_ = now_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
-    started_ns_ = now_ns();
+    if (config_.rotate_seconds != 0) next_rotation_ns_ = steady_ns() + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
+    started_ns_ = steady_ns();
 }
 
 const tx::TxCounters& Server::worker_counters(unsigned worker) const noexcept { return workers_[worker]->tx->counters(); }
@@ -407,7 +403,7 @@ bool Server::caught_up() const noexcept {
 // Every rotate_seconds each running stream gets a new key; a stream whose last
 // rotation the store could not record gets it again at its retry time.
 void Server::rotate_keys() {
-    const std::uint64_t now = now_ns();
+    const std::uint64_t now = steady_ns();
     const bool due = next_rotation_ns_ != 0 && now >= next_rotation_ns_;
     if (due) next_rotation_ns_ = now + std::uint64_t{config_.rotate_seconds} * 1'000'000'000;
     for (auto& sp : streams_) {
@@ -443,7 +439,7 @@ control::Result Server::rotate_stream(Stream& s, std::uint32_t& next) {
     s.newest_made = next;
     if (const store::Status st = persist(s, false); !st) {
         s.stats.epochs_not_recorded.fetch_add(1, std::memory_order_relaxed);
-        s.rotation_retry_ns = now_ns() + kRotationRetryNs;
+        s.rotation_retry_ns = steady_ns() + kRotationRetryNs;
         if (const auto a = rotation_log_.admit()) {
             logging::get("server")->error(
                 "stream {} ({}): key epoch {} not used: the store could not record it; epoch {} keeps sealing and the "
@@ -512,8 +508,8 @@ void Server::run_commands() {
 // run from the jobs already in their rings.
 void Server::trim_logs() {
     if (config_.trim_interval_ms == 0 || (config_.keep_updates == 0 && config_.keep_bytes == 0)) return;
-    if (now_ns() < next_trim_ns_) return;
-    next_trim_ns_ = now_ns() + std::uint64_t{config_.trim_interval_ms} * 1'000'000;
+    if (steady_ns() < next_trim_ns_) return;
+    next_trim_ns_ = steady_ns() + std::uint64_t{config_.trim_interval_ms} * 1'000'000;
     for (auto& sp : streams_) {
         Stream& s = *sp;
         std::uint64_t oldest = 0, last = 0;
@@ -602,7 +598,7 @@ void Server::stop_workers() {
 
 RunSummary Server::run(const std::atomic<bool>& stop) {
     const std::uint64_t stats_ns = std::uint64_t{config_.stats_interval_ms} * 1'000'000;
-    std::uint64_t next_stats = now_ns() + stats_ns;
+    std::uint64_t next_stats = steady_ns() + stats_ns;
     bool refresh = true;
     while (!stop.load(std::memory_order_relaxed)) {
         bool progressed = reap();
@@ -618,8 +614,8 @@ RunSummary Server::run(const std::atomic<bool>& stop) {
         adapt_rates();
         stop_idle_streams();
         trim_logs();
-        if (now_ns() >= next_stats) {
-            next_stats = now_ns() + stats_ns;
+        if (steady_ns() >= next_stats) {
+            next_stats = steady_ns() + stats_ns;
             for (auto& s : streams_) {
                 if (s->run != Stream::Run::stopped) (void)persist(*s, false);  // a stopped one was persisted exactly
             }

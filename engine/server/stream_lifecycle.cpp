@@ -21,6 +21,7 @@
 
 #include "engine/chain/segment.hpp"
 #include "engine/server/server.hpp"
+#include "engine/server/steady_clock.hpp"
 #include "engine/wire/frame.hpp"
 
 namespace replicast::server {
@@ -29,11 +30,6 @@ namespace {
 
 constexpr std::uint64_t kIdleCheckNs = 100'000'000;                  // idle streams looked for this often
 constexpr std::size_t kMaxWaiting = 1024;                            // Subscribes parked on one stopping stream
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
 
 }  // namespace
 
@@ -223,7 +219,7 @@ control::Result Server::start_stream(Stream& s, std::optional<std::size_t> confi
     s.stats.multicast_lsn = s.multicast_lsn;
     s.stats.last_lsn = last;
     s.stats.key_epoch = s.epoch;
-    s.idle_from_ns = now_ns();  // idle from now at the earliest (its Subscribe takes a lease just after)
+    s.idle_from_ns = steady_ns();  // idle from now at the earliest (its Subscribe takes a lease just after)
     s.stats.starts.fetch_add(1, std::memory_order_relaxed);
     publish_view(s);
     spdlog::info("stream {} db={} group={}:{} worker lcore {} epoch {} first packet_seq {} from LSN {} (log holds {}..{}){}",
@@ -251,7 +247,7 @@ void Server::start_on_request(Command& c) {
         if (!s->stop_posted) {
             // Its worker has not heard of the stop yet: it simply goes on.
             s->run = Stream::Run::running;
-            s->idle_from_ns = now_ns();
+            s->idle_from_ns = steady_ns();
             publish_view(*s);
             spdlog::info("stream {} ({}): a Subscribe came while it was stopping; it goes on", s->stream_id, s->db);
             break;
@@ -274,7 +270,7 @@ void Server::answer_waiting(Stream& s, const control::Result& r) {
 }
 
 void Server::stop_idle_streams() {
-    const std::uint64_t now = now_ns();
+    const std::uint64_t now = steady_ns();
     if (now < next_idle_check_ns_) return;
     next_idle_check_ns_ = now + kIdleCheckNs;
     const std::uint64_t idle_ns = std::uint64_t{config_.idle_stop_seconds} * 1'000'000'000;

@@ -447,6 +447,19 @@ class Replication:
     def stats(self, n):
         return client_stats(self.replicast, self.sock(n))
 
+    def add_admin(self):
+        """An `admin` identity in the access list (write it before the server starts)."""
+        with open(self.access_list, "a") as f:
+            f.write('[[identity]]\nname = "admin"\nroles = ["admin"]\ndatabases = ["*"]\n')
+
+    def stream_stats(self, db, client=1):
+        """The server's `replicast stats` row for `db`, asked as admin from client `client`'s namespace."""
+        out = self.lab.run(f"client{client}", [
+            self.replicast, "stats", "--server", f"{self.lab.addr('server')}:{CONTROL_PORT}",
+            "--cert", f"{self.certs}/admin.pem", "--key", f"{self.certs}/admin.key", "--ca", f"{self.certs}/ca.pem",
+            "--json"], timeout=30)
+        return next(s for s in json.loads(out.stdout)["streams"] if s["database"] == db)
+
     def applied(self, n, db):
         return ((self.stats(n) or {}).get(db) or {}).get("applied_lsn", 0)
 

@@ -10,7 +10,6 @@ hub port, client2's requests report the packet_seq it missed and the
 stream's chain size must fall well below 64 (one packet's worth of updates is
 the expected choice), with the server's log saying so; with the loss rule
 removed it must come back to 64. Every replica ends equal to the master."""
-import json
 import os
 import random
 import sys
@@ -42,8 +41,7 @@ class AdaptiveBundling(unittest.TestCase):
                        "adaptive_window_ms": 3000},
             "keys": {"rotate_seconds": 0},
         })
-        with open(rep.access_list, "a") as f:
-            f.write('[[identity]]\nname = "admin"\nroles = ["admin"]\ndatabases = ["*"]\n')
+        rep.add_admin()
         rep.create_databases()
         rng = random.Random(1301)
         batches = []
@@ -59,13 +57,8 @@ class AdaptiveBundling(unittest.TestCase):
             rep.start_client(n)
         labrun.wait_until("both clients following", lambda: all(rep.applied(n, DB) >= 1 for n in (1, 2)), 30,
                           interval=0.2)
-        target = f"{lab.addr('server')}:{labrun.CONTROL_PORT}"
-
         def stream_stats():
-            out = lab.run("client1", [REPLICAST, "stats", "--server", target, "--cert", f"{rep.certs}/admin.pem",
-                                      "--key", f"{rep.certs}/admin.key", "--ca", f"{rep.certs}/ca.pem", "--json"],
-                          timeout=30)
-            return next(s for s in json.loads(out.stdout)["streams"] if s["database"] == DB)
+            return rep.stream_stats(DB)
 
         def chain_updates():
             return int(stream_stats().get("chain_updates", 0))

@@ -11,7 +11,6 @@ datagrams or its queue overflows, or they fill past half). Its reports
 down, seen in the server's `replicast stats` (an admin identity) and log;
 once the writes stop the cap must climb back to 2000 Mbit/s. Every replica
 ends equal to the master, whatever was lost on the way (repaired by LSN)."""
-import json
 import os
 import random
 import sys
@@ -43,8 +42,7 @@ class AdaptiveRate(unittest.TestCase):
             "keys": {"rotate_seconds": 0},
         }, client={2: {"receive": {"interface": "eth0", "queue_slots": 256, "rcvbuf_bytes": 256 * 1024,
                                    "max_datagram": 1500}}})
-        with open(rep.access_list, "a") as f:
-            f.write('[[identity]]\nname = "admin"\nroles = ["admin"]\ndatabases = ["*"]\n')
+        rep.add_admin()
         rep.create_databases()
         rng = random.Random(1777)
         batches = []
@@ -60,13 +58,8 @@ class AdaptiveRate(unittest.TestCase):
             rep.start_client(n)
         labrun.wait_until("both clients following", lambda: all(rep.applied(n, DB) >= 1 for n in (1, 2)), 30,
                           interval=0.2)
-        target = f"{lab.addr('server')}:{labrun.CONTROL_PORT}"
-
         def stream_stats():
-            out = lab.run("client1", [REPLICAST, "stats", "--server", target, "--cert", f"{rep.certs}/admin.pem",
-                                      "--key", f"{rep.certs}/admin.key", "--ca", f"{rep.certs}/ca.pem", "--json"],
-                          timeout=30)
-            return next(s for s in json.loads(out.stdout)["streams"] if s["database"] == DB)
+            return rep.stream_stats(DB)
 
         def rate_mbps():
             return int(stream_stats().get("rate_bps", 0)) // 1_000_000
